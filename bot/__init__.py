@@ -1,0 +1,1 @@
+"""NextStep: the Telegram assistant for B2B account managers."""

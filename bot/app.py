@@ -1,0 +1,109 @@
+"""The composition root: builds the Application, wires handlers, jobs and lifecycle hooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import NextStepContext, Services
+from bot.errors import error_handler
+from bot.menu import publish_commands_for, publish_default_commands
+from bot.persistence import SqlitePersistence
+from bot.services import access
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
+    """The bot as it runs in production; tests and the sandbox build it the same way."""
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is required to build the application")
+    db = Database(settings.database_path)
+    services = Services(settings=settings, db=db, clock=clock or SystemClock())
+    application = (
+        Application.builder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.file_base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                tzinfo=ZoneInfo(settings.default_timezone),
+            )
+        )
+        # Paces all sends to Telegram's limits and retries a 429 after the time it names.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .persistence(SqlitePersistence(db))
+        .context_types(ContextTypes(context=NextStepContext))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = services
+    handlers.register(application)
+    application.add_error_handler(error_handler)
+    return application
+
+
+def services_of(application: Application) -> Services:  # type: ignore[type-arg]
+    """The services stored by `build_application`."""
+    return application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Open the database (migrating it) and publish the command menus."""
+    services = services_of(application)
+    await services.db.open()
+    await publish_default_commands(application.bot)
+    for lead in await access.leads(services.db):
+        await publish_commands_for(application.bot, lead)
+    logger.info("NextStep is running as @%s", application.bot.username)
+
+
+async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    """Close the database."""
+    await services_of(application).db.close()
+
+
+@asynccontextmanager
+async def polling(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    poll_timeout: float = 10.0,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot with long polling inside the caller's event loop (tests, the sandbox).
+
+    The same steps as `Application.run_polling`, which owns the loop and the signals instead.
+    """
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0,
+        timeout=dt.timedelta(seconds=poll_timeout),
+        allowed_updates=Update.ALL_TYPES,
+    )
+    await application.start()
+    try:
+        yield application
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

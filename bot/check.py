@@ -1,0 +1,46 @@
+"""`python -m bot check`: what is wrong with the configuration and the templates."""
+
+from __future__ import annotations
+
+from jinja2 import TemplateError
+
+from bot.config import ConfigError, load_settings
+from bot.render import TEMPLATES_DIR, environment
+from bot.texts import SAMPLE_CONTEXTS
+
+
+def run_checks() -> list[str]:
+    """Every problem found, one line each; an empty list means all is well."""
+    problems: list[str] = []
+    try:
+        settings = load_settings()
+        if settings.bot_token is None:
+            problems.append("BOT_TOKEN is not set: `make run` needs it (see .env.example)")
+    except ConfigError as exc:
+        problems.append(str(exc))
+    problems.extend(check_templates())
+    return problems
+
+
+def check_templates() -> list[str]:
+    """Compile every template and render each bot text with its sample context."""
+    problems: list[str] = []
+    env = environment()
+    for path in sorted(TEMPLATES_DIR.rglob("*.j2")):
+        name = path.relative_to(TEMPLATES_DIR).as_posix()
+        try:
+            template = env.get_template(name)
+        except TemplateError as exc:
+            problems.append(f"templates/{name}: {exc}")
+            continue
+        for sample in SAMPLE_CONTEXTS.get(name, []):
+            try:
+                template.render(**sample)
+            except TemplateError as exc:
+                problems.append(f"templates/{name}: {exc}")
+    missing = sorted(
+        set(SAMPLE_CONTEXTS)
+        - {p.relative_to(TEMPLATES_DIR).as_posix() for p in TEMPLATES_DIR.rglob("*.j2")}
+    )
+    problems.extend(f"templates/{name}: listed in bot/texts.py but missing" for name in missing)
+    return problems

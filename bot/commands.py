@@ -1,0 +1,39 @@
+"""The command menu per role: one list drives both /help and Telegram's command menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.users import Role
+
+EVERYONE = frozenset(Role)
+LEADS = frozenset({Role.ADMIN, Role.HEAD})
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command, who sees it, and its one-line description."""
+
+    name: str
+    description: str
+    roles: frozenset[Role] = EVERYONE
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "Start, or show what I can do"),
+    Command("help", "What I can do for you"),
+    Command("settings", "Your time zone and preferences"),
+    Command("invite", "Invite a colleague with a one-time link", LEADS),
+    Command("team", "People, roles and access", LEADS),
+    Command("cancel", "Leave the current step"),
+)
+
+GROUP_COMMANDS: tuple[Command, ...] = (
+    Command("start", "How to use NextStep"),
+    Command("help", "How to use NextStep"),
+)
+
+
+def commands_for(role: Role) -> list[Command]:
+    """The commands a person with this role can use, in menu order."""
+    return [command for command in COMMANDS if role in command.roles]

@@ -1,0 +1,31 @@
+"""Inline keyboard builders; every button's data goes through the 64-byte codec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callback_data import pack
+
+
+def button(label: str, *parts: object) -> InlineKeyboardButton:
+    """A button that sends `prefix:action:args` back to the bot."""
+    return InlineKeyboardButton(label, callback_data=pack(*parts))
+
+
+def url_button(label: str, url: str) -> InlineKeyboardButton:
+    """A button that opens a link."""
+    return InlineKeyboardButton(label, url=url)
+
+
+def keyboard(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    """Markup from rows of buttons (empty rows are dropped)."""
+    return InlineKeyboardMarkup([list(row) for row in rows if row])
+
+
+def grid(
+    buttons: Sequence[InlineKeyboardButton], columns: int
+) -> list[list[InlineKeyboardButton]]:
+    """Lay buttons out `columns` per row."""
+    return [list(buttons[i : i + columns]) for i in range(0, len(buttons), columns)]

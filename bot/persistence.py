@@ -1,0 +1,99 @@
+"""python-telegram-bot persistence in NextStep's own SQLite database.
+
+Conversation states and per-user drafts are written as JSON rows, so a restart (or a crash)
+resumes each person where they were. `bot_data` holds live objects and is not persisted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+from storage import ptb_state
+from storage.db import Database
+
+USER_TABLE, CHAT_TABLE = "ptb_user_data", "ptb_chat_data"
+
+
+class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type-arg]
+    """Stores conversations, user_data and chat_data; writes go straight to the database."""
+
+    def __init__(self, db: Database, update_interval: float = 5) -> None:
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, callback_data=False),
+            update_interval=update_interval,
+        )
+        self.db = db
+
+    async def _ready(self) -> Database:
+        await self.db.open()
+        return self.db
+
+    async def get_user_data(self) -> dict[int, dict[Any, Any]]:
+        """Every user's data."""
+        return await ptb_state.load_data(await self._ready(), USER_TABLE)
+
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        """Every chat's data."""
+        return await ptb_state.load_data(await self._ready(), CHAT_TABLE)
+
+    async def get_bot_data(self) -> dict[Any, Any]:
+        """Not persisted: bot_data holds the live services."""
+        return {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        """Not persisted: callback data is plain text pointing at database ids."""
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        """The stored states of conversation `name`."""
+        rows = await ptb_state.load_conversations(await self._ready(), name)
+        return {tuple(json.loads(key)): state for key, state in rows.items()}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        """Store one conversation's new state."""
+        async with (await self._ready()).transaction() as tx:
+            await ptb_state.save_conversation(tx, name, json.dumps(list(key)), new_state)
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        """Store one user's data."""
+        async with (await self._ready()).transaction() as tx:
+            await ptb_state.save_data(tx, USER_TABLE, user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        """Store one chat's data."""
+        async with (await self._ready()).transaction() as tx:
+            await ptb_state.save_data(tx, CHAT_TABLE, chat_id, data)
+
+    async def update_bot_data(self, data: dict[Any, Any]) -> None:
+        """Not persisted."""
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        """Not persisted."""
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        """Forget one chat's data."""
+        async with (await self._ready()).transaction() as tx:
+            await ptb_state.drop_data(tx, CHAT_TABLE, chat_id)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        """Forget one user's data."""
+        async with (await self._ready()).transaction() as tx:
+            await ptb_state.drop_data(tx, USER_TABLE, user_id)
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        """Nothing to refresh: this process is the only writer."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
+        """Nothing to refresh: this process is the only writer."""
+
+    async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
+        """Nothing to refresh."""
+
+    async def flush(self) -> None:
+        """Nothing buffered: every update is written when it happens."""

@@ -1,0 +1,1 @@
+"""Telegram-free domain services: the rules, exercised by unit tests without a bot."""

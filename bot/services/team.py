@@ -1,0 +1,143 @@
+"""The team: roles, deactivation, reachability and personal settings."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from bot.clock import Clock
+from bot.services.access import require_admin, require_lead
+from bot.services.errors import DomainError, NotAllowed
+from storage import audit, users
+from storage.db import Database
+from storage.users import Role, User
+
+
+async def get_member(db: Database, telegram_id: int) -> User:
+    """A registered person, or a DomainError when the id is unknown."""
+    user = await users.get_user(db, telegram_id)
+    if user is None:
+        raise DomainError("That person is not on the team.")
+    return user
+
+
+async def change_role(
+    db: Database, clock: Clock, *, actor: User, target_id: int, role: Role
+) -> User:
+    """An admin gives someone else another role."""
+    require_admin(actor)
+    target = await get_member(db, target_id)
+    if target.telegram_id == actor.telegram_id:
+        raise NotAllowed("You can't change your own role; ask another admin.")
+    if target.role is role:
+        return target
+    now = clock.now()
+    async with db.transaction() as tx:
+        await users.update_user(tx, target_id, now=now, role=role)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="user.role",
+            now=now,
+            object_type="user",
+            object_id=target_id,
+            details={"from": target.role.value, "to": role.value},
+        )
+    return await get_member(db, target_id)
+
+
+async def set_active(
+    db: Database, clock: Clock, *, actor: User, target_id: int, active: bool
+) -> User:
+    """An admin deactivates (their data stays) or reactivates someone else."""
+    require_admin(actor)
+    target = await get_member(db, target_id)
+    if target.telegram_id == actor.telegram_id:
+        raise NotAllowed("You can't deactivate yourself; ask another admin.")
+    if target.active == active:
+        return target
+    now = clock.now()
+    async with db.transaction() as tx:
+        await users.update_user(tx, target_id, now=now, active=active)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="user.reactivate" if active else "user.deactivate",
+            now=now,
+            object_type="user",
+            object_id=target_id,
+        )
+    return await get_member(db, target_id)
+
+
+async def set_reachable(db: Database, clock: Clock, telegram_id: int, *, reachable: bool) -> None:
+    """Record that a person blocked (or unblocked) the bot; unknown ids are ignored."""
+    user = await users.get_user(db, telegram_id)
+    if user is None or user.reachable == reachable:
+        return
+    now = clock.now()
+    async with db.transaction() as tx:
+        await users.update_user(tx, telegram_id, now=now, reachable=reachable)
+        await audit.record(
+            tx,
+            actor_id=None,
+            action="user.reachable" if reachable else "user.unreachable",
+            now=now,
+            object_type="user",
+            object_id=telegram_id,
+        )
+
+
+def resolve_timezone(text: str) -> str | None:
+    """Match what a user typed to an IANA zone: exact, any case, or a unique city name."""
+    candidate = text.strip().replace(" ", "_")
+    if not candidate:
+        return None
+    zones = zoneinfo.available_timezones()
+    if candidate in zones:
+        return candidate
+    folded = candidate.casefold()
+    by_case = [zone for zone in zones if zone.casefold() == folded]
+    if len(by_case) == 1:
+        return by_case[0]
+    by_city = sorted(
+        zone for zone in zones if "/" in zone and zone.rsplit("/", 1)[1].casefold() == folded
+    )
+    canonical = [zone for zone in by_city if not zone.startswith(("Etc/", "US/", "SystemV/"))]
+    return canonical[0] if len(canonical) == 1 else None
+
+
+async def set_timezone(db: Database, clock: Clock, *, actor: User, timezone: str) -> User:
+    """Change a person's own time zone (already resolved to an IANA name)."""
+    if timezone not in zoneinfo.available_timezones():
+        raise DomainError(f"{timezone} is not a time zone I know.")
+    now = clock.now()
+    async with db.transaction() as tx:
+        await users.update_user(tx, actor.telegram_id, now=now, timezone=timezone)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="user.timezone",
+            now=now,
+            object_type="user",
+            object_id=actor.telegram_id,
+            details={"timezone": timezone},
+        )
+    return await get_member(db, actor.telegram_id)
+
+
+async def refresh_profile(
+    db: Database, clock: Clock, user: User, *, name: str, username: str | None
+) -> None:
+    """Keep the stored name and username in step with Telegram (no audit: not a user action)."""
+    if user.name == name and user.username == username:
+        return
+    async with db.transaction() as tx:
+        await users.update_user(
+            tx, user.telegram_id, now=clock.now(), name=name, username=username or ""
+        )
+
+
+async def list_team(db: Database, *, actor: User) -> list[User]:
+    """Everyone on the team, for an admin or head."""
+    require_lead(actor)
+    return await users.list_users(db)

@@ -1,0 +1,27 @@
+"""Telegram handlers, one module per feature; `register` adds them in a deliberate order."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, BaseHandler, TypeHandler
+
+from handlers import access, fallback, invites, membership, settings, start, team
+
+# Order matters: group -1 holds the access gate; within group 0 the first matching handler
+# wins, so conversations come before plain commands and the fallback comes last.
+FEATURES = (access, settings, start, invites, team, membership, fallback)
+PERSIST_GROUP = 100
+
+
+async def _persist_now(update: Update, context: object) -> None:
+    """Write conversation states and drafts after every update, so a crash loses nothing."""
+    await context.application.update_persistence()  # type: ignore[attr-defined]
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add every feature's handlers to the application."""
+    for feature in FEATURES:
+        for handler, group in feature.handlers():
+            assert isinstance(handler, BaseHandler)
+            application.add_handler(handler, group=group)
+    application.add_handler(TypeHandler(Update, _persist_now), group=PERSIST_GROUP)

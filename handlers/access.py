@@ -1,0 +1,129 @@
+"""The access gate (nobody gets in uninvited) and the decisions on access requests."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
+
+from bot.callback_data import parse_id, unpack
+from bot.context import NextStepContext
+from bot.keyboards import keyboard, url_button
+from bot.render import escape
+from bot.services import access, team
+from bot.services.errors import DomainError
+from handlers.common import display_name, edit
+from storage.users import Role
+
+logger = logging.getLogger(__name__)
+
+REFUSAL = (
+    "Sorry, NextStep is invite-only and you don't have access. "
+    "Ask your admin or head of sales for an invitation link."
+)
+PRIVATE_ONLY = "I work in private chats only. Please write to me directly."
+DECISIONS = {"mgr": Role.MANAGER, "head": Role.HEAD, "no": None}
+
+
+def command_of(update: Update) -> str | None:
+    """The bare command of a message (`/start@nextstep_bot x` -> `start`), if it is one."""
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if not text or not text.startswith("/"):
+        return None
+    return text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+
+
+async def gate(update: Update, context: NextStepContext) -> None:
+    """Let active users through with `context.actor` set; refuse everybody else politely."""
+    person = update.effective_user
+    chat = update.effective_chat
+    if update.my_chat_member is not None:
+        return  # blocks and unblocks are tracked for anybody (handlers/membership.py)
+    if person is None or person.is_bot:
+        raise ApplicationHandlerStop
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        if command_of(update) in {"start", "help"}:
+            me = context.bot.username
+            await chat.send_message(
+                PRIVATE_ONLY,
+                reply_markup=keyboard([[url_button("Open a private chat", f"https://t.me/{me}")]]),
+            )
+        raise ApplicationHandlerStop
+    actor = await access.find_person(context.db, person.id)
+    if actor is not None and actor.active:
+        context.actor = actor
+        name = display_name(person.first_name, person.last_name)
+        await team.refresh_profile(
+            context.db, context.clock, actor, name=name, username=person.username
+        )
+        if not actor.reachable:
+            await team.set_reachable(context.db, context.clock, actor.telegram_id, reachable=True)
+        return
+    if command_of(update) == "start":
+        return  # handlers/start.py handles invitations, first admins and access requests
+    await refuse(update)
+    raise ApplicationHandlerStop
+
+
+async def refuse(update: Update) -> None:
+    """The one polite refusal a stranger or a deactivated person gets, whatever they sent."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(REFUSAL[:200], show_alert=True)
+    elif update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(REFUSAL)
+
+
+async def decide_request(update: Update, context: NextStepContext) -> None:
+    """A lead pressed Approve as manager / Approve as head / Decline on an access request."""
+    query = update.callback_query
+    assert query is not None
+    parts = unpack(query.data, "acc", 2)
+    request_id = parse_id(parts[1]) if parts else None
+    if parts is None or request_id is None or parts[0] not in DECISIONS:
+        await query.answer("That button is not valid any more.", show_alert=True)
+        return
+    role = DECISIONS[parts[0]]
+    try:
+        decision = await access.decide_access(
+            context.db,
+            context.clock,
+            actor=context.member,
+            request_id=request_id,
+            role=role,
+            timezone=context.settings.default_timezone,
+            locale=context.settings.default_locale,
+        )
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return
+    await query.answer()
+    request = decision.request
+    who = escape(request.name)
+    if decision.approved and role is not None:
+        outcome = f"✅ {who} approved as {role.value} by {escape(context.member.name)}."
+        note = (
+            f"Welcome to NextStep! You've been approved as {role.value}. "
+            "Send /help to see what you can do."
+        )
+    else:
+        outcome = f"❌ {who}'s request declined by {escape(context.member.name)}."
+        note = "Sorry, your request to use NextStep was declined."
+    await edit(query, outcome)
+    try:
+        await context.bot.send_message(request.telegram_id, note)
+    except TelegramError:  # the requester may have blocked the bot; the decision stands
+        logger.warning("Could not tell %s about the decision", request.telegram_id)
+
+
+def handlers() -> list[tuple[object, int]]:
+    """The gate runs first (group -1); decisions in the default group."""
+    return [
+        (TypeHandler(Update, gate), -1),
+        (CallbackQueryHandler(decide_request, pattern=r"^acc:"), 0),
+    ]

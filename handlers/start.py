@@ -1,0 +1,131 @@
+"""/start (invitations, first admins, access requests) and /help."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.commands import commands_for
+from bot.context import NextStepContext
+from bot.keyboards import button, keyboard
+from bot.notify import send_quietly
+from bot.render import render
+from bot.services import access, invites
+from bot.services.access import RequestOutcome
+from bot.services.invites import RedeemOutcome
+from handlers.access import REFUSAL
+from handlers.common import display_name, reply
+from storage.users import Role, User
+
+ROLE_LABELS = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
+REDEEM_REFUSALS = {
+    RedeemOutcome.UNKNOWN: (
+        "Sorry, that invitation link isn't valid. Please ask for a new one, and open it "
+        "exactly as you received it."
+    ),
+    RedeemOutcome.USED: (
+        "Sorry, that invitation link has already been used. Each link works once; "
+        "please ask for a new one."
+    ),
+    RedeemOutcome.EXPIRED: (
+        "Sorry, that invitation link has expired (links last 7 days). Please ask for a new one."
+    ),
+    RedeemOutcome.DEACTIVATED: REFUSAL,
+}
+
+
+def help_text(user: User, greeting: str | None = None) -> str:
+    """The role's introduction and command list."""
+    return render(
+        "texts/help.html.j2",
+        greeting=greeting,
+        role=user.role.value,
+        role_label=ROLE_LABELS[user.role],
+        commands=commands_for(user.role),
+        timezone=user.timezone,
+    )
+
+
+async def start(update: Update, context: NextStepContext) -> None:
+    """Greet members; let invited people and configured admins in; queue strangers' requests."""
+    person = update.effective_user
+    assert person is not None
+    payload = context.args[0] if context.args else None
+    if context.actor is not None:
+        await reply(update, help_text(context.actor, greeting=f"Hello, {context.actor.name}!"))
+        return
+    name = display_name(person.first_name, person.last_name)
+    settings = context.settings
+    if payload is not None:
+        redemption = await invites.redeem_invite(
+            context.db,
+            context.clock,
+            token=payload,
+            telegram_id=person.id,
+            name=name,
+            username=person.username,
+            timezone=settings.default_timezone,
+            locale=settings.default_locale,
+        )
+        if redemption.outcome is RedeemOutcome.JOINED and redemption.user is not None:
+            greeting = f"Welcome to NextStep, {redemption.user.name}!"
+            await reply(update, help_text(redemption.user, greeting=greeting))
+            return
+        if redemption.outcome in REDEEM_REFUSALS:
+            await reply(update, REDEEM_REFUSALS[redemption.outcome])
+            return
+    known = await access.find_person(context.db, person.id)
+    if known is None and person.id in settings.admin_telegram_ids:
+        admin = await access.bootstrap_admin(
+            context.db,
+            context.clock,
+            telegram_id=person.id,
+            name=name,
+            username=person.username,
+            timezone=settings.default_timezone,
+            locale=settings.default_locale,
+        )
+        await reply(update, help_text(admin, greeting=f"Welcome, {admin.name}! You are an admin."))
+        return
+    await ask_for_access(update, context, name)
+
+
+async def ask_for_access(update: Update, context: NextStepContext, name: str) -> None:
+    """Tell a stranger the bot is invite-only and ask every lead to approve or decline them."""
+    person = update.effective_user
+    assert person is not None
+    result = await access.request_access(
+        context.db, context.clock, telegram_id=person.id, name=name, username=person.username
+    )
+    if not result.leads:
+        state = "nobody"
+    else:
+        state = "created" if result.outcome is RequestOutcome.CREATED else "pending"
+    await reply(update, render("texts/invite_only.html.j2", state=state))
+    if result.outcome is not RequestOutcome.CREATED:
+        return
+    request = result.request
+    text = render(
+        "texts/access_request.html.j2",
+        name=request.name,
+        username=request.username,
+        telegram_id=request.telegram_id,
+    )
+    for lead in result.leads:
+        buttons = [button("Approve as manager", "acc", "mgr", request.id)]
+        if Role.HEAD in access.invitable_roles(lead):
+            buttons.append(button("Approve as head", "acc", "head", request.id))
+        markup = keyboard([buttons, [button("Decline", "acc", "no", request.id)]])
+        await send_quietly(
+            context.bot, context.db, context.clock, lead.telegram_id, text, reply_markup=markup
+        )
+
+
+async def show_help(update: Update, context: NextStepContext) -> None:
+    """/help: the role's introduction and commands."""
+    await reply(update, help_text(context.member))
+
+
+def handlers() -> list[tuple[object, int]]:
+    """/start and /help."""
+    return [(CommandHandler("start", start), 0), (CommandHandler("help", show_help), 0)]

@@ -1,0 +1,144 @@
+"""/team: people with role and status; admins change roles and switch access off or on."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.callback_data import parse_id, unpack
+from bot.context import NextStepContext
+from bot.keyboards import button, grid, keyboard
+from bot.menu import publish_commands_for
+from bot.render import escape
+from bot.services import team
+from bot.services.errors import DomainError
+from bot.timefmt import format_day
+from handlers.common import edit, reply
+from storage.users import Role, User
+
+PAGE_SIZE = 12
+ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
+
+
+def status_of(user: User) -> str:
+    """Active, deactivated, or unreachable (blocked the bot)."""
+    if not user.active:
+        return "deactivated"
+    return "active" if user.reachable else "unreachable (blocked the bot)"
+
+
+def _line(user: User) -> str:
+    handle = f" @{escape(user.username)}" if user.username else ""
+    return f"• <b>{escape(user.name)}</b>{handle} — {ROLE_NAMES[user.role]} · {status_of(user)}"
+
+
+def _team_page(people: list[User], page: int, actor: User) -> tuple[str, list]:
+    pages = max(1, -(-len(people) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    title = f"<b>Team</b> ({len(people)} people)"
+    if pages > 1:
+        title += f", page {page + 1} of {pages}"
+    lines = [title, *(_line(user) for user in shown)]
+    rows: list[list[InlineKeyboardButton]] = []
+    if actor.role is Role.ADMIN:
+        lines.append("\nTap a person to change their role or access.")
+        people_buttons = [
+            button(user.name[:40], "team", "open", user.telegram_id) for user in shown
+        ]
+        rows.extend(grid(people_buttons, 2))
+    nav = []
+    if page > 0:
+        nav.append(button("« Previous", "team", "page", page - 1))
+    if page < pages - 1:
+        nav.append(button("Next »", "team", "page", page + 1))
+    rows.append(nav)
+    return "\n".join(lines), rows
+
+
+def _card(user: User, actor: User) -> tuple[str, list]:
+    text = "\n".join(
+        [
+            f"<b>{escape(user.name)}</b>"
+            + (f" @{escape(user.username)}" if user.username else ""),
+            f"Role: {ROLE_NAMES[user.role]}",
+            f"Status: {status_of(user)}",
+            f"Time zone: {escape(user.timezone)}",
+            f"Joined: {format_day(user.created_at, actor.timezone, actor.locale)}",
+        ]
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    if user.telegram_id != actor.telegram_id:
+        rows.append(
+            [
+                button(f"Make {ROLE_NAMES[role]}", "team", "role", user.telegram_id, role.value)
+                for role in Role
+                if role is not user.role
+            ]
+        )
+        action = ("Reactivate", "on") if not user.active else ("Deactivate", "off")
+        rows.append([button(action[0], "team", action[1], user.telegram_id)])
+    rows.append([button("« Back to team", "team", "page", 0)])
+    return text, rows
+
+
+async def show_team(update: Update, context: NextStepContext) -> None:
+    """/team."""
+    try:
+        people = await team.list_team(context.db, actor=context.member)
+    except DomainError as exc:
+        await reply(update, str(exc))
+        return
+    text, rows = _team_page(people, 0, context.member)
+    await reply(update, text, reply_markup=keyboard(rows))
+
+
+async def on_team_button(update: Update, context: NextStepContext) -> None:
+    """Paging, opening a person, and an admin's role and access changes."""
+    query = update.callback_query
+    assert query is not None
+    actor = context.member
+    parts = unpack(query.data, "team", 2) or unpack(query.data, "team", 3)
+    number = parse_id(parts[1]) if parts else None
+    if parts is None or (number is None and parts[1] != "0"):
+        await query.answer("That button is not valid any more.", show_alert=True)
+        return
+    action, target = parts[0], number or 0
+    try:
+        if action == "page":
+            people = await team.list_team(context.db, actor=actor)
+            await query.answer()
+            text, rows = _team_page(people, target, actor)
+            await edit(query, text, keyboard(rows))
+            return
+        if action == "open":
+            await team.list_team(context.db, actor=actor)  # leads only
+            person = await team.get_member(context.db, target)
+        elif action == "role" and len(parts) == 3 and parts[2] in {r.value for r in Role}:
+            person = await team.change_role(
+                context.db, context.clock, actor=actor, target_id=target, role=Role(parts[2])
+            )
+        elif action in {"on", "off"} and len(parts) == 2:
+            person = await team.set_active(
+                context.db, context.clock, actor=actor, target_id=target, active=action == "on"
+            )
+        else:
+            await query.answer("That button is not valid any more.", show_alert=True)
+            return
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return
+    await query.answer()
+    if action in {"role", "on", "off"}:
+        await publish_commands_for(context.bot, person)
+    text, rows = _card(person, actor)
+    markup = keyboard(rows) if actor.role is Role.ADMIN else keyboard([rows[-1]])
+    await edit(query, text, markup)
+
+
+def handlers() -> list[tuple[object, int]]:
+    """/team and its buttons."""
+    return [
+        (CommandHandler("team", show_team), 0),
+        (CallbackQueryHandler(on_team_button, pattern=r"^team:"), 0),
+    ]

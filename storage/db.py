@@ -1,0 +1,142 @@
+"""The database handle: one writer connection for transactions, one reader for queries."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.migrate import apply_migrations
+
+logger = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+Row = sqlite3.Row
+BUSY_TIMEOUT_MS = 5000
+
+
+def to_db_time(moment: dt.datetime) -> str:
+    """Encode an aware datetime as sortable UTC text (`2026-11-26T09:30:00Z`)."""
+    if moment.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_db_time(value: str) -> dt.datetime:
+    """Decode text written by `to_db_time` into an aware UTC datetime."""
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+def optional_time(value: str | None) -> dt.datetime | None:
+    """Decode a nullable time column."""
+    return None if value is None else from_db_time(value)
+
+
+class Queries:
+    """Read helpers shared by the database handle and a transaction."""
+
+    _conn: aiosqlite.Connection
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """Run a query and return its first row, if any."""
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run a query and return all rows."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        """Run a query and return the first column of its first row (None if no row)."""
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+
+class Transaction(Queries):
+    """An open write transaction; reads through it see its own writes."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
+        """Run one statement; the cursor tells `lastrowid` and `rowcount`."""
+        return await self._conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many parameter rows."""
+        await self._conn.executemany(sql, rows)
+
+
+class Database(Queries):
+    """The application's database.
+
+    Writes go through `transaction()`, which serialises them on one writer connection with a
+    lock (coroutines must not interleave statements in one SQLite transaction). Reads outside a
+    transaction use a separate reader connection, which in WAL mode only sees committed data.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        """Whether `open()` has completed."""
+        return self._reader is not None
+
+    async def open(self) -> None:
+        """Connect, set the pragmas and apply pending migrations; calling it again does nothing."""
+        async with self._open_lock:
+            if self._reader is not None:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            writer = await self._connect()
+            applied = await apply_migrations(writer)
+            if applied:
+                logger.info("Applied migrations: %s", ", ".join(applied))
+            self._writer = writer
+            self._reader = await self._connect()
+            self._conn = self._reader
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode keeps every commit across a process crash; only a power loss
+        # can lose the last commits.
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    async def close(self) -> None:
+        """Close both connections."""
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Run the block in one IMMEDIATE transaction: all of it is saved, or none of it."""
+        if self._writer is None:
+            raise RuntimeError("the database is not open")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
