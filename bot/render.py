@@ -29,9 +29,9 @@ def environment() -> Environment:
     )
 
 
-def render(name: str, **context: Any) -> str:
-    """Render `templates/<name>` with autoescaping (user text is always escaped)."""
-    return environment().get_template(name).render(**context).strip()
+def render(template: str, /, **context: Any) -> str:
+    """Render `templates/<template>` with autoescaping (user text is always escaped)."""
+    return environment().get_template(template).render(**context).strip()
 
 
 def escape(text: object) -> str:
