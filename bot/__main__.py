@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -26,6 +27,8 @@ logger = logging.getLogger("bot")
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one subcommand; returns the exit code."""
+    # PTB 22 reports RetryAfter.retry_after as a timedelta with this (the future default).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = argparse.ArgumentParser(prog="python -m bot", description="NextStep bot")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="start the bot (default)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.sandbox.server import FakeBotApiServer
 from storage.db import Database
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as timedelta, no warning
 
 START = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 

@@ -31,7 +31,7 @@ async def test_admin_bootstrap(app: Application, server: FakeBotApiServer) -> No
     welcome = await admin.reply()
     assert "You are an admin" in welcome.text
     assert "/invite" in welcome.text and "/team" in welcome.text
-    scopes = {call.params.get("scope") for call in server.calls if call.method == "setMyCommands"}
+    scopes = [call.params.get("scope") for call in server.calls if call.method == "setMyCommands"]
     assert any(scope and "all_private_chats" in str(scope) for scope in scopes)
 
 

@@ -1,0 +1,94 @@
+"""The agenda: what a person must do, most urgent first, with days in their own time zone.
+
+The agenda is personal for everyone, heads and admins included: it lists the contacts they
+logged that still need a next step and the open steps on their own agenda (steps belong to
+the client's owner). Seeing the team's work is the head's agenda and digest, not this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.services.dates import local_to_utc
+from storage import contacts, steps
+from storage.contacts import PendingContact
+from storage.db import Database
+from storage.steps import StepEntry
+from storage.users import User
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueStep:
+    """An open step past its due time, and by how much."""
+
+    entry: StepEntry
+    overdue_by: dt.timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaDay:
+    """The steps due on one local date, in time order."""
+
+    day: dt.date
+    entries: list[StepEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    """One person's agenda at `now`, in the order it is shown.
+
+    `pending`: contacts without a next step (longest-waiting first); `overdue`: open steps
+    past due (oldest first); `today`: the rest of today's steps in time order; `upcoming`:
+    the following days that have steps, grouped by local date.
+    """
+
+    timezone: str
+    now: dt.datetime
+    today_date: dt.date
+    pending: list[PendingContact]
+    overdue: list[OverdueStep]
+    today: list[StepEntry]
+    upcoming: list[AgendaDay]
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to do in the period."""
+        return not (self.pending or self.overdue or self.today or self.upcoming)
+
+
+async def build_agenda(db: Database, *, user: User, now: dt.datetime, days: int = 7) -> Agenda:
+    """The person's own agenda: pending contacts, overdue steps, today, then `days` more days.
+
+    "Today" and the day groups are local dates in the person's zone, computed with zoneinfo
+    so a daylight-saving change never shifts a day boundary.
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    zone = ZoneInfo(user.timezone)
+    today = now.astimezone(zone).date()
+    end_of_today = local_to_utc(today + dt.timedelta(days=1), dt.time(0), user.timezone)
+    horizon = local_to_utc(today + dt.timedelta(days=days + 1), dt.time(0), user.timezone)
+    entries = await steps.open_for_manager(db, user.telegram_id, due_before=horizon)
+
+    overdue: list[OverdueStep] = []
+    today_steps: list[StepEntry] = []
+    by_day: dict[dt.date, list[StepEntry]] = {}
+    for entry in entries:
+        due = entry.step.due_at
+        if due < now:
+            overdue.append(OverdueStep(entry, now - due))
+        elif due < end_of_today:
+            today_steps.append(entry)
+        else:
+            by_day.setdefault(due.astimezone(zone).date(), []).append(entry)
+    return Agenda(
+        timezone=user.timezone,
+        now=now,
+        today_date=today,
+        pending=await contacts.pending_for_manager(db, user.telegram_id),
+        overdue=overdue,
+        today=today_steps,
+        upcoming=[AgendaDay(day, items) for day, items in by_day.items()],
+    )

@@ -1,0 +1,802 @@
+"""Clients: validation, duplicates, search, the card, reassignment, CSV import and export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+
+from bot.clock import Clock
+from bot.services.access import require_lead
+from bot.services.errors import DomainError, NotAllowed
+from bot.services.ownership import require_client
+from storage import audit, clients, contacts, reminders, steps, users
+from storage.clients import Client, ClientFields, ClientListItem, ClientStatus
+from storage.contacts import Contact
+from storage.db import Database, Transaction
+from storage.reminders import ReminderSubject
+from storage.steps import Step
+from storage.users import User
+
+MAX_NAME = 200
+MAX_PERSON = 200
+MAX_EMAIL = 254
+MAX_NOTES = 3000
+MAX_TAG = 50
+MAX_TAGS = 20
+MAX_PAGE = 50
+CARD_CONTACTS = 3
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ROWS = 10_000
+
+ONE_LINE_EXAMPLE = "/newclient Acme LLC; Ivan Petrov; +44 20 7946 0958; ivan@acme.test"
+
+
+class DuplicateClient(DomainError):
+    """The owner already has a client with this name; the UI offers "open it / create anyway"."""
+
+    def __init__(self, name: str, client_id: int) -> None:
+        super().__init__(f"{name} already exists. Open it, or create another one anyway?")
+        self.client_id = client_id
+
+
+class Keep(Enum):
+    """The type of `KEEP`: "leave this field as it is" in `update_client`."""
+
+    KEEP = "keep"
+
+
+KEEP: Literal[Keep.KEEP] = Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPage:
+    """One page of a client list; `has_more` says whether a next page exists."""
+
+    items: list[ClientListItem]
+    offset: int
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCard:
+    """What the client card shows."""
+
+    client: Client
+    owner_name: str
+    recent_contacts: list[Contact]
+    open_step: Step | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuickLogMatch:
+    """`/call <client> <summary>` split: the candidate clients, the name words and the rest.
+
+    One candidate: matched. Several: ask with buttons. None: unknown, ask with a search.
+    """
+
+    clients: list[ClientListItem]
+    name_text: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportIssue:
+    """A CSV row that was not imported: its number (the header is row 1), name and reason."""
+
+    row: int
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did."""
+
+    imported: int
+    duplicates: list[ImportIssue]
+    rejected: list[ImportIssue]
+    ignored_columns: list[str]
+
+
+# --- Normalisation -----------------------------------------------------------------------
+
+
+def fold_text(text: str) -> str:
+    """Fold text for matching: casefold, strip accents, keep letters, marks and digits.
+
+    NFKD splits "é" into "e" + U+0301; the generic combining diacritics (U+0300-U+036F, the
+    accents of Latin, Greek and Cyrillic) are dropped, so "Café" matches "cafe" and "Ё" "е".
+    Script-specific marks (Gujarati vowel signs, Devanagari viramas) are part of the word
+    and kept. Everything else (punctuation, symbols) becomes a single space.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = []
+    for char in decomposed:
+        if 0x300 <= ord(char) < 0x370:
+            continue
+        kept.append(char if unicodedata.category(char)[0] in "LMN" else " ")
+    return " ".join(unicodedata.normalize("NFKC", "".join(kept)).split())
+
+
+def name_key(name: str) -> str:
+    """The folded name used to find duplicates and to match `/call <name prefix>`."""
+    return fold_text(name)
+
+
+def normalise_phone(text: str, region: str) -> str:
+    """A phone number in E.164 (`+442079460958`); `region` applies to numbers without `+`."""
+    raw = " ".join(text.split())
+    try:
+        number = phonenumbers.parse(raw, region.upper() or None)
+    except phonenumbers.NumberParseException:
+        raise DomainError(
+            f"“{raw}” is not a phone number I can read. "
+            "Please write it with the country code, e.g. +44 20 7946 0958."
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        raise DomainError(
+            f"“{raw}” is not a valid phone number. "
+            "Please check the digits and the country code, e.g. +44 20 7946 0958."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_EMAIL = re.compile(r"^[^\s@\"(),:;<>\[\]\\]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
+
+
+def validate_email(text: str) -> str:
+    """A plausible e-mail address, with the domain in lower case."""
+    address = text.strip()
+    local, _, domain = address.rpartition("@")
+    if (
+        len(address) > MAX_EMAIL
+        or not _EMAIL.match(address)
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
+    ):
+        raise DomainError(f"“{address}” doesn't look like an e-mail address (name@example.com).")
+    return f"{local}@{domain.lower()}"
+
+
+def normalise_tags(tags: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Tags from "VIP, retail ,vip" or a list: trimmed, lower case, no duplicates, in order."""
+    if tags is None:
+        return ()
+    pieces = tags.split(",") if isinstance(tags, str) else [p for t in tags for p in t.split(",")]
+    result: list[str] = []
+    seen: set[str] = set()
+    for piece in pieces:
+        tag = " ".join(piece.split()).lstrip("#").lower()
+        if not tag or fold_text(tag) in seen:
+            continue
+        if len(tag) > MAX_TAG:
+            raise DomainError(f"The tag “{tag[:20]}…” is too long (at most {MAX_TAG} characters).")
+        seen.add(fold_text(tag))
+        result.append(tag)
+    if len(result) > MAX_TAGS:
+        raise DomainError(f"A client can have at most {MAX_TAGS} tags.")
+    return tuple(result)
+
+
+def search_key(
+    name: str,
+    contact_person: str | None = None,
+    tags: Iterable[str] = (),
+    phone_e164: str | None = None,
+) -> str:
+    """The folded text search looks in: name, contact person, tags and the phone's digits.
+
+    The phone appears twice: international digits (442079460958) and national digits
+    (02079460958), so either way of typing part of it matches.
+    """
+    parts = [fold_text(name), fold_text(contact_person or ""), fold_text(" ".join(tags))]
+    if phone_e164:
+        number = phonenumbers.parse(phone_e164, None)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        parts += [_digits(phone_e164), _digits(national)]
+    return " ".join(part for part in parts if part)
+
+
+def _digits(text: str) -> str:
+    return "".join(char for char in text if char.isdigit())
+
+
+def _optional(value: str | None, *, limit: int, label: str) -> str | None:
+    cleaned = (value or "").strip()
+    if len(cleaned) > limit:
+        raise DomainError(f"The {label} is too long (at most {limit} characters).")
+    return cleaned or None
+
+
+def _status(value: ClientStatus | str) -> ClientStatus:
+    try:
+        return ClientStatus(str(value).strip().lower() or ClientStatus.PROSPECT.value)
+    except ValueError:
+        raise DomainError(
+            f"“{value}” is not a status; use prospect, active or inactive."
+        ) from None
+
+
+def prepare_fields(
+    *,
+    name: str,
+    contact_person: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    tags: str | Iterable[str] | None = None,
+    status: ClientStatus | str = ClientStatus.PROSPECT,
+    notes: str | None = None,
+    region: str,
+) -> ClientFields:
+    """Validate and normalise a client's fields; the first problem raises a DomainError."""
+    clean_name = " ".join(name.split())
+    if not 1 <= len(clean_name) <= MAX_NAME:
+        raise DomainError(f"The client's name must be 1 to {MAX_NAME} characters.")
+    person = _optional(contact_person, limit=MAX_PERSON, label="contact person's name")
+    phone_text = (phone or "").strip()
+    phone_e164 = normalise_phone(phone_text, region) if phone_text else None
+    email_text = (email or "").strip()
+    clean_email = validate_email(email_text) if email_text else None
+    clean_tags = normalise_tags(tags)
+    return ClientFields(
+        name=clean_name,
+        name_key=name_key(clean_name),
+        contact_person=person,
+        phone_e164=phone_e164,
+        email=clean_email,
+        tags=clean_tags,
+        status=_status(status),
+        notes=_optional(notes, limit=MAX_NOTES, label="note"),
+        search_key=search_key(clean_name, person, clean_tags, phone_e164),
+    )
+
+
+# --- The one-line form -------------------------------------------------------------------
+
+_PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]+$")
+_POSITIONS = ("contact_person", "phone", "email", "tags")
+_TEXT_FIELDS = ("contact_person", "tags")
+
+
+def _shape(part: str) -> str | None:
+    if "@" in part and " " not in part:
+        return "email"
+    if _PHONE_SHAPE.match(part) and len(_digits(part)) >= 5:
+        return "phone"
+    return None
+
+
+def parse_one_line(text: str) -> dict[str, str]:
+    """Split `Acme LLC; Ivan Petrov; +44 20 7946 0958; ivan@acme.test; vip, retail`.
+
+    Parts are name; contact person; phone; e-mail; tags. A part shaped like an e-mail
+    address or a phone number goes to that field wherever it stands; other text fills the
+    contact person, then the tags. Only the split happens here: `create_client` validates.
+    """
+    parts = [" ".join(part.split()) for part in text.split(";")]
+    if not parts[0]:
+        raise DomainError(f"Start with the client's name, e.g. {ONE_LINE_EXAMPLE}")
+    if len(parts) > 1 + len(_POSITIONS):
+        raise DomainError(
+            "That's more than five parts. Write: name; contact person; phone; e-mail; tags."
+        )
+    fields = {"name": parts[0]}
+    for position, part in enumerate(parts[1:]):
+        if not part:
+            continue
+        field = _shape(part)
+        if field is None:
+            slot = _POSITIONS[position]
+            free = [name for name in _TEXT_FIELDS if name not in fields]
+            field = slot if slot in _TEXT_FIELDS and slot not in fields else next(iter(free), None)
+        if field is None or field in fields:
+            raise DomainError(
+                f"I can't tell what “{part}” is. Write: name; contact person; phone; e-mail; tags."
+            )
+        fields[field] = part
+    return fields
+
+
+# --- Creating and changing ---------------------------------------------------------------
+
+
+def _require_active(actor: User) -> None:
+    if not actor.active:
+        raise NotAllowed("Your access has been switched off; ask an admin.")
+
+
+async def _resolve_owner(db: Database, actor: User, owner_id: int | None) -> int:
+    """The owner for new clients: the actor, or (for a head or admin) someone else."""
+    _require_active(actor)
+    owner = actor.telegram_id if owner_id is None else owner_id
+    if owner == actor.telegram_id:
+        return owner
+    require_lead(actor)
+    person = await users.get_user(db, owner)
+    if person is None or not person.active:
+        raise DomainError("That person is not an active member of the team.")
+    return owner
+
+
+async def create_client(
+    db: Database,
+    clock: Clock,
+    *,
+    actor: User,
+    name: str,
+    contact_person: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    tags: str | Iterable[str] | None = None,
+    status: ClientStatus | str = ClientStatus.PROSPECT,
+    notes: str | None = None,
+    owner_id: int | None = None,
+    region: str = "US",
+    allow_duplicate: bool = False,
+) -> Client:
+    """Create a client owned by the actor (or, for a head or admin, by `owner_id`).
+
+    A name that the owner already has raises DuplicateClient unless `allow_duplicate`.
+    """
+    owner = await _resolve_owner(db, actor, owner_id)
+    fields = prepare_fields(
+        name=name,
+        contact_person=contact_person,
+        phone=phone,
+        email=email,
+        tags=tags,
+        status=status,
+        notes=notes,
+        region=region,
+    )
+    now = clock.now()
+    async with db.transaction() as tx:
+        if not allow_duplicate:
+            existing = await clients.find_by_name_key(tx, owner_id=owner, name_key=fields.name_key)
+            if existing is not None:
+                raise DuplicateClient(existing.name, existing.id)
+        client = await clients.insert_client(tx, owner_id=owner, fields=fields, now=now)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="client.create",
+            now=now,
+            object_type="client",
+            object_id=client.id,
+            details={"owner_id": owner, "name": client.name, "duplicate": allow_duplicate},
+        )
+    return client
+
+
+async def update_client(
+    db: Database,
+    clock: Clock,
+    *,
+    actor: User,
+    client_id: int,
+    name: str | Keep = KEEP,
+    contact_person: str | Keep | None = KEEP,
+    phone: str | Keep | None = KEEP,
+    email: str | Keep | None = KEEP,
+    tags: str | Iterable[str] | Keep | None = KEEP,
+    status: ClientStatus | str | Keep = KEEP,
+    notes: str | Keep | None = KEEP,
+    region: str = "US",
+    allow_duplicate: bool = False,
+) -> Client:
+    """Change some fields of a client (KEEP leaves a field; None or "" clears an optional one).
+
+    A rename onto another of the owner's client names raises DuplicateClient unless allowed.
+    """
+    current = await require_client(
+        db, clock, actor=actor, client_id=client_id, attempted="client.update"
+    )
+    fields = prepare_fields(
+        name=current.name if isinstance(name, Keep) else name,
+        contact_person=(
+            current.contact_person if isinstance(contact_person, Keep) else contact_person
+        ),
+        phone=current.phone_e164 if isinstance(phone, Keep) else phone,
+        email=current.email if isinstance(email, Keep) else email,
+        tags=current.tags if isinstance(tags, Keep) else tags,
+        status=current.status if isinstance(status, Keep) else status,
+        notes=current.notes if isinstance(notes, Keep) else notes,
+        region=region,
+    )
+    changed = [
+        field
+        for field in ("name", "contact_person", "phone_e164", "email", "tags", "status", "notes")
+        if getattr(current, field) != getattr(fields, field)
+    ]
+    if not changed:
+        return current
+    now = clock.now()
+    async with db.transaction() as tx:
+        if not allow_duplicate and fields.name_key != name_key(current.name):
+            existing = await clients.find_by_name_key(
+                tx, owner_id=current.owner_id, name_key=fields.name_key
+            )
+            if existing is not None and existing.id != client_id:
+                raise DuplicateClient(existing.name, existing.id)
+        await clients.save_client(tx, client_id, fields=fields, now=now)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="client.update",
+            now=now,
+            object_type="client",
+            object_id=client_id,
+            details={"fields": changed},
+        )
+        updated = await clients.get_client(tx, client_id)
+    assert updated is not None
+    return updated
+
+
+async def reassign_client(
+    db: Database, clock: Clock, *, actor: User, client_id: int, new_owner_id: int
+) -> Client:
+    """A head or admin hands a client, with its open next step, to another member.
+
+    Refused while the old owner has a contact with the client waiting for its next step:
+    after the move they could no longer conclude it.
+    """
+    require_lead(actor)
+    client = await clients.get_client(db, client_id)
+    if client is None:
+        raise DomainError("That client doesn't exist.")
+    new_owner = await users.get_user(db, new_owner_id)
+    if new_owner is None or not new_owner.active:
+        raise DomainError("That person is not an active member of the team.")
+    if client.owner_id == new_owner_id:
+        return client
+    now = clock.now()
+    async with db.transaction() as tx:
+        if await contacts.has_pending_by(tx, client_id=client_id, manager_id=client.owner_id):
+            raise DomainError(
+                f"{client.name} has a contact still waiting for its next step; "
+                "resolve it before reassigning the client."
+            )
+        await clients.set_owner(tx, client_id, owner_id=new_owner_id, now=now)
+        open_step = await steps.open_step_for_client(tx, client_id)
+        if open_step is not None:
+            await steps.set_manager(tx, open_step.id, manager_id=new_owner_id, now=now)
+            await reminders.reassign_for_subject(
+                tx, ReminderSubject.STEP, open_step.id, user_id=new_owner_id
+            )
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="client.reassign",
+            now=now,
+            object_type="client",
+            object_id=client_id,
+            details={"from": client.owner_id, "to": new_owner_id},
+        )
+        moved = await clients.get_client(tx, client_id)
+    assert moved is not None
+    return moved
+
+
+# --- Reading -----------------------------------------------------------------------------
+
+_PHONE_QUERY = re.compile(r"^[+\d\s().\-/]+$")
+
+
+def _query_terms(query: str) -> list[str]:
+    """Folded search terms; a query that looks like a phone number is one string of digits."""
+    text = query.strip()
+    if _PHONE_QUERY.match(text) and len(_digits(text)) >= 3:
+        return [_digits(text)]
+    return list(dict.fromkeys(fold_text(text).split()))[:10]
+
+
+async def search_clients(
+    db: Database, *, actor: User, query: str = "", limit: int = 10, offset: int = 0
+) -> ClientPage:
+    """The actor's clients (everyone's for a head or admin) matching every word of `query`.
+
+    Matches name, contact person, tags and phone digits, ignoring case and accents; the
+    most recently contacted come first. An empty query lists them all.
+    """
+    _require_active(actor)
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, offset)
+    terms = _query_terms(query)
+    found = await clients.search(
+        db,
+        owner_id=None if actor.is_lead else actor.telegram_id,
+        trigram_terms=[term for term in terms if len(term) >= 3],
+        short_terms=[term for term in terms if len(term) < 3],
+        limit=limit + 1,
+        offset=offset,
+    )
+    return ClientPage(items=found[:limit], offset=offset, has_more=len(found) > limit)
+
+
+async def match_quick_log(
+    db: Database, *, actor: User, text: str, limit: int = 8
+) -> QuickLogMatch:
+    """Split `/call <client> <summary>` by the longest run of words that prefixes a name.
+
+    "Acme LLC discussed prices" matches "Acme LLC" (or "Acme LLC Holdings") and leaves
+    "discussed prices". When several clients share the prefix and one has exactly that
+    name, it wins; otherwise all candidates come back so the user chooses.
+    """
+    _require_active(actor)
+    words = text.split()
+    owner_id = None if actor.is_lead else actor.telegram_id
+    for count in range(min(len(words), 8), 0, -1):
+        prefix = name_key(" ".join(words[:count]))
+        if not prefix:
+            continue
+        found = await clients.by_name_prefix(db, owner_id=owner_id, prefix=prefix, limit=limit)
+        if found:
+            exact = [item for item in found if name_key(item.client.name) == prefix]
+            return QuickLogMatch(
+                clients=exact if len(exact) == 1 else found,
+                name_text=" ".join(words[:count]),
+                summary=" ".join(words[count:]),
+            )
+    return QuickLogMatch(clients=[], name_text=" ".join(words[:1]), summary=" ".join(words[1:]))
+
+
+async def get_card(db: Database, clock: Clock, *, actor: User, client_id: int) -> ClientCard:
+    """The client card: fields, owner, last three contacts and the open next step.
+
+    A manager asking for another manager's client gets NotAllowed, and the attempt is
+    audited as `access.denied` (hence the clock).
+    """
+    client = await require_client(db, clock, actor=actor, client_id=client_id, attempted="card")
+    owner = await users.get_user(db, client.owner_id)
+    return ClientCard(
+        client=client,
+        owner_name=owner.name if owner else "?",
+        recent_contacts=await contacts.recent_for_client(db, client_id, limit=CARD_CONTACTS),
+        open_step=await steps.open_step_for_client(db, client_id),
+    )
+
+
+# --- CSV import and export ---------------------------------------------------------------
+
+_HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": (
+        "name",
+        "company",
+        "company name",
+        "client",
+        "client name",
+        "organisation",
+        "organization",
+        "account",
+        "account name",
+    ),
+    "contact_person": ("contact person", "contact", "contact name", "person", "full name"),
+    "phone": ("phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "phone e164"),
+    "email": ("email", "e mail", "email address", "e mail address", "mail"),
+    "tags": ("tags", "tag", "segment", "segments", "labels"),
+    "status": ("status",),
+    "notes": ("notes", "note", "comments", "comment", "description"),
+}
+_HEADER_FIELDS = {alias: field for field, names in _HEADER_ALIASES.items() for alias in names}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > MAX_IMPORT_BYTES:
+        raise DomainError(
+            f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; "
+            "please split it into smaller files."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(
+            "The file is not UTF-8 text. In Excel choose “Save as → CSV UTF-8”, "
+            "then send it again."
+        ) from None
+
+
+def _read_rows(text: str) -> list[list[str]]:
+    """All records of the CSV, split on the commonest of comma, semicolon and tab in the header."""
+    header_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > MAX_IMPORT_ROWS + 1:
+                raise DomainError(
+                    f"The file has more than {MAX_IMPORT_ROWS:,} rows; "
+                    "please split it into smaller files."
+                )
+    except csv.Error as error:
+        raise DomainError(f"Row {len(rows) + 1} can't be read as CSV: {error}.") from None
+    return rows
+
+
+def _map_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    columns: dict[str, int] = {}
+    ignored: list[str] = []
+    for index, title in enumerate(header):
+        field = _HEADER_FIELDS.get(fold_text(title))
+        if field is None:
+            if title.strip():
+                ignored.append(title.strip())
+            continue
+        if field in columns:
+            raise DomainError(f"Two columns mean the same thing ({field}); keep only one.")
+        columns[field] = index
+    if "name" not in columns:
+        raise DomainError(
+            "The first row must name the columns, including one for the client's name "
+            "(name, company or client)."
+        )
+    return columns, ignored
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    if index is None or index >= len(cells):
+        return ""
+    value = cells[index].strip()
+    # Undo the export's formula guard, so an exported file imports as it was.
+    if value.startswith("'") and value[1:2] and value[1] in _FORMULA_START:
+        return value[1:]
+    return value
+
+
+async def import_csv(
+    db: Database,
+    clock: Clock,
+    *,
+    actor: User,
+    data: bytes,
+    owner_id: int | None = None,
+    region: str = "US",
+) -> ImportReport:
+    """Import clients from a CSV file (UTF-8 with or without BOM; comma or semicolon).
+
+    The first row names the columns (any of the client fields, common aliases accepted, any
+    case). Each row is imported, skipped as a duplicate (of the owner's clients or an
+    earlier row) or rejected with its reason. All in one transaction: a failure leaves
+    nothing half-imported. At most 5 MB and 10,000 rows.
+    """
+    owner = await _resolve_owner(db, actor, owner_id)
+    rows = _read_rows(_decode(data))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise DomainError("The file is empty; the first row must name the columns.")
+    columns, ignored = _map_header(rows[0])
+    imported = 0
+    duplicates: list[ImportIssue] = []
+    rejected: list[ImportIssue] = []
+    now = clock.now()
+    async with db.transaction() as tx:
+        seen: set[str] = set()
+        for number, cells in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            values = {field: _cell(cells, columns.get(field)) for field in _HEADER_ALIASES}
+            try:
+                fields = prepare_fields(**values, region=region)
+            except DomainError as error:
+                rejected.append(ImportIssue(number, values["name"], str(error)))
+                continue
+            if fields.name_key in seen or await _owner_has(tx, owner, fields.name_key):
+                duplicates.append(ImportIssue(number, fields.name, "already exists"))
+                continue
+            seen.add(fields.name_key)
+            await clients.insert_client(tx, owner_id=owner, fields=fields, now=now)
+            imported += 1
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="client.import",
+            now=now,
+            object_type="user",
+            object_id=owner,
+            details={
+                "imported": imported,
+                "duplicates": len(duplicates),
+                "rejected": len(rejected),
+            },
+        )
+    return ImportReport(imported, duplicates, rejected, ignored)
+
+
+async def _owner_has(tx: Transaction, owner_id: int, key: str) -> bool:
+    return await clients.find_by_name_key(tx, owner_id=owner_id, name_key=key) is not None
+
+
+def _safe(value: object) -> str:
+    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+async def export_csv(db: Database, clock: Clock, *, actor: User) -> bytes:
+    """The actor's clients (everyone's for a head or admin) and their contacts, as CSV.
+
+    One row per contact, with the client's fields repeated; a client without contacts has
+    one row. Times are in the actor's zone. UTF-8 with BOM so spreadsheets detect it. Cells
+    that start with = + - @ get a leading ' so they are not run as formulas.
+    """
+    _require_active(actor)
+    zone = ZoneInfo(actor.timezone)
+    records = await clients.export_records(
+        db, owner_id=None if actor.is_lead else actor.telegram_id
+    )
+
+    def local(moment: dt.datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "client_id",
+            "name",
+            "contact_person",
+            "phone",
+            "email",
+            "tags",
+            "status",
+            "owner",
+            "notes",
+            f"last_contact ({actor.timezone})",
+            "contact_id",
+            "kind",
+            f"happened ({actor.timezone})",
+            "summary",
+            "state",
+            "outcome",
+            "outcome_reason",
+        ]
+    )
+    for record in records:
+        client, contact = record.client, record.contact
+        writer.writerow(
+            _safe(value)
+            for value in (
+                client.id,
+                client.name,
+                client.contact_person,
+                client.phone_e164,
+                client.email,
+                ", ".join(client.tags),
+                client.status.value,
+                record.owner_name,
+                client.notes,
+                local(client.last_contact_at),
+                contact.id if contact else None,
+                contact.kind.value if contact else None,
+                local(contact.happened_at) if contact else None,
+                contact.summary if contact else None,
+                contact.state.value if contact else None,
+                contact.outcome.value if contact and contact.outcome else None,
+                contact.outcome_reason if contact else None,
+            )
+        )
+    now = clock.now()
+    async with db.transaction() as tx:
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="client.export",
+            now=now,
+            object_type="user",
+            object_id=actor.telegram_id,
+            details={"rows": len(records)},
+        )
+    return buffer.getvalue().encode("utf-8-sig")

@@ -1,0 +1,213 @@
+"""Next steps: the follow-up each contact ends with; at most one open per client."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.db import Queries, Row, Transaction, from_db_time, to_db_time
+
+
+class StepKind(StrEnum):
+    """What the follow-up will be."""
+
+    CALL = "call"
+    MEETING = "meeting"
+    EMAIL = "email"
+    VISIT = "visit"
+    OTHER = "other"
+
+
+class StepState(StrEnum):
+    """open -> done (a contact completed it) | cancelled | replaced (a new step instead)."""
+
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    REPLACED = "replaced"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A scheduled next step."""
+
+    id: int
+    client_id: int
+    manager_id: int
+    created_by_contact_id: int
+    kind: StepKind
+    due_at: dt.datetime
+    agenda: str | None
+    state: StepState
+    done_by_contact_id: int | None
+    snooze_count: int
+    reschedule_count: int
+    cancel_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StepEntry:
+    """An open step with its client's name, as the agenda lists it."""
+
+    step: Step
+    client_name: str
+
+
+_NAMES = (
+    "id",
+    "client_id",
+    "manager_id",
+    "created_by_contact_id",
+    "kind",
+    "due_at",
+    "agenda",
+    "state",
+    "done_by_contact_id",
+    "snooze_count",
+    "reschedule_count",
+    "cancel_reason",
+    "created_at",
+    "updated_at",
+)
+_COLUMNS = ", ".join(f"s.{name}" for name in _NAMES)
+
+
+def _step(row: Row) -> Step:
+    return Step(
+        id=row["id"],
+        client_id=row["client_id"],
+        manager_id=row["manager_id"],
+        created_by_contact_id=row["created_by_contact_id"],
+        kind=StepKind(row["kind"]),
+        due_at=from_db_time(row["due_at"]),
+        agenda=row["agenda"],
+        state=StepState(row["state"]),
+        done_by_contact_id=row["done_by_contact_id"],
+        snooze_count=row["snooze_count"],
+        reschedule_count=row["reschedule_count"],
+        cancel_reason=row["cancel_reason"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+    )
+
+
+async def insert_step(
+    tx: Transaction,
+    *,
+    client_id: int,
+    manager_id: int,
+    created_by_contact_id: int,
+    kind: StepKind,
+    due_at: dt.datetime,
+    agenda: str | None,
+    now: dt.datetime,
+) -> Step:
+    """Open a new step (the unique index refuses a second open step for the client)."""
+    stamp = to_db_time(now)
+    cursor = await tx.execute(
+        "INSERT INTO steps (client_id, manager_id, created_by_contact_id, kind, due_at, agenda,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            client_id,
+            manager_id,
+            created_by_contact_id,
+            kind.value,
+            to_db_time(due_at),
+            agenda,
+            stamp,
+            stamp,
+        ),
+    )
+    step = await get_step(tx, int(cursor.lastrowid or 0))
+    assert step is not None
+    return step
+
+
+async def get_step(db: Queries, step_id: int) -> Step | None:
+    """The step with this id."""
+    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM steps s WHERE s.id = ?", (step_id,))
+    return None if row is None else _step(row)
+
+
+async def open_step_for_client(db: Queries, client_id: int) -> Step | None:
+    """The client's open step, if any (there is at most one)."""
+    row = await db.fetch_one(
+        f"SELECT {_COLUMNS} FROM steps s WHERE s.client_id = ? AND s.state = 'open'",
+        (client_id,),
+    )
+    return None if row is None else _step(row)
+
+
+async def steps_created_by(db: Queries, contact_id: int) -> list[Step]:
+    """The steps a contact created (more than one if it replaced its own), oldest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM steps s WHERE s.created_by_contact_id = ? ORDER BY s.id",
+        (contact_id,),
+    )
+    return [_step(row) for row in rows]
+
+
+async def step_done_by(db: Queries, contact_id: int) -> Step | None:
+    """The step that logging this contact completed, if any."""
+    row = await db.fetch_one(
+        f"SELECT {_COLUMNS} FROM steps s WHERE s.done_by_contact_id = ?", (contact_id,)
+    )
+    return None if row is None else _step(row)
+
+
+async def complete_step(
+    tx: Transaction, step_id: int, *, contact_id: int, now: dt.datetime
+) -> None:
+    """Mark an open step done by a contact."""
+    await tx.execute(
+        "UPDATE steps SET state = 'done', done_by_contact_id = ?, updated_at = ?"
+        " WHERE id = ? AND state = 'open'",
+        (contact_id, to_db_time(now), step_id),
+    )
+
+
+async def mark_replaced(tx: Transaction, step_id: int, *, now: dt.datetime) -> None:
+    """Retire an open step because a new one takes its place."""
+    await tx.execute(
+        "UPDATE steps SET state = 'replaced', updated_at = ? WHERE id = ? AND state = 'open'",
+        (to_db_time(now), step_id),
+    )
+
+
+async def reopen_step(tx: Transaction, step_id: int, *, now: dt.datetime) -> None:
+    """Make a done step open again (the contact that completed it was undone)."""
+    await tx.execute(
+        "UPDATE steps SET state = 'open', done_by_contact_id = NULL, updated_at = ?"
+        " WHERE id = ? AND state = 'done'",
+        (to_db_time(now), step_id),
+    )
+
+
+async def delete_steps_created_by(tx: Transaction, contact_id: int) -> None:
+    """Remove the steps a contact created (undo)."""
+    await tx.execute("DELETE FROM steps WHERE created_by_contact_id = ?", (contact_id,))
+
+
+async def set_manager(tx: Transaction, step_id: int, *, manager_id: int, now: dt.datetime) -> None:
+    """Move a step to another manager's agenda."""
+    await tx.execute(
+        "UPDATE steps SET manager_id = ?, updated_at = ? WHERE id = ?",
+        (manager_id, to_db_time(now), step_id),
+    )
+
+
+async def open_for_manager(
+    db: Queries, manager_id: int, *, due_before: dt.datetime
+) -> list[StepEntry]:
+    """A manager's open steps due before a moment, earliest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS}, c.name AS client_name FROM steps s"
+        " JOIN clients c ON c.id = s.client_id"
+        " WHERE s.manager_id = ? AND s.state = 'open' AND s.due_at < ?"
+        " ORDER BY s.due_at, s.id",
+        (manager_id, to_db_time(due_before)),
+    )
+    return [StepEntry(_step(row), row["client_name"]) for row in rows]

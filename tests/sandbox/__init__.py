@@ -1,0 +1,1 @@
+"""Tests of the fake Bot API server and its spec validator."""
