@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         problems = run_checks()
         for problem in problems:
             print(f"✗ {problem}")
-        print("✓ configuration and templates are valid" if not problems else "")
+        if not problems:
+            print("✓ configuration and templates are valid")
         return 1 if problems else 0
     try:
         settings = load_settings()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.warnings import PTBUserWarning
 
 import handlers
 from bot.clock import Clock, SystemClock
@@ -23,6 +25,10 @@ from bot.services import access
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+
+# Flows mix typed text with buttons, so conversations are tracked per chat and user, not per
+# message; PTB warns about exactly that choice.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
