@@ -19,6 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import NextStepContext, Services
 from bot.errors import error_handler
+from bot.jobs import schedule_jobs
 from bot.menu import publish_commands_for, publish_default_commands
 from bot.persistence import SqlitePersistence
 from bot.services import access
@@ -69,9 +70,10 @@ def services_of(application: Application) -> Services:  # type: ignore[type-arg]
 
 
 async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Open the database (migrating it) and publish the command menus."""
+    """Open the database (migrating it), start the jobs and publish the command menus."""
     services = services_of(application)
     await services.db.open()
+    await schedule_jobs(application)
     await publish_default_commands(application.bot)
     for lead in await access.leads(services.db):
         await publish_commands_for(application.bot, lead)

@@ -7,6 +7,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated
 
+import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_locale: str = "en"
     default_currency: str = "USD"
+    default_phone_region: str = "US"
     reminder_sweep_seconds: float = Field(default=30, ge=1)
     log_level: str = "INFO"
     webhook_url: str | None = None
@@ -86,6 +88,14 @@ class Settings(BaseSettings):
         if code not in list_currencies():
             raise ValueError(f"{value!r} is not an ISO 4217 currency code such as USD or EUR")
         return code
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a phone region code such as US, GB or DE")
+        return region
 
     @field_validator("log_level")
     @classmethod

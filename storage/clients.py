@@ -173,14 +173,6 @@ async def get_client(db: Queries, client_id: int) -> Client | None:
     return None if row is None else _client(row)
 
 
-async def get_client_item(db: Queries, client_id: int) -> ClientListItem | None:
-    """The client with this id and its owner's name."""
-    row = await db.fetch_one(
-        f"SELECT {_COLUMNS}, u.name AS owner_name {_FROM} WHERE c.id = ?", (client_id,)
-    )
-    return None if row is None else _item(row)
-
-
 async def find_by_name_key(db: Queries, *, owner_id: int, name_key: str) -> Client | None:
     """The owner's oldest client whose folded name equals `name_key` (duplicate check)."""
     row = await db.fetch_one(

@@ -55,7 +55,7 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class PendingContact:
-    """A contact still waiting for its next step, with the client's name for display."""
+    """A contact with its client's name, as lists of contacts waiting for a step show it."""
 
     contact: Contact
     client_name: str
@@ -170,6 +170,16 @@ async def has_later_contact(db: Queries, contact: Contact) -> bool:
         (contact.client_id, contact.id),
     )
     return value is not None
+
+
+async def pending_contact(db: Queries, contact_id: int) -> PendingContact | None:
+    """One contact with its client's name, whatever its state (the caller checks it)."""
+    row = await db.fetch_one(
+        f"SELECT {_COLUMNS}, c.name AS client_name FROM contacts t"
+        " JOIN clients c ON c.id = t.client_id WHERE t.id = ?",
+        (contact_id,),
+    )
+    return None if row is None else PendingContact(contact_from_row(row), row["client_name"])
 
 
 async def pending_for_manager(db: Queries, manager_id: int) -> list[PendingContact]:

@@ -178,6 +178,34 @@ async def mark_sent(
     return cursor.rowcount == 1
 
 
+async def set_state(tx: Transaction, reminder_id: int, state: ReminderState | str) -> bool:
+    """Move a not-yet-sent reminder to pending, held or cancelled; False if it was settled.
+
+    `sending` is reached only through `claim_due` and `sent` only through `mark_sent`.
+    """
+    target = ReminderState(state)
+    if target not in (ReminderState.PENDING, ReminderState.HELD, ReminderState.CANCELLED):
+        raise ValueError(f"use claim_due or mark_sent to move a reminder to {target.value}")
+    cursor = await tx.execute(
+        f"UPDATE reminders SET state = ?, claimed_at = NULL WHERE id = ? AND state IN {_LIVE}",
+        (target.value, reminder_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def release_stale(tx: Transaction, *, claimed_before: dt.datetime) -> int:
+    """Put reminders left in `sending` by a crash (claimed before the cut-off) back to pending.
+
+    At most one duplicate message results, never a lost one. Returns how many.
+    """
+    cursor = await tx.execute(
+        "UPDATE reminders SET state = 'pending', claimed_at = NULL"
+        " WHERE state = 'sending' AND claimed_at < ?",
+        (to_db_time(claimed_before),),
+    )
+    return cursor.rowcount
+
+
 async def release(tx: Transaction, reminder_id: int, *, retry_at: dt.datetime) -> bool:
     """Put a failed send back in the queue for `retry_at`, counting the attempt."""
     cursor = await tx.execute(

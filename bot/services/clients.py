@@ -177,7 +177,7 @@ def normalise_tags(tags: str | Iterable[str] | None) -> tuple[str, ...]:
     result: list[str] = []
     seen: set[str] = set()
     for piece in pieces:
-        tag = " ".join(piece.split()).lstrip("#").lower()
+        tag = one_line(piece).lstrip("#").lower()
         if not tag or fold_text(tag) in seen:
             continue
         if len(tag) > MAX_TAG:
@@ -208,12 +208,22 @@ def search_key(
     return " ".join(part for part in parts if part)
 
 
+def one_line(text: str) -> str:
+    """Text as a single line: control characters dropped, runs of whitespace made one space."""
+    return " ".join(
+        "".join(c for c in text if unicodedata.category(c) != "Cc" or c.isspace()).split()
+    )
+
+
 def _digits(text: str) -> str:
     return "".join(char for char in text if char.isdigit())
 
 
-def _optional(value: str | None, *, limit: int, label: str) -> str | None:
-    cleaned = (value or "").strip()
+def _optional(value: str | None, *, limit: int, label: str, multiline: bool = False) -> str | None:
+    text = value or ""
+    if multiline:
+        text = "".join(c for c in text if unicodedata.category(c) != "Cc" or c in "\n\t")
+    cleaned = text.strip() if multiline else one_line(text)
     if len(cleaned) > limit:
         raise DomainError(f"The {label} is too long (at most {limit} characters).")
     return cleaned or None
@@ -240,7 +250,7 @@ def prepare_fields(
     region: str,
 ) -> ClientFields:
     """Validate and normalise a client's fields; the first problem raises a DomainError."""
-    clean_name = " ".join(name.split())
+    clean_name = one_line(name)
     if not 1 <= len(clean_name) <= MAX_NAME:
         raise DomainError(f"The client's name must be 1 to {MAX_NAME} characters.")
     person = _optional(contact_person, limit=MAX_PERSON, label="contact person's name")
@@ -257,7 +267,7 @@ def prepare_fields(
         email=clean_email,
         tags=clean_tags,
         status=_status(status),
-        notes=_optional(notes, limit=MAX_NOTES, label="note"),
+        notes=_optional(notes, limit=MAX_NOTES, label="note", multiline=True),
         search_key=search_key(clean_name, person, clean_tags, phone_e164),
     )
 

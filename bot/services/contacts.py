@@ -11,6 +11,7 @@ the partial unique index back every rule here.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.services.dates import validate_due, validate_happened
@@ -52,6 +53,15 @@ class AlreadyResolved(DomainError):
 
     def __init__(self) -> None:
         super().__init__("Already handled: this contact has its next step or closure.")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSummary:
+    """A contact as its confirmation shows it: the client's name and the step it set."""
+
+    contact: Contact
+    client_name: str
+    step: Step | None
 
 
 def can_undo(contact: Contact, now: dt.datetime) -> bool:
@@ -451,6 +461,32 @@ async def edit_summary(
         edited = await contacts.get_contact(tx, contact.id)
     assert edited is not None
     return edited
+
+
+async def get_pending_contact(
+    db: Database, clock: Clock, *, actor: User, contact_id: int
+) -> Contact:
+    """A contact the person may conclude now; AlreadyResolved if it has its step or closure."""
+    contact = await _require_contact(
+        db, clock, actor=actor, contact_id=contact_id, attempted="contact.open"
+    )
+    if contact.state is ContactState.COMPLETE:
+        raise AlreadyResolved
+    return contact
+
+
+async def describe_contact(
+    db: Database, clock: Clock, *, actor: User, contact_id: int
+) -> ContactSummary:
+    """A contact with its client's name and the step it set (its open one, else its last)."""
+    await _require_contact(db, clock, actor=actor, contact_id=contact_id, attempted="contact.view")
+    entry = await contacts.pending_contact(db, contact_id)
+    if entry is None:
+        raise DomainError("That contact no longer exists (it may have been undone).")
+    created = await steps.steps_created_by(db, contact_id)
+    open_steps = [step for step in created if step.state is StepState.OPEN]
+    step = open_steps[-1] if open_steps else (created[-1] if created else None)
+    return ContactSummary(contact=entry.contact, client_name=entry.client_name, step=step)
 
 
 async def pending_contacts(db: Database, *, actor: User) -> list[PendingContact]:

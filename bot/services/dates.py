@@ -4,7 +4,7 @@ Everything is computed in the person's local wall time with zoneinfo and then co
 so "tomorrow 10:00" is 10:00 on the clock even across a daylight-saving change. `dateparser`
 reads the text relative to the local "now" and returns naive wall time; it is deliberately
 not given its TIMEZONE setting, because its own localisation applies the offset of the
-parsing moment rather than the target date (from 27 March, "in 3 days 10:00" in London came
+parsing moment rather than the target date (from 27 March, "in 3 days" in London came
 back as GMT although 30 March is BST). Text naming a zone ("15:00 UTC") comes back aware and
 is converted exactly. "In N minutes/hours" is elapsed time, so it is added to the UTC now.
 """
@@ -24,8 +24,6 @@ DEFAULT_TIME = dt.time(10, 0)
 """The local time given to a due date typed without a time, and to the day quick picks."""
 
 MAX_TEXT = 100
-QUICK_DUE_CODES = ("2h", "tom10", "3d", "mon")
-"""Quick picks: in 2 hours; tomorrow 10:00; in 3 days at 10:00; next Monday 10:00."""
 
 _ELAPSED = re.compile(r"^in\s+(\d{1,4})\s*(minutes?|mins?|m|hours?|hrs?|h)\.?$", re.IGNORECASE)
 _EXAMPLES = "Try “tomorrow 10:00”, “fri 15:00”, “in 2 hours” or “01.12.2026 14:30”."

@@ -82,8 +82,6 @@ CREATE TABLE contacts (
 CREATE INDEX contacts_client_recent ON contacts (client_id, happened_at DESC, id DESC);
 -- Contacts waiting for a next step, per manager. Partial: stays small however long the log is.
 CREATE INDEX contacts_pending ON contacts (manager_id, logged_at) WHERE state = 'needs_next_step';
--- A manager's log for reports and the export.
-CREATE INDEX contacts_manager ON contacts (manager_id, happened_at);
 
 CREATE TABLE steps (
     id                    INTEGER PRIMARY KEY,

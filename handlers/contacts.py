@@ -1,0 +1,749 @@
+"""Logging a call or meeting, and the next step it must end with.
+
+Flow: client → kind → summary (saved at once as "needs next step") → next step: a follow-up
+(kind → due time → confirm → optional agenda), a closure (won / refused / not a target, with a
+reason where required) or a pause until a date. Every button carries the contact id, so a
+button pressed after a restart, a timeout or from /agenda still acts on the right contact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback_data import parse_id
+from bot.context import NextStepContext
+from bot.keyboards import button, grid, keyboard
+from bot.render import escape, render
+from bot.services import clients, contacts, dates
+from bot.services.contacts import AlreadyResolved, StepExists
+from bot.services.errors import DomainError
+from bot.timefmt import format_moment
+from handlers.common import edit, flow_fallbacks, reply
+from storage.contacts import Outcome
+
+PICK_CLIENT, PICK_KIND, WHEN, SUMMARY, NEXT_STEP, STEP_KIND, DUE, AGENDA, REASON, EDIT = range(10)
+DRAFT = "log"
+CONTACT_KINDS = {
+    "call": "📞 Call",
+    "meeting": "🤝 Meeting",
+    "email": "✉️ Email",
+    "message": "💬 Message",
+    "visit": "🚗 Visit",
+}
+STEP_KINDS = {
+    "call": "📞 Call",
+    "meeting": "🤝 Meeting",
+    "email": "✉️ Email",
+    "visit": "🚗 Visit",
+    "other": "📌 Other",
+}
+QUICK_DUE = (
+    ("In 2 hours", "2h"),
+    ("Tomorrow 10:00", "tom10"),
+    ("In 3 days", "3d"),
+    ("Next Monday", "mon"),
+)
+NOT_VALID = "That button is not valid any more."
+
+
+# --- drafts and parsing -------------------------------------------------------------------
+
+
+def draft_of(context: NextStepContext) -> dict[str, Any]:
+    """The person's log draft (a plain dict: persistence stores it as JSON)."""
+    assert context.user_data is not None
+    return context.user_data.setdefault(DRAFT, {})
+
+
+def new_draft(context: NextStepContext, **values: Any) -> dict[str, Any]:
+    """Start a fresh draft."""
+    assert context.user_data is not None
+    context.user_data[DRAFT] = dict(values)
+    return context.user_data[DRAFT]
+
+
+def callback_parts(update: Update, prefix: str) -> list[str]:
+    """The parts after `prefix:` of the pressed button's data (untrusted)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    return parts[1:] if parts[0] == prefix else []
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or message.caption or "") if message is not None else ""
+
+
+# --- entry points -----------------------------------------------------------------------
+
+
+async def start_log(update: Update, context: NextStepContext) -> int:
+    """/log: choose a recent client or type a name to search."""
+    new_draft(context)
+    return await _ask_client(update, context, "Who was the contact with?")
+
+
+async def _ask_client(
+    update: Update, context: NextStepContext, prompt: str, query: str = ""
+) -> int:
+    page = await clients.search_clients(context.db, actor=context.member, query=query, limit=8)
+    buttons = [button(item.client.name[:40], "log", "cl", item.client.id) for item in page.items]
+    hint = "Tap a client or type a few letters of the name."
+    if query and not page.items:
+        hint = f"No client matches “{escape(query[:100])}”. Try other letters, or /newclient."
+    await reply(update, f"{prompt}\n{hint}", reply_markup=keyboard(grid(buttons, 2)))
+    return PICK_CLIENT
+
+
+async def search_client(update: Update, context: NextStepContext) -> int:
+    """Typed letters while choosing a client."""
+    return await _ask_client(update, context, "Matching clients:", _text(update).strip())
+
+
+async def start_quick(update: Update, context: NextStepContext) -> int:
+    """`/call <client> <summary>` and `/meeting <client> <summary>`."""
+    command = _text(update).split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
+    kind = "meeting" if command == "meeting" else "call"
+    rest = " ".join(context.args or [])
+    draft = new_draft(context, kind=kind)
+    if not rest:
+        return await _ask_client(update, context, f"Logging a {kind}. Who was it with?")
+    match = await clients.match_quick_log(context.db, actor=context.member, text=rest)
+    if match.summary:
+        draft["summary"] = match.summary
+    if len(match.clients) == 1:
+        draft["client_id"] = match.clients[0].client.id
+        return await _after_client(update, context)
+    if not match.clients:
+        return await _ask_client(
+            update, context, f"I found no client called “{escape(match.name_text[:100])}”."
+        )
+    buttons = [button(i.client.name[:40], "log", "cl", i.client.id) for i in match.clients]
+    await reply(
+        update,
+        f"Several clients match “{escape(match.name_text[:100])}”. Which one?",
+        reply_markup=keyboard(grid(buttons, 2)),
+    )
+    return PICK_CLIENT
+
+
+async def start_from_card(update: Update, context: NextStepContext) -> int:
+    """ "Log call" / "Log meeting" on a client card, or "Done — log it" on a reminder."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "log")
+    client_id = parse_id(parts[1]) if len(parts) == 3 else None
+    if client_id is None or parts[2] not in CONTACT_KINDS:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    try:
+        card = await clients.get_card(
+            context.db, context.clock, actor=context.member, client_id=client_id
+        )
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    new_draft(context, client_id=card.client.id, kind=parts[2])
+    return await _after_client(update, context)
+
+
+async def start_forward(update: Update, context: NextStepContext) -> int:
+    """A forwarded client message: attach it to a client as a "message" contact."""
+    message = update.effective_message
+    assert message is not None
+    text = _text(update).strip()
+    if not text:
+        await reply(update, "I can attach forwarded text messages only. Please forward a text.")
+        return ConversationHandler.END
+    new_draft(context, kind="message", summary=text[: contacts.MAX_SUMMARY])
+    origin = message.forward_origin
+    sender = None
+    if origin is not None:
+        user = getattr(origin, "sender_user", None)
+        sender = (
+            getattr(origin, "sender_user_name", None)
+            or getattr(getattr(origin, "chat", None), "title", None)
+            or (user.full_name if user is not None else None)
+        )
+        if user is not None and user.username:
+            found = await clients.search_clients(
+                context.db, actor=context.member, query=user.username, limit=8
+            )
+            if len(found.items) == 1:
+                draft_of(context)["client_id"] = found.items[0].client.id
+                return await _after_client(update, context)
+    if sender:
+        found = await clients.search_clients(
+            context.db, actor=context.member, query=sender, limit=8
+        )
+        if found.items:
+            buttons = [button(i.client.name[:40], "log", "cl", i.client.id) for i in found.items]
+            await reply(
+                update,
+                f"Attach this message from {escape(sender)} to which client?",
+                reply_markup=keyboard(grid(buttons, 2)),
+            )
+            return PICK_CLIENT
+    return await _ask_client(update, context, "Attach this forwarded message to which client?")
+
+
+async def chosen_client(update: Update, context: NextStepContext) -> int:
+    """A client button in the picker."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "log")
+    client_id = parse_id(parts[1]) if len(parts) == 2 and parts[0] == "cl" else None
+    if client_id is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return PICK_CLIENT
+    try:
+        await clients.get_card(
+            context.db, context.clock, actor=context.member, client_id=client_id
+        )
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return PICK_CLIENT
+    await query.answer()
+    draft_of(context)["client_id"] = client_id
+    return await _after_client(update, context)
+
+
+async def _after_client(update: Update, context: NextStepContext) -> int:
+    draft = draft_of(context)
+    if "kind" not in draft:
+        buttons = [button(label, "log", "kind", kind) for kind, label in CONTACT_KINDS.items()]
+        await reply(
+            update, "What kind of contact was it?", reply_markup=keyboard(grid(buttons, 3))
+        )
+        return PICK_KIND
+    if draft.get("summary"):
+        return await _save_contact(update, context)
+    return await _ask_summary(update, context)
+
+
+async def chosen_kind(update: Update, context: NextStepContext) -> int:
+    """Call / Meeting / Email / Message / Visit."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "log")
+    if len(parts) != 2 or parts[1] not in CONTACT_KINDS:
+        await query.answer(NOT_VALID, show_alert=True)
+        return PICK_KIND
+    await query.answer()
+    draft_of(context)["kind"] = parts[1]
+    return await _after_client(update, context)
+
+
+async def _ask_summary(update: Update, context: NextStepContext) -> int:
+    draft = draft_of(context)
+    when = "just now"
+    if draft.get("happened_at"):
+        user = context.member
+        when = format_moment(
+            dt.datetime.fromisoformat(draft["happened_at"]), user.timezone, user.locale
+        )
+    await reply(
+        update,
+        f"What happened? Send a short summary of the {escape(draft['kind'])} ({escape(when)}).",
+        reply_markup=keyboard([[button("⏱ It was earlier", "log", "when")]]),
+    )
+    return SUMMARY
+
+
+async def ask_when(update: Update, context: NextStepContext) -> int:
+    """ "It was earlier": ask for the time of the contact."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await reply(
+        update,
+        "When was it? For example <code>yesterday 15:00</code>, <code>today 9:30</code> or "
+        "<code>2026-11-20 14:00</code>.",
+    )
+    return WHEN
+
+
+async def typed_when(update: Update, context: NextStepContext) -> int:
+    """The time of the contact, in natural language, in the person's zone."""
+    user = context.member
+    try:
+        happened = dates.parse_happened(
+            _text(update), now=context.clock.now(), timezone=user.timezone, locale=user.locale
+        )
+    except DomainError as exc:
+        await reply(update, str(exc))
+        return WHEN
+    draft_of(context)["happened_at"] = happened.isoformat()
+    return await _ask_summary(update, context)
+
+
+async def typed_summary(update: Update, context: NextStepContext) -> int:
+    """The summary: save the contact now, then ask for its next step."""
+    draft_of(context)["summary"] = _text(update)
+    return await _save_contact(update, context)
+
+
+async def _save_contact(update: Update, context: NextStepContext) -> int:
+    draft = draft_of(context)
+    happened = draft.get("happened_at")
+    try:
+        contact = await contacts.log_contact(
+            context.db,
+            context.clock,
+            actor=context.member,
+            client_id=int(draft["client_id"]),
+            kind=draft["kind"],
+            summary=draft.get("summary", ""),
+            happened_at=dt.datetime.fromisoformat(happened) if happened else None,
+        )
+    except DomainError as exc:
+        draft.pop("summary", None)
+        await reply(update, str(exc))
+        return SUMMARY
+    new_draft(context, contact_id=contact.id)
+    return await _ask_next_step(update, context, contact.id, saved=True)
+
+
+# --- the next step -----------------------------------------------------------------------
+
+
+def next_step_keyboard(contact_id: int) -> InlineKeyboardMarkup:
+    """The five ways a contact can end."""
+    return keyboard(
+        [
+            [button("📅 Schedule follow-up", "ns", "follow", contact_id)],
+            [
+                button("🏆 Deal won", "ns", "won", contact_id),
+                button("🚫 Client refused", "ns", "refused", contact_id),
+            ],
+            [
+                button("❌ Not a target", "ns", "nottarget", contact_id),
+                button("⏸ Pause until…", "ns", "pause", contact_id),
+            ],
+        ]
+    )
+
+
+async def _ask_next_step(
+    update: Update, context: NextStepContext, contact_id: int, *, saved: bool = False
+) -> int:
+    prefix = "Saved. " if saved else ""
+    await reply(
+        update,
+        f"{prefix}<b>What is the next step?</b> Every contact ends with a follow-up or a closure.",
+        reply_markup=next_step_keyboard(contact_id),
+    )
+    return NEXT_STEP
+
+
+async def chosen_next_step(update: Update, context: NextStepContext) -> int:
+    """One of the next-step buttons (also works from /agenda and after a restart)."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "ns")
+    contact_id = parse_id(parts[1]) if len(parts) == 2 else None
+    if contact_id is None or parts[0] not in {
+        "menu",
+        "follow",
+        "won",
+        "refused",
+        "nottarget",
+        "pause",
+    }:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    try:
+        contact = await contacts.get_pending_contact(
+            context.db, context.clock, actor=context.member, contact_id=contact_id
+        )
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    draft = new_draft(context, contact_id=contact.id)
+    action = parts[0]
+    if action == "menu":
+        return await _ask_next_step(update, context, contact.id)
+    if action == "follow":
+        buttons = [button(label, "ns", "kind", kind) for kind, label in STEP_KINDS.items()]
+        await edit(query, "What kind of follow-up?", keyboard(grid(buttons, 3)))
+        return STEP_KIND
+    if action == "won":
+        return await _close(update, context, Outcome.WON, None)
+    if action == "pause":
+        draft["pause"] = True
+        return await _ask_due(
+            update, context, "Pause until when? I'll bring the client back then."
+        )
+    draft["outcome"] = Outcome.REFUSED.value if action == "refused" else Outcome.NOT_TARGET.value
+    question = "Why did the client refuse?" if action == "refused" else "Why not a target?"
+    await edit(query, f"{question} Send the reason in a few words.")
+    return REASON
+
+
+async def chosen_step_kind(update: Update, context: NextStepContext) -> int:
+    """The follow-up's kind."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "ns")
+    if len(parts) != 2 or parts[1] not in STEP_KINDS or "contact_id" not in draft_of(context):
+        await query.answer(NOT_VALID, show_alert=True)
+        return STEP_KIND
+    await query.answer()
+    draft_of(context)["step_kind"] = parts[1]
+    return await _ask_due(update, context, "When is the follow-up due?")
+
+
+async def _ask_due(update: Update, context: NextStepContext, prompt: str) -> int:
+    buttons = [button(label, "ns", "due", code) for label, code in QUICK_DUE]
+    buttons.append(button("🗓 Pick a date", "ns", "due", "pick"))
+    text = (
+        f"{prompt}\nTap a button or type a time: <code>fri 15:00</code>, <code>next week</code>, "
+        "<code>in 2 minutes</code>, <code>1 Dec 14:30</code>, <code>01.12.2026 14:30</code>."
+    )
+    query = update.callback_query
+    if query is not None:
+        await edit(query, text, keyboard(grid(buttons, 2)))
+    else:
+        await reply(update, text, reply_markup=keyboard(grid(buttons, 2)))
+    return DUE
+
+
+async def quick_due(update: Update, context: NextStepContext) -> int:
+    """A quick due-time button."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "ns")
+    if len(parts) != 2 or "contact_id" not in draft_of(context):
+        await query.answer(NOT_VALID, show_alert=True)
+        return DUE
+    await query.answer()
+    if parts[1] == "pick":
+        await edit(
+            query,
+            "Type the date and time, for example <code>1 Dec 14:30</code> or "
+            "<code>01.12.2026 14:30</code>.",
+        )
+        return DUE
+    user = context.member
+    try:
+        due = dates.quick_due(parts[1], now=context.clock.now(), timezone=user.timezone)
+    except DomainError as exc:
+        await reply(update, str(exc))
+        return DUE
+    return await _confirm_due(update, context, due)
+
+
+async def typed_due(update: Update, context: NextStepContext) -> int:
+    """A due time in natural language: echo it back as an absolute time to confirm."""
+    user = context.member
+    try:
+        due = dates.parse_due(
+            _text(update), now=context.clock.now(), timezone=user.timezone, locale=user.locale
+        )
+    except DomainError as exc:
+        await reply(update, str(exc))
+        return DUE
+    return await _confirm_due(update, context, due)
+
+
+async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetime) -> int:
+    draft = draft_of(context)
+    draft["due_at"] = due.isoformat()
+    user = context.member
+    shown = format_moment(due, user.timezone, user.locale)
+    what = "Pause until" if draft.get("pause") else "Follow-up"
+    await reply(
+        update,
+        f"{what}: <b>{escape(shown)}</b> ({escape(user.timezone)}). Is that right?",
+        reply_markup=keyboard(
+            [[button("✅ Confirm", "ns", "ok", "due"), button("Change", "ns", "ok", "change")]]
+        ),
+    )
+    return DUE
+
+
+async def confirmed_due(update: Update, context: NextStepContext) -> int:
+    """Confirm or change the echoed due time."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "ns")
+    draft = draft_of(context)
+    if len(parts) != 2 or "due_at" not in draft or "contact_id" not in draft:
+        await query.answer(NOT_VALID, show_alert=True)
+        return DUE
+    await query.answer()
+    if parts[1] == "change":
+        return await _ask_due(update, context, "When, then?")
+    if draft.get("pause"):
+        return await _save_step(update, context)
+    await edit(
+        query,
+        "Anything to prepare or discuss? Send an agenda in a few words, or tap Skip.",
+        keyboard([[button("Skip", "ns", "agenda", "skip")]]),
+    )
+    return AGENDA
+
+
+async def typed_agenda(update: Update, context: NextStepContext) -> int:
+    """The follow-up's agenda."""
+    draft_of(context)["agenda"] = _text(update)
+    return await _save_step(update, context)
+
+
+async def skipped_agenda(update: Update, context: NextStepContext) -> int:
+    """No agenda."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    draft_of(context).pop("agenda", None)
+    return await _save_step(update, context)
+
+
+async def replace_step(update: Update, context: NextStepContext) -> int:
+    """ "Replace it": the client's other open step gives way to this one."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    if "due_at" not in draft_of(context):
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    return await _save_step(update, context, replace=True)
+
+
+async def _save_step(update: Update, context: NextStepContext, *, replace: bool = False) -> int:
+    draft = draft_of(context)
+    contact_id = int(draft["contact_id"])
+    due = dt.datetime.fromisoformat(draft["due_at"])
+    try:
+        if draft.get("pause"):
+            await contacts.pause_until(
+                context.db,
+                context.clock,
+                actor=context.member,
+                contact_id=contact_id,
+                until=due,
+                replace=replace,
+            )
+        else:
+            await contacts.schedule_next_step(
+                context.db,
+                context.clock,
+                actor=context.member,
+                contact_id=contact_id,
+                kind=draft.get("step_kind", "other"),
+                due_at=due,
+                agenda=draft.get("agenda"),
+                replace=replace,
+            )
+    except StepExists as exc:
+        user = context.member
+        shown = format_moment(exc.step.due_at, user.timezone, user.locale)
+        await reply(
+            update,
+            f"This client already has an open step: {escape(exc.step.kind.value)} on "
+            f"{escape(shown)}. Replace it with the new one?",
+            reply_markup=keyboard(
+                [
+                    [button("Replace it", "ns", "replace", contact_id)],
+                    [button("Choose another next step", "ns", "back", contact_id)],
+                ]
+            ),
+        )
+        return DUE
+    except AlreadyResolved as exc:
+        await reply(update, str(exc))
+        return ConversationHandler.END
+    except DomainError as exc:
+        await reply(update, str(exc))
+        return DUE
+    return await _done(update, context, contact_id)
+
+
+async def back_to_next_step(update: Update, context: NextStepContext) -> int:
+    """ "Choose another next step"."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    contact_id = int(draft_of(context).get("contact_id", 0))
+    if not contact_id:
+        return ConversationHandler.END
+    return await _ask_next_step(update, context, contact_id)
+
+
+async def typed_reason(update: Update, context: NextStepContext) -> int:
+    """The reason for a refusal or "not a target"."""
+    draft = draft_of(context)
+    if "outcome" not in draft:
+        return ConversationHandler.END
+    return await _close(update, context, Outcome(draft["outcome"]), _text(update))
+
+
+async def _close(
+    update: Update, context: NextStepContext, outcome: Outcome, reason: str | None
+) -> int:
+    contact_id = int(draft_of(context)["contact_id"])
+    try:
+        await contacts.close_contact(
+            context.db,
+            context.clock,
+            actor=context.member,
+            contact_id=contact_id,
+            outcome=outcome,
+            reason=reason,
+        )
+    except AlreadyResolved as exc:
+        await reply(update, str(exc))
+        return ConversationHandler.END
+    except DomainError as exc:
+        await reply(update, str(exc))
+        return REASON
+    return await _done(update, context, contact_id)
+
+
+async def _done(update: Update, context: NextStepContext, contact_id: int) -> int:
+    summary = await contacts.describe_contact(
+        context.db, context.clock, actor=context.member, contact_id=contact_id
+    )
+    user = context.member
+    await reply(
+        update,
+        render(
+            "texts/contact_logged.html.j2",
+            s=summary,
+            tz=user.timezone,
+            locale=user.locale,
+            fmt=format_moment,
+        ),
+        reply_markup=keyboard(
+            [
+                [
+                    button("✏️ Edit", "lg", "edit", contact_id),
+                    button("↩️ Undo", "lg", "undo", contact_id),
+                ]
+            ]
+        ),
+    )
+    new_draft(context)
+    return ConversationHandler.END
+
+
+# --- undo and edit ------------------------------------------------------------------------
+
+
+async def undo(update: Update, context: NextStepContext) -> int:
+    """ "Undo" within 10 minutes of logging."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "lg")
+    contact_id = parse_id(parts[1]) if len(parts) == 2 else None
+    if contact_id is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    try:
+        await contacts.undo_contact(
+            context.db, context.clock, actor=context.member, contact_id=contact_id
+        )
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return ConversationHandler.END
+    await query.answer("Undone.")
+    await edit(query, "↩️ Undone: the contact and its next step were removed.")
+    return ConversationHandler.END
+
+
+async def start_edit(update: Update, context: NextStepContext) -> int:
+    """ "Edit" within 10 minutes of logging: ask for the new summary."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "lg")
+    contact_id = parse_id(parts[1]) if len(parts) == 2 else None
+    if contact_id is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    new_draft(context, edit_contact_id=contact_id)
+    await reply(update, "Send the corrected summary.")
+    return EDIT
+
+
+async def typed_edit(update: Update, context: NextStepContext) -> int:
+    """The corrected summary."""
+    contact_id = int(draft_of(context).get("edit_contact_id", 0))
+    try:
+        await contacts.edit_summary(
+            context.db,
+            context.clock,
+            actor=context.member,
+            contact_id=contact_id,
+            summary=_text(update),
+        )
+    except DomainError as exc:
+        await reply(update, str(exc))
+        return EDIT if "10 minutes" not in str(exc) else ConversationHandler.END
+    new_draft(context)
+    await reply(update, "✏️ Summary updated.")
+    return ConversationHandler.END
+
+
+def handlers() -> list[tuple[object, int]]:
+    """The log flow as one persistent conversation."""
+    text = filters.TEXT & ~filters.COMMAND
+    next_step_buttons = CallbackQueryHandler(
+        chosen_next_step, pattern=r"^ns:(menu|follow|won|refused|nottarget|pause):"
+    )
+    conversation = ConversationHandler(
+        name="log",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler("log", start_log),
+            CommandHandler(["call", "meeting"], start_quick),
+            CallbackQueryHandler(start_from_card, pattern=r"^log:new:"),
+            next_step_buttons,
+            CallbackQueryHandler(undo, pattern=r"^lg:undo:"),
+            CallbackQueryHandler(start_edit, pattern=r"^lg:edit:"),
+            MessageHandler(filters.FORWARDED & filters.ChatType.PRIVATE, start_forward),
+        ],
+        states={
+            PICK_CLIENT: [
+                MessageHandler(text, search_client),
+                CallbackQueryHandler(chosen_client, pattern=r"^log:cl:"),
+            ],
+            PICK_KIND: [CallbackQueryHandler(chosen_kind, pattern=r"^log:kind:")],
+            SUMMARY: [
+                MessageHandler(text, typed_summary),
+                CallbackQueryHandler(ask_when, pattern=r"^log:when$"),
+            ],
+            WHEN: [MessageHandler(text, typed_when)],
+            NEXT_STEP: [next_step_buttons],
+            STEP_KIND: [CallbackQueryHandler(chosen_step_kind, pattern=r"^ns:kind:")],
+            DUE: [
+                MessageHandler(text, typed_due),
+                CallbackQueryHandler(quick_due, pattern=r"^ns:due:"),
+                CallbackQueryHandler(confirmed_due, pattern=r"^ns:ok:"),
+                CallbackQueryHandler(replace_step, pattern=r"^ns:replace:"),
+                CallbackQueryHandler(back_to_next_step, pattern=r"^ns:back:"),
+            ],
+            AGENDA: [
+                MessageHandler(text, typed_agenda),
+                CallbackQueryHandler(skipped_agenda, pattern=r"^ns:agenda:"),
+            ],
+            REASON: [MessageHandler(text, typed_reason)],
+            EDIT: [MessageHandler(text, typed_edit)],
+        },
+        fallbacks=[*flow_fallbacks(), next_step_buttons],
+    )
+    return [(conversation, 0)]

@@ -1,0 +1,133 @@
+"""The agenda: pending contacts first, then overdue, today and the coming days, locally."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.services import clients as client_service
+from bot.services import contacts as contact_service
+from bot.services.agenda import build_agenda
+from storage.users import Role
+from tests.factories import make_user
+
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+NY = "America/New_York"
+
+
+def ny(text: str) -> dt.datetime:
+    """New York wall time as aware UTC."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(NY)).astimezone(dt.UTC)
+
+
+async def _step_for(db, clock, actor, name: str, due: dt.datetime) -> None:
+    """A client whose contact was concluded with a step due at `due`."""
+    client = await client_service.create_client(db, clock, actor=actor, name=name)
+    contact = await contact_service.log_contact(
+        db, clock, actor=actor, client_id=client.id, kind="call", summary="s"
+    )
+    await contact_service.schedule_next_step(
+        db, clock, actor=actor, contact_id=contact.id, kind="call", due_at=due
+    )
+
+
+async def test_agenda_sections_in_order(db, clock) -> None:
+    """Pending first; overdue oldest first with how late; today by time; days grouped."""
+    # The fixture's clock says Thu 26 Nov 2026 09:00 UTC = 04:00 in New York.
+    manager = await make_user(db, clock, 10, timezone=NY)
+    clock.set(ny("2026-11-20 09:00"))
+    await _step_for(db, clock, manager, "Late A", ny("2026-11-24 11:00"))
+    await _step_for(db, clock, manager, "Late B", ny("2026-11-21 11:00"))
+    await _step_for(db, clock, manager, "Today late", ny("2026-11-26 23:30"))
+    await _step_for(db, clock, manager, "Today early", ny("2026-11-26 09:00"))
+    await _step_for(db, clock, manager, "Fri 1", ny("2026-11-27 00:30"))
+    await _step_for(db, clock, manager, "Fri 2", ny("2026-11-27 16:00"))
+    await _step_for(db, clock, manager, "Next Thu", ny("2026-12-03 23:59"))
+    await _step_for(db, clock, manager, "Too far", ny("2026-12-04 00:00"))
+    clock.set(ny("2026-11-26 04:00"))
+    late = await client_service.create_client(db, clock, actor=manager, name="Pending")
+    waiting = await contact_service.log_contact(
+        db, clock, actor=manager, client_id=late.id, kind="meeting", summary="no step yet"
+    )
+
+    agenda = await build_agenda(db, user=manager, now=clock.now())
+    assert agenda.today_date == dt.date(2026, 11, 26)
+    assert [p.contact.id for p in agenda.pending] == [waiting.id]
+    assert [(o.entry.client_name, o.overdue_by) for o in agenda.overdue] == [
+        ("Late B", dt.timedelta(days=4, hours=17)),
+        ("Late A", dt.timedelta(days=1, hours=17)),
+    ]
+    assert [e.client_name for e in agenda.today] == ["Today early", "Today late"]
+    assert [(d.day, [e.client_name for e in d.entries]) for d in agenda.upcoming] == [
+        (dt.date(2026, 11, 27), ["Fri 1", "Fri 2"]),
+        (dt.date(2026, 12, 3), ["Next Thu"]),
+    ]
+    assert not agenda.is_empty
+
+    short = await build_agenda(db, user=manager, now=clock.now(), days=1)
+    assert [d.day for d in short.upcoming] == [dt.date(2026, 11, 27)]
+    today_only = await build_agenda(db, user=manager, now=clock.now(), days=0)
+    assert today_only.upcoming == [] and len(today_only.today) == 2
+    with pytest.raises(ValueError):
+        await build_agenda(db, user=manager, now=clock.now(), days=-1)
+
+
+async def test_today_follows_the_users_zone(db, clock) -> None:
+    """At 04:00 UTC "today" is still yesterday in New York; a DST week keeps day boundaries."""
+    london = await make_user(db, clock, 10, timezone="Europe/London")
+    newyork = await make_user(db, clock, 11, timezone=NY)
+    clock.set(dt.datetime(2026, 10, 30, 12, 0, tzinfo=dt.UTC))
+    # Due Sun 1 Nov 2026 23:30 New York (EST, after the switch) = Mon 04:30 UTC.
+    await _step_for(db, clock, newyork, "NY Sunday", ny("2026-11-01 23:30"))
+    await _step_for(
+        db, clock, london, "London Monday", dt.datetime(2026, 11, 2, 4, 30, tzinfo=dt.UTC)
+    )
+    now = dt.datetime(2026, 10, 31, 3, 0, tzinfo=dt.UTC)  # Fri 30 Oct 23:00 in New York
+    ny_agenda = await build_agenda(db, user=newyork, now=now)
+    assert ny_agenda.today_date == dt.date(2026, 10, 30)
+    assert [(d.day, d.entries[0].client_name) for d in ny_agenda.upcoming] == [
+        (dt.date(2026, 11, 1), "NY Sunday")
+    ]
+    london_agenda = await build_agenda(db, user=london, now=now)
+    assert london_agenda.today_date == dt.date(2026, 10, 31)
+    assert [(d.day, d.entries[0].client_name) for d in london_agenda.upcoming] == [
+        (dt.date(2026, 11, 2), "London Monday")
+    ]
+
+
+async def test_agenda_is_personal_for_heads_too(db, clock) -> None:
+    """A head's agenda has the head's own items only; steps follow the client's owner."""
+    manager = await make_user(db, clock, 10)
+    head = await make_user(db, clock, 20, Role.HEAD)
+    await _step_for(db, clock, manager, "Managed", clock.now() + HOUR)
+    await _step_for(db, clock, head, "Key account", clock.now() + 2 * HOUR)
+    client = await client_service.create_client(db, clock, actor=manager, name="Visited")
+    await contact_service.log_contact(
+        db, clock, actor=head, client_id=client.id, kind="visit", summary="dropped by"
+    )
+    head_agenda = await build_agenda(db, user=head, now=clock.now())
+    assert [e.client_name for e in head_agenda.today] == ["Key account"]
+    assert [p.client_name for p in head_agenda.pending] == ["Visited"]
+    manager_agenda = await build_agenda(db, user=manager, now=clock.now())
+    assert [e.client_name for e in manager_agenda.today] == ["Managed"]
+    assert manager_agenda.pending == []
+    empty = await build_agenda(db, user=await make_user(db, clock, 30), now=clock.now())
+    assert empty.is_empty
+
+
+async def test_done_and_replaced_steps_leave_the_agenda(db, clock) -> None:
+    """Only open steps are listed: a new contact with the client takes its step off."""
+    manager = await make_user(db, clock, 10)
+    await _step_for(db, clock, manager, "Acme", clock.now() + HOUR)
+    agenda = await build_agenda(db, user=manager, now=clock.now())
+    client_id = agenda.today[0].step.client_id
+    contact = await contact_service.log_contact(
+        db, clock, actor=manager, client_id=client_id, kind="call", summary="called early"
+    )
+    await contact_service.close_contact(
+        db, clock, actor=manager, contact_id=contact.id, outcome="won"
+    )
+    assert (await build_agenda(db, user=manager, now=clock.now() + DAY)).is_empty
