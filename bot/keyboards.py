@@ -19,9 +19,10 @@ def url_button(label: str, url: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, url=url)
 
 
-def keyboard(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    """Markup from rows of buttons (empty rows are dropped)."""
-    return InlineKeyboardMarkup([list(row) for row in rows if row])
+def keyboard(rows: Iterable[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
+    """Markup from rows of buttons (empty rows are dropped); None when there is no button."""
+    kept = [list(row) for row in rows if row]
+    return InlineKeyboardMarkup(kept) if kept else None
 
 
 def grid(

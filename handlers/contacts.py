@@ -698,6 +698,21 @@ async def typed_edit(update: Update, context: NextStepContext) -> int:
     return ConversationHandler.END
 
 
+async def cancel_log(update: Update, context: NextStepContext) -> int:
+    """/cancel mid-log: a saved contact stays saved and still needs its next step."""
+    draft = draft_of(context)
+    if draft.get("contact_id"):
+        text = (
+            "Stopped. The contact is saved and still needs a next step: I'll remind you in "
+            "15 minutes, and it stays at the top of /agenda until you choose one."
+        )
+    else:
+        text = "Cancelled. Nothing was saved."
+    new_draft(context)
+    await reply(update, text)
+    return ConversationHandler.END
+
+
 def handlers() -> list[tuple[object, int]]:
     """The log flow as one persistent conversation."""
     text = filters.TEXT & ~filters.COMMAND
@@ -744,6 +759,6 @@ def handlers() -> list[tuple[object, int]]:
             REASON: [MessageHandler(text, typed_reason)],
             EDIT: [MessageHandler(text, typed_edit)],
         },
-        fallbacks=[*flow_fallbacks(), next_step_buttons],
+        fallbacks=[CommandHandler("cancel", cancel_log), *flow_fallbacks(), next_step_buttons],
     )
     return [(conversation, 0)]

@@ -62,6 +62,7 @@ def e2e_settings(tmp_path: Path, server: FakeBotApiServer) -> Settings:
         telegram_base_url=server.base_url,
         admin_telegram_ids=(ADMIN_ID,),
         default_timezone="Europe/London",
+        reminder_sweep_seconds=1,
     )
 
 
