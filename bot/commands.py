@@ -22,6 +22,13 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", "Start, or show what I can do"),
     Command("help", "What I can do for you"),
+    Command("log", "Log a call, meeting or message with a client"),
+    Command("call", "Quick log: /call <client> <what was said>"),
+    Command("meeting", "Quick log: /meeting <client> <what was agreed>"),
+    Command("agenda", "What to do now: missing next steps, overdue and today's"),
+    Command("newclient", "Add a client (or in one line: name; contact; phone; e-mail)"),
+    Command("clients", "Your clients, or search: /clients <name, phone or tag>"),
+    Command("export", "Download your clients and contacts as a CSV file"),
     Command("settings", "Your time zone and preferences"),
     Command("invite", "Invite a colleague with a one-time link", LEADS),
     Command("team", "People, roles and access", LEADS),

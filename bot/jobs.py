@@ -13,8 +13,10 @@ from bot.context import Services
 from bot.keyboards import button, keyboard
 from bot.notify import retry_after_seconds
 from bot.render import render
-from bot.services import reminders, team
+from bot.services import reminders, schedule, team
 from bot.services.reminders import Notice
+from bot.timefmt import format_moment
+from bot.views import MAX_BUTTONS, agenda_keyboard, render_agenda, step_keyboard
 
 logger = logging.getLogger(__name__)
 
@@ -29,36 +31,59 @@ async def reminder_sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def deliver(bot: Bot, services: Services, notice: Notice) -> None:
-    """Send one notice and record the outcome."""
-    text = render("texts/reminder_notice.html.j2", n=notice)
+    """Send one person's notice (the morning agenda as its own message) and record it."""
+    user = notice.user
     try:
-        message = await bot.send_message(
-            notice.user.telegram_id, text, reply_markup=notice_keyboard(notice)
-        )
+        message_id = None
+        if notice.agenda is not None:
+            text = render_agenda(notice.agenda, user, detail=False, title="Good morning! Today")
+            sent = await bot.send_message(
+                user.telegram_id, text, reply_markup=agenda_keyboard(notice.agenda)
+            )
+            message_id = sent.message_id
+        if notice.steps or notice.missing_steps:
+            text = render(
+                "texts/reminder_notice.html.j2",
+                n=notice,
+                fmt=lambda moment: format_moment(moment, user.timezone, user.locale),
+            )
+            sent = await bot.send_message(
+                user.telegram_id, text, reply_markup=notice_keyboard(notice)
+            )
+            message_id = sent.message_id
     except Forbidden:
-        await team.set_reachable(
-            services.db, services.clock, notice.user.telegram_id, reachable=False
-        )
+        await team.set_reachable(services.db, services.clock, user.telegram_id, reachable=False)
         await reminders.hold_notice(services.db, notice)
     except RetryAfter as exc:
         delay = dt.timedelta(seconds=retry_after_seconds(exc))
         await reminders.record_failure(services.db, services.clock, notice, retry_after=delay)
     except TelegramError as exc:
-        logger.warning("Reminder to %s failed: %s", notice.user.telegram_id, exc)
+        logger.warning("Reminder to %s failed: %s", user.telegram_id, exc)
         await reminders.record_failure(services.db, services.clock, notice)
     else:
-        await reminders.record_delivery(
-            services.db, services.clock, notice, message_id=message.message_id
-        )
+        await reminders.record_delivery(services.db, services.clock, notice, message_id=message_id)
 
 
 def notice_keyboard(notice: Notice) -> InlineKeyboardMarkup | None:
-    """One button per contact that needs a next step."""
+    """One step: its four actions. Several items: one button each to open it."""
+    if len(notice.steps) == 1 and not notice.missing_steps:
+        return step_keyboard(notice.steps[0].view.step.id)
     rows = [
-        [button(f"➡️ {p.client_name[:30]}: set next step", "ns", "menu", p.contact.id)]
-        for p in notice.missing_steps[:10]
+        [
+            button(
+                f"📌 {item.view.client_name[:30]}: {item.view.step.kind.value}",
+                "st",
+                "open",
+                item.view.step.id,
+            )
+        ]
+        for item in notice.steps
     ]
-    return keyboard(rows) if rows else None
+    rows += [
+        [button(f"➡️ {p.client_name[:30]}: set next step", "ns", "menu", p.contact.id)]
+        for p in notice.missing_steps
+    ]
+    return keyboard(rows[:MAX_BUTTONS])
 
 
 async def schedule_jobs(application: Application) -> None:  # type: ignore[type-arg]
@@ -67,6 +92,7 @@ async def schedule_jobs(application: Application) -> None:  # type: ignore[type-
     recovered = await reminders.recover_interrupted(services.db, services.clock)
     if recovered:
         logger.info("Re-queued %s reminders interrupted by a crash", recovered)
+    await schedule.ensure_all_agenda_reminders(services.db, services.clock)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
         reminder_sweep,

@@ -5,11 +5,37 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, BaseHandler, TypeHandler
 
-from handlers import access, agenda, contacts, fallback, invites, membership, settings, start, team
+from handlers import (
+    access,
+    agenda,
+    away,
+    clients,
+    contacts,
+    fallback,
+    invites,
+    membership,
+    reminders,
+    settings,
+    start,
+    team,
+)
 
 # Order matters: group -1 holds the access gate; within group 0 the first matching handler
 # wins, so conversations come before plain commands and the fallback comes last.
-FEATURES = (access, settings, contacts, start, invites, team, agenda, membership, fallback)
+FEATURES = (
+    access,
+    settings,
+    contacts,
+    clients,
+    reminders,
+    start,
+    invites,
+    team,
+    agenda,
+    away,
+    membership,
+    fallback,
+)
 PERSIST_GROUP = 100
 
 

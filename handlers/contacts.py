@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -24,10 +24,11 @@ from bot.callback_data import parse_id
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
 from bot.render import escape, render
-from bot.services import clients, contacts, dates
+from bot.services import clients, contacts, dates, steps
 from bot.services.contacts import AlreadyResolved, StepExists
 from bot.services.errors import DomainError
 from bot.timefmt import format_moment
+from bot.views import next_step_keyboard
 from handlers.common import edit, flow_fallbacks, reply
 from storage.contacts import Outcome
 
@@ -156,6 +157,31 @@ async def start_from_card(update: Update, context: NextStepContext) -> int:
         return ConversationHandler.END
     await query.answer()
     new_draft(context, client_id=card.client.id, kind=parts[2])
+    return await _after_client(update, context)
+
+
+async def start_from_step(update: Update, context: NextStepContext) -> int:
+    """ "Done — log it" on a step reminder: log the contact that completes the step."""
+    query = update.callback_query
+    assert query is not None
+    parts = callback_parts(update, "st")
+    step_id = parse_id(parts[1]) if len(parts) == 2 else None
+    if step_id is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    try:
+        view = await steps.get_step_view(
+            context.db, context.clock, actor=context.member, step_id=step_id
+        )
+        steps.require_open(view.step)
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    kind = view.step.kind.value
+    draft = new_draft(context, client_id=view.step.client_id)
+    if kind in CONTACT_KINDS:
+        draft["kind"] = kind
     return await _after_client(update, context)
 
 
@@ -317,23 +343,6 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
 
 
 # --- the next step -----------------------------------------------------------------------
-
-
-def next_step_keyboard(contact_id: int) -> InlineKeyboardMarkup:
-    """The five ways a contact can end."""
-    return keyboard(
-        [
-            [button("📅 Schedule follow-up", "ns", "follow", contact_id)],
-            [
-                button("🏆 Deal won", "ns", "won", contact_id),
-                button("🚫 Client refused", "ns", "refused", contact_id),
-            ],
-            [
-                button("❌ Not a target", "ns", "nottarget", contact_id),
-                button("⏸ Pause until…", "ns", "pause", contact_id),
-            ],
-        ]
-    )
 
 
 async def _ask_next_step(
@@ -727,6 +736,7 @@ def handlers() -> list[tuple[object, int]]:
             CommandHandler("log", start_log),
             CommandHandler(["call", "meeting"], start_quick),
             CallbackQueryHandler(start_from_card, pattern=r"^log:new:"),
+            CallbackQueryHandler(start_from_step, pattern=r"^st:done:"),
             next_step_buttons,
             CallbackQueryHandler(undo, pattern=r"^lg:undo:"),
             CallbackQueryHandler(start_edit, pattern=r"^lg:edit:"),

@@ -15,12 +15,17 @@ from bot.callback_data import unpack
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
 from bot.render import escape
-from bot.services import team
+from bot.services import schedule, team
+from bot.services.errors import DomainError
 from bot.timefmt import format_moment
 from handlers.common import edit, flow_fallbacks, reply
 from storage.users import User
 
-CHOOSING_TIMEZONE = 1
+CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS = 1, 2, 3
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+AGENDA_TIMES = ("07:30", "08:00", "08:30", "09:00", "09:30", "10:00")
+QUIET_CHOICES = (("21:00–08:00", "2100-0800"), ("22:00–07:00", "2200-0700"), ("Off", "off"))
+HEADS_UP_CHOICES = (("Off", 0), ("15 min", 15), ("30 min", 30), ("1 hour", 60), ("2 hours", 120))
 COMMON_ZONES = (
     "UTC",
     "Europe/London",
@@ -42,21 +47,177 @@ ASK_ZONE = (
 )
 
 
+def _days(user: User) -> str:
+    return ", ".join(DAY_NAMES[day - 1] for day in sorted(user.working_days)) or "none"
+
+
 def _card(user: User, now_text: str) -> str:
+    quiet = f"{user.quiet_from}–{user.quiet_to}" if user.quiet_from != user.quiet_to else "off"
+    heads_up = f"{user.heads_up_minutes} min before" if user.heads_up_minutes else "off"
+    away = ""
+    if user.away_until is not None:
+        away = (
+            f"\nAway until: {escape(format_moment(user.away_until, user.timezone, user.locale))}"
+        )
     return (
         "<b>Your settings</b>\n"
         f"Role: {ROLE_NAMES[user.role.value]}\n"
-        f"Time zone: {escape(user.timezone)} (your time now: {escape(now_text)})"
+        f"Time zone: {escape(user.timezone)} (your time now: {escape(now_text)})\n"
+        f"Morning agenda: {escape(user.agenda_time)} on {_days(user)}\n"
+        f"Quiet hours: {escape(quiet)}\n"
+        f"Meeting heads-up: {heads_up}{away}"
     )
+
+
+SETTINGS_BUTTONS = (
+    ("🕘 Time zone", "tz"),
+    ("☀️ Agenda time", "ag"),
+    ("📅 Working days", "wd"),
+    ("🌙 Quiet hours", "qh"),
+    ("🔔 Meeting heads-up", "hu"),
+)
+
+
+def _card_markup():  # type: ignore[no-untyped-def]
+    return keyboard(grid([button(label, "set", key) for label, key in SETTINGS_BUTTONS], 2))
 
 
 async def show_settings(update: Update, context: NextStepContext) -> int:
     """/settings: the card with what can be changed."""
     user = context.member
     now_text = format_moment(context.clock.now(), user.timezone, user.locale)
-    markup = keyboard([[button("🕘 Time zone", "set", "tz")]])
-    await reply(update, _card(user, now_text), reply_markup=markup)
+    await reply(update, _card(user, now_text), reply_markup=_card_markup())
     return ConversationHandler.END
+
+
+async def _show_updated(update: Update, context: NextStepContext, user: User, note: str) -> int:
+    now_text = format_moment(context.clock.now(), user.timezone, user.locale)
+    text = f"✅ {note}\n\n{_card(user, now_text)}"
+    query = update.callback_query
+    if query is not None:
+        await edit(query, text, _card_markup())
+    else:
+        await reply(update, text, reply_markup=_card_markup())
+    return ConversationHandler.END
+
+
+async def ask_setting(update: Update, context: NextStepContext) -> int:
+    """Agenda time / working days / quiet hours / heads-up pressed: offer the choices."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    key = query.data.split(":")[1]
+    user = context.member
+    if key == "ag":
+        buttons = [button(t, "set", "ag", t.replace(":", "")) for t in AGENDA_TIMES]
+        await edit(
+            query,
+            "When should your morning agenda arrive? Tap a time or type one, e.g. "
+            "<code>8:45</code>.",
+            keyboard(grid(buttons, 3)),
+        )
+        return TYPING_AGENDA_TIME
+    if key == "wd":
+        assert context.user_data is not None
+        context.user_data["working_days"] = sorted(user.working_days)
+        await edit(query, "Tap days to switch them on or off, then Save.", _days_markup(context))
+        return ConversationHandler.END
+    if key == "qh":
+        buttons = [button(label, "set", "qh", code) for label, code in QUIET_CHOICES]
+        await edit(
+            query,
+            "Quiet hours hold reminders until they end. Tap a choice or type a range like "
+            "<code>22:00-07:30</code>.",
+            keyboard([buttons]),
+        )
+        return TYPING_QUIET_HOURS
+    buttons = [button(label, "set", "hu", minutes) for label, minutes in HEADS_UP_CHOICES]
+    await edit(
+        query,
+        "How long before a meeting or visit should I remind you?",
+        keyboard(grid(buttons, 3)),
+    )
+    return ConversationHandler.END
+
+
+def _days_markup(context: NextStepContext):  # type: ignore[no-untyped-def]
+    assert context.user_data is not None
+    chosen = set(context.user_data.get("working_days", []))
+    buttons = [
+        button(("✅ " if day in chosen else "") + name, "set", "wd", day)
+        for day, name in enumerate(DAY_NAMES, start=1)
+    ]
+    return keyboard([*grid(buttons, 4), [button("Save", "set", "wd", "save")]])
+
+
+async def chosen_setting(update: Update, context: NextStepContext) -> int:
+    """A value button: agenda time, a working-day toggle or Save, quiet hours, heads-up."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.user_data is not None
+    parts = query.data.split(":")
+    if len(parts) != 3:
+        await query.answer("That button is not valid any more.", show_alert=True)
+        return ConversationHandler.END
+    key, value = parts[1], parts[2]
+    db, clock, actor = context.db, context.clock, context.member
+    try:
+        if key == "ag":
+            await query.answer()
+            user = await schedule.set_agenda_time(db, clock, actor=actor, text=value)
+            return await _show_updated(update, context, user, "Morning agenda time saved.")
+        if key == "wd" and value == "save":
+            days = set(context.user_data.pop("working_days", []))
+            user = await schedule.set_working_days(db, clock, actor=actor, days=days)
+            await query.answer()
+            return await _show_updated(update, context, user, "Working days saved.")
+        if key == "wd" and value in {"1", "2", "3", "4", "5", "6", "7"}:
+            chosen = set(context.user_data.get("working_days", []))
+            chosen ^= {int(value)}
+            context.user_data["working_days"] = sorted(chosen)
+            await query.answer()
+            await query.edit_message_reply_markup(_days_markup(context))
+            return ConversationHandler.END
+        if key == "qh":
+            await query.answer()
+            user = await schedule.set_quiet_hours(db, clock, actor=actor, text=value)
+            return await _show_updated(update, context, user, "Quiet hours saved.")
+        if key == "hu" and value.isdigit():
+            await query.answer()
+            user = await schedule.set_heads_up(db, clock, actor=actor, minutes=int(value))
+            return await _show_updated(update, context, user, "Meeting heads-up saved.")
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return ConversationHandler.END
+    await query.answer("That button is not valid any more.", show_alert=True)
+    return ConversationHandler.END
+
+
+async def typed_agenda_time(update: Update, context: NextStepContext) -> int:
+    """A typed agenda time."""
+    message = update.effective_message
+    assert message is not None
+    try:
+        user = await schedule.set_agenda_time(
+            context.db, context.clock, actor=context.member, text=message.text or ""
+        )
+    except DomainError as exc:
+        await reply(update, f"{exc} /cancel leaves it unchanged.")
+        return TYPING_AGENDA_TIME
+    return await _show_updated(update, context, user, "Morning agenda time saved.")
+
+
+async def typed_quiet_hours(update: Update, context: NextStepContext) -> int:
+    """Typed quiet hours."""
+    message = update.effective_message
+    assert message is not None
+    try:
+        user = await schedule.set_quiet_hours(
+            context.db, context.clock, actor=context.member, text=message.text or ""
+        )
+    except DomainError as exc:
+        await reply(update, f"{exc} /cancel leaves them unchanged.")
+        return TYPING_QUIET_HOURS
+    return await _show_updated(update, context, user, "Quiet hours saved.")
 
 
 async def ask_timezone(update: Update, context: NextStepContext) -> int:
@@ -109,7 +270,12 @@ async def _apply(context: NextStepContext, zone: str) -> str:
 
 def handlers() -> list[tuple[object, int]]:
     """/settings as a persistent conversation (it survives a restart mid-way)."""
+    text = filters.TEXT & ~filters.COMMAND
     zone_buttons = CallbackQueryHandler(chosen_timezone, pattern=r"^set:tz:")
+    other_buttons = [
+        CallbackQueryHandler(ask_setting, pattern=r"^set:(ag|wd|qh|hu)$"),
+        CallbackQueryHandler(chosen_setting, pattern=r"^set:(ag|wd|qh|hu):"),
+    ]
     conversation = ConversationHandler(
         name="settings",
         persistent=True,
@@ -118,13 +284,17 @@ def handlers() -> list[tuple[object, int]]:
             CommandHandler("settings", show_settings),
             CallbackQueryHandler(ask_timezone, pattern=r"^set:tz$"),
             zone_buttons,
+            *other_buttons,
         ],
         states={
             CHOOSING_TIMEZONE: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone),
+                MessageHandler(text, typed_timezone),
                 zone_buttons,
                 CallbackQueryHandler(ask_timezone, pattern=r"^set:tz$"),
-            ]
+                *other_buttons,
+            ],
+            TYPING_AGENDA_TIME: [MessageHandler(text, typed_agenda_time), *other_buttons],
+            TYPING_QUIET_HOURS: [MessageHandler(text, typed_quiet_hours), *other_buttons],
         },
         fallbacks=flow_fallbacks(),
     )

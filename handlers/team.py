@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -20,26 +22,32 @@ PAGE_SIZE = 12
 ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
 
 
-def status_of(user: User) -> str:
-    """Active, deactivated, or unreachable (blocked the bot)."""
+def status_of(user: User, now: dt.datetime | None = None) -> str:
+    """Active, deactivated, unreachable (blocked the bot), or away until a date."""
     if not user.active:
         return "deactivated"
-    return "active" if user.reachable else "unreachable (blocked the bot)"
+    if not user.reachable:
+        return "unreachable (blocked the bot)"
+    if now is not None and user.away_until is not None and user.away_until > now:
+        return f"away until {user.away_until:%d %b}"
+    return "active"
 
 
-def _line(user: User) -> str:
+def _line(user: User, now: dt.datetime) -> str:
     handle = f" @{escape(user.username)}" if user.username else ""
-    return f"• <b>{escape(user.name)}</b>{handle} — {ROLE_NAMES[user.role]} · {status_of(user)}"
+    return (
+        f"• <b>{escape(user.name)}</b>{handle} — {ROLE_NAMES[user.role]} · {status_of(user, now)}"
+    )
 
 
-def _team_page(people: list[User], page: int, actor: User) -> tuple[str, list]:
+def _team_page(people: list[User], page: int, actor: User, now: dt.datetime) -> tuple[str, list]:
     pages = max(1, -(-len(people) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     title = f"<b>Team</b> ({len(people)} people)"
     if pages > 1:
         title += f", page {page + 1} of {pages}"
-    lines = [title, *(_line(user) for user in shown)]
+    lines = [title, *(_line(user, now) for user in shown)]
     rows: list[list[InlineKeyboardButton]] = []
     if actor.role is Role.ADMIN:
         lines.append("\nTap a person to change their role or access.")
@@ -56,13 +64,13 @@ def _team_page(people: list[User], page: int, actor: User) -> tuple[str, list]:
     return "\n".join(lines), rows
 
 
-def _card(user: User, actor: User) -> tuple[str, list]:
+def _card(user: User, actor: User, now: dt.datetime) -> tuple[str, list]:
     text = "\n".join(
         [
             f"<b>{escape(user.name)}</b>"
             + (f" @{escape(user.username)}" if user.username else ""),
             f"Role: {ROLE_NAMES[user.role]}",
-            f"Status: {status_of(user)}",
+            f"Status: {status_of(user, now)}",
             f"Time zone: {escape(user.timezone)}",
             f"Joined: {format_day(user.created_at, actor.timezone, actor.locale)}",
         ]
@@ -89,7 +97,7 @@ async def show_team(update: Update, context: NextStepContext) -> None:
     except DomainError as exc:
         await reply(update, str(exc))
         return
-    text, rows = _team_page(people, 0, context.member)
+    text, rows = _team_page(people, 0, context.member, context.clock.now())
     await reply(update, text, reply_markup=keyboard(rows))
 
 
@@ -108,7 +116,7 @@ async def on_team_button(update: Update, context: NextStepContext) -> None:
         if action == "page":
             people = await team.list_team(context.db, actor=actor)
             await query.answer()
-            text, rows = _team_page(people, target, actor)
+            text, rows = _team_page(people, target, actor, context.clock.now())
             await edit(query, text, keyboard(rows))
             return
         if action == "open":
@@ -131,7 +139,7 @@ async def on_team_button(update: Update, context: NextStepContext) -> None:
     await query.answer()
     if action in {"role", "on", "off"}:
         await publish_commands_for(context.bot, person)
-    text, rows = _card(person, actor)
+    text, rows = _card(person, actor, context.clock.now())
     markup = keyboard(rows) if actor.role is Role.ADMIN else keyboard([rows[-1]])
     await edit(query, text, markup)
 

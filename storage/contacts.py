@@ -141,6 +141,18 @@ async def resolve_contact(
     )
 
 
+async def reopen_contact(tx: Transaction, contact_id: int) -> None:
+    """Make a complete contact wait for a next step again (its step was cancelled).
+
+    Outcome, reason and resolution time are cleared, as the CHECKs require of that state.
+    """
+    await tx.execute(
+        "UPDATE contacts SET state = 'needs_next_step', outcome = NULL, outcome_reason = NULL,"
+        " resolved_at = NULL WHERE id = ?",
+        (contact_id,),
+    )
+
+
 async def set_summary(tx: Transaction, contact_id: int, summary: str) -> None:
     """Replace a contact's summary."""
     await tx.execute("UPDATE contacts SET summary = ? WHERE id = ?", (summary, contact_id))

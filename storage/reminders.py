@@ -49,8 +49,14 @@ class Reminder:
 _COLUMNS = (
     "id, user_id, subject, subject_id, due_at, state, attempts, sent_at, message_id, created_at"
 )
-# States in which a reminder may still reach its person.
+# States in which a reminder may still reach its person (also the partial index
+# `reminders_user_live`, which a query uses only if it repeats this exact term).
 _LIVE = "('pending', 'sending', 'held')"
+DUE_SELECT = (
+    "SELECT id FROM reminders WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?"
+)
+"""The sweep's selection (parameters: now, limit): a range scan of the `(state, due_at)` index
+whose entries carry the rowid, so it reads only the due rows, in order, and nothing else."""
 
 
 def _reminder(row: Row) -> Reminder:
@@ -129,6 +135,16 @@ async def cancel_for_subject(tx: Transaction, subject: ReminderSubject, subject_
     return cursor.rowcount
 
 
+async def cancel_heads_ups(tx: Transaction, step_id: int, *, due_at: dt.datetime) -> int:
+    """Cancel a step's not-yet-sent reminders due before the step itself (its heads-ups)."""
+    cursor = await tx.execute(
+        f"UPDATE reminders SET state = 'cancelled' WHERE subject = 'step' AND subject_id = ?"
+        f" AND state IN {_LIVE} AND due_at < ?",
+        (step_id, to_db_time(due_at)),
+    )
+    return cursor.rowcount
+
+
 async def reassign_for_subject(
     tx: Transaction, subject: ReminderSubject, subject_id: int, *, user_id: int
 ) -> int:
@@ -157,10 +173,8 @@ async def claim_due(tx: Transaction, *, now: dt.datetime, limit: int = 50) -> li
     """
     stamp = to_db_time(now)
     rows = await tx.fetch_all(
-        "UPDATE reminders SET state = 'sending', claimed_at = ? WHERE id IN ("
-        " SELECT id FROM reminders WHERE state = 'pending' AND due_at <= ?"
-        " ORDER BY due_at, id LIMIT ?"
-        f") RETURNING {_COLUMNS}",
+        f"UPDATE reminders SET state = 'sending', claimed_at = ? WHERE id IN ({DUE_SELECT})"
+        f" RETURNING {_COLUMNS}",
         (stamp, stamp, limit),
     )
     return sorted((_reminder(row) for row in rows), key=lambda r: (r.due_at, r.id))
@@ -214,3 +228,55 @@ async def release(tx: Transaction, reminder_id: int, *, retry_at: dt.datetime) -
         (to_db_time(retry_at), reminder_id),
     )
     return cursor.rowcount == 1
+
+
+async def postpone(tx: Transaction, reminder_id: int, *, due_at: dt.datetime) -> bool:
+    """Put a pending or claimed reminder back in the queue for `due_at`, not counting an attempt.
+
+    For reminders that wait on purpose (quiet hours, an away manager, a moved agenda), as
+    opposed to `release`, which counts a failed send. False if it was settled meanwhile.
+    """
+    cursor = await tx.execute(
+        "UPDATE reminders SET state = 'pending', due_at = ?, claimed_at = NULL"
+        " WHERE id = ? AND state IN ('pending', 'sending')",
+        (to_db_time(due_at), reminder_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def live_for_user(db: Queries, user_id: int, subject: ReminderSubject) -> list[Reminder]:
+    """A person's not-yet-sent reminders of one subject (pending, sending or held), by due time."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM reminders WHERE user_id = ? AND subject = ?"
+        f" AND state IN {_LIVE} ORDER BY due_at, id",
+        (user_id, subject.value),
+    )
+    return [_reminder(row) for row in rows]
+
+
+async def bring_forward(
+    tx: Transaction, user_id: int, *, waiting_until: dt.datetime, due_at: dt.datetime
+) -> int:
+    """Move a person's pending reminders parked at exactly `waiting_until` to `due_at`.
+
+    The sweep parks an away manager's reminders at their return time; when they come back
+    early, those are due now. The morning agenda has its own schedule and is left alone.
+    """
+    cursor = await tx.execute(
+        "UPDATE reminders SET due_at = ? WHERE user_id = ? AND state = 'pending' AND due_at = ?"
+        " AND subject <> 'agenda'",
+        (to_db_time(due_at), user_id, to_db_time(waiting_until)),
+    )
+    return cursor.rowcount
+
+
+async def count_pending(db: Queries, *, due_by: dt.datetime | None = None) -> int:
+    """How many reminders wait to be sent (only those due by `due_by`, if given)."""
+    if due_by is None:
+        value = await db.fetch_value("SELECT count(*) FROM reminders WHERE state = 'pending'")
+    else:
+        value = await db.fetch_value(
+            "SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= ?",
+            (to_db_time(due_by),),
+        )
+    return int(value or 0)

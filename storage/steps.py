@@ -47,6 +47,34 @@ class Step:
     created_at: dt.datetime
     updated_at: dt.datetime
 
+    @property
+    def revision(self) -> int:
+        """Grows with every snooze and reschedule: a button can carry it to detect staleness."""
+        return self.snooze_count + self.reschedule_count
+
+
+class StepAction(StrEnum):
+    """What `step_events` records."""
+
+    SNOOZE = "snooze"
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class SnoozeStats:
+    """One person's postponements in a period, for the digest.
+
+    `steps` counts the distinct steps snoozed or rescheduled; `worst` is the step with the most
+    snoozes among them (its lifetime `snooze_count`), as (step id, count), if any.
+    """
+
+    snoozes: int
+    reschedules: int
+    cancellations: int
+    steps: int
+    worst: tuple[int, int] | None
+
 
 @dataclass(frozen=True, slots=True)
 class StepEntry:
@@ -211,3 +239,72 @@ async def open_for_manager(
         (manager_id, to_db_time(due_before)),
     )
     return [StepEntry(_step(row), row["client_name"]) for row in rows]
+
+
+async def move_due(
+    tx: Transaction, step_id: int, *, due_at: dt.datetime, action: StepAction, now: dt.datetime
+) -> bool:
+    """Move an open step's due time, counting a snooze or a reschedule; False if not open."""
+    counter = {StepAction.SNOOZE: "snooze_count", StepAction.RESCHEDULE: "reschedule_count"}[
+        action
+    ]
+    cursor = await tx.execute(
+        f"UPDATE steps SET due_at = ?, {counter} = {counter} + 1, updated_at = ?"
+        " WHERE id = ? AND state = 'open'",
+        (to_db_time(due_at), to_db_time(now), step_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def cancel_step(tx: Transaction, step_id: int, *, reason: str, now: dt.datetime) -> bool:
+    """Cancel an open step with its reason; False if it was not open."""
+    cursor = await tx.execute(
+        "UPDATE steps SET state = 'cancelled', cancel_reason = ?, updated_at = ?"
+        " WHERE id = ? AND state = 'open'",
+        (reason, to_db_time(now), step_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def record_event(
+    tx: Transaction, step: Step, *, actor_id: int, action: StepAction, now: dt.datetime
+) -> None:
+    """Log a snooze, reschedule or cancellation for the digest (same transaction as the change)."""
+    await tx.execute(
+        "INSERT INTO step_events (step_id, manager_id, actor_id, action, at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (step.id, step.manager_id, actor_id, action.value, to_db_time(now)),
+    )
+
+
+async def snooze_stats(
+    db: Queries, manager_id: int, since: dt.datetime, until: dt.datetime | None = None
+) -> SnoozeStats:
+    """What `manager_id` snoozed, rescheduled and cancelled in [since, until).
+
+    Counted for the person who pressed the button (a deputy's snoozes are the deputy's).
+    """
+    end = to_db_time(until) if until else "9999-12-31T23:59:59Z"
+    params = (manager_id, to_db_time(since), end)
+    counts = await db.fetch_one(
+        "SELECT coalesce(sum(action = 'snooze'), 0) AS snoozes,"
+        " coalesce(sum(action = 'reschedule'), 0) AS reschedules,"
+        " coalesce(sum(action = 'cancel'), 0) AS cancellations,"
+        " count(DISTINCT CASE WHEN action <> 'cancel' THEN step_id END) AS steps"
+        " FROM step_events WHERE actor_id = ? AND at >= ? AND at < ?",
+        params,
+    )
+    assert counts is not None
+    worst = await db.fetch_one(
+        "SELECT s.id, s.snooze_count FROM steps s WHERE s.id IN ("
+        " SELECT step_id FROM step_events WHERE actor_id = ? AND at >= ? AND at < ?"
+        " AND action = 'snooze') ORDER BY s.snooze_count DESC, s.id LIMIT 1",
+        params,
+    )
+    return SnoozeStats(
+        snoozes=counts["snoozes"],
+        reschedules=counts["reschedules"],
+        cancellations=counts["cancellations"],
+        steps=counts["steps"],
+        worst=None if worst is None else (worst["id"], worst["snooze_count"]),
+    )

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram.ext import Application
 
 from bot.app import build_application, polling
 from bot.sandbox.server import FakeBotApiServer
 from tests.conftest import ADMIN_ID
-
-INVITE_LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
-
-
-async def invite(admin, role_label: str) -> str:
-    """The admin creates an invitation for a role and reads the token off the link."""
-    await admin.send("/invite")
-    await admin.expect("Choose their role")
-    await admin.press(role_label)
-    message = await admin.expect("It works once")
-    match = INVITE_LINK.search(message.text)
-    assert match is not None, message.text
-    return match.group(1)
+from tests.e2e_helpers import invite
 
 
 async def test_admin_bootstrap(app: Application, server: FakeBotApiServer) -> None:

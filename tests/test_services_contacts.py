@@ -110,7 +110,11 @@ async def test_schedule_completes_the_contact_and_cancels_the_nag(db, clock) -> 
         clock.now(),
     )
     assert await _live(db, ReminderSubject.MISSING_STEP, contact.id) == []
-    assert [r.due_at for r in await _live(db, ReminderSubject.STEP, step.id)] == [due]
+    # A meeting: the due reminder and a heads-up an hour before (the default setting).
+    assert sorted(r.due_at for r in await _live(db, ReminderSubject.STEP, step.id)) == [
+        due - 60 * MINUTE,
+        due,
+    ]
     assert await service.pending_contacts(db, actor=manager) == []
     with pytest.raises(AlreadyResolved):
         await service.close_contact(db, clock, actor=manager, contact_id=contact.id, outcome="won")

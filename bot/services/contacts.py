@@ -14,11 +14,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.services import schedule
 from bot.services.dates import validate_due, validate_happened
 from bot.services.errors import DomainError, NotAllowed
-from bot.services.ownership import deny, may_act_on, require_client
+from bot.services.ownership import deny, may_act_on_client, require_client
+from bot.services.steps import queue_step_reminders
 from bot.timefmt import format_moment
-from storage import audit, clients, contacts, reminders, steps
+from storage import audit, clients, contacts, reminders, steps, users
 from storage.clients import Client
 from storage.contacts import Contact, ContactKind, ContactState, Outcome, PendingContact
 from storage.db import Database, Transaction
@@ -110,7 +112,7 @@ async def _require_contact(
         raise DomainError("That contact no longer exists (it may have been undone).")
     client = await clients.get_client(db, contact.client_id)
     assert client is not None
-    if not may_act_on(actor, client.owner_id):
+    if not await may_act_on_client(db, actor, client.owner_id, now=clock.now()):
         raise await deny(
             db,
             clock,
@@ -243,14 +245,7 @@ async def _conclude_with_step(
             agenda=agenda,
             now=now,
         )
-        await reminders.insert_reminder(
-            tx,
-            user_id=client.owner_id,
-            subject=ReminderSubject.STEP,
-            subject_id=step.id,
-            due_at=due_at,
-            now=now,
-        )
+        await queue_step_reminders(tx, step, await users.get_user(tx, client.owner_id), now)
         await contacts.resolve_contact(tx, contact.id, outcome=outcome, reason=reason, now=now)
         await reminders.cancel_for_subject(tx, ReminderSubject.MISSING_STEP, contact.id)
         await audit.record(
@@ -405,14 +400,18 @@ async def undo_contact(db: Database, clock: Clock, *, actor: User, contact_id: i
         await reminders.cancel_for_subject(tx, ReminderSubject.MISSING_STEP, contact.id)
         if reopened is not None:
             await steps.reopen_step(tx, reopened.id, now=now)
-            await reminders.ensure_reminder(
-                tx,
-                user_id=reopened.manager_id,
-                subject=ReminderSubject.STEP,
-                subject_id=reopened.id,
-                due_at=reopened.due_at,
-                now=now,
-            )
+            owner = await users.get_user(tx, reopened.manager_id)
+            early = None if owner is None else schedule.heads_up_at(reopened, owner, now)
+            for due in (early, reopened.due_at):
+                if due is not None:
+                    await reminders.ensure_reminder(
+                        tx,
+                        user_id=reopened.manager_id,
+                        subject=ReminderSubject.STEP,
+                        subject_id=reopened.id,
+                        due_at=due,
+                        now=now,
+                    )
         await contacts.delete_contact(tx, contact.id)
         await clients.recompute_last_contact(tx, client.id)
         await audit.record(

@@ -12,14 +12,29 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
+from bot.services import schedule, steps
+from bot.services.agenda import Agenda, build_agenda
+from bot.services.steps import StepView
 from storage import contacts, reminders, users
 from storage.contacts import ContactState, PendingContact
 from storage.db import Database
 from storage.reminders import Reminder, ReminderSubject
+from storage.steps import StepState
 from storage.users import User
 
 MAX_ATTEMPTS_BACKOFF = dt.timedelta(minutes=30)
 STALE_SENDING = dt.timedelta(minutes=1)
+OFFLINE_AFTER = dt.timedelta(minutes=2)
+OFFLINE_GROUP = 3
+
+
+@dataclass(frozen=True, slots=True)
+class StepItem:
+    """A step falling due (or, for meetings and visits, coming up: `heads_up`)."""
+
+    view: StepView
+    heads_up: bool
+    away_owner: User | None
 
 
 @dataclass(slots=True)
@@ -29,6 +44,9 @@ class Notice:
     user: User
     reminders: list[Reminder] = field(default_factory=list)
     missing_steps: list[PendingContact] = field(default_factory=list)
+    steps: list[StepItem] = field(default_factory=list)
+    agenda: Agenda | None = None
+    offline: bool = False
 
     @property
     def reminder_ids(self) -> list[int]:
@@ -37,32 +55,72 @@ class Notice:
 
 
 async def claim_due_notices(db: Database, clock: Clock, *, limit: int = 200) -> list[Notice]:
-    """Claim due reminders and group them per person; stale subjects are cancelled.
+    """Claim due reminders and group them per recipient.
 
-    Reminders of deactivated people are cancelled; those of people who blocked the bot are
-    held until they are reachable again.
+    Stale subjects are cancelled; reminders of deactivated people are cancelled, of people who
+    blocked the bot held; an away manager's go to their deputy (or wait for their return);
+    reminders in the recipient's quiet hours wait for the end of them, when they arrive
+    together in one message.
     """
     now = clock.now()
     async with db.transaction() as tx:
         claimed = await reminders.claim_due(tx, now=now, limit=limit)
     notices: dict[int, Notice] = {}
     for reminder in claimed:
-        user = await users.get_user(db, reminder.user_id)
-        if user is None or not user.active:
+        owner = await users.get_user(db, reminder.user_id)
+        if owner is None or not owner.active:
             await _settle(db, reminder.id, "cancelled")
             continue
-        if not user.reachable:
+        recipient, away_owner = await schedule.effective_recipient(db, owner, now)
+        if recipient is None:
+            await _postpone(db, reminder.id, owner.away_until or now + STALE_SENDING)
+            continue
+        if not recipient.reachable:
             await _settle(db, reminder.id, "held")
             continue
-        notice = notices.setdefault(user.telegram_id, Notice(user))
-        if reminder.subject is ReminderSubject.MISSING_STEP and reminder.subject_id is not None:
-            pending = await contacts.pending_contact(db, reminder.subject_id)
-            if pending is None or pending.contact.state is not ContactState.NEEDS_NEXT_STEP:
-                await _settle(db, reminder.id, "cancelled")
-                continue
-            notice.missing_steps.append(pending)
+        if reminder.subject is not ReminderSubject.AGENDA and schedule.in_quiet_hours(
+            now, recipient
+        ):
+            await _postpone(db, reminder.id, schedule.quiet_end(now, recipient))
+            continue
+        notice = notices.setdefault(recipient.telegram_id, Notice(recipient))
+        if not await _add_subject(db, clock, notice, reminder, away_owner):
+            await _settle(db, reminder.id, "cancelled")
+            continue
         notice.reminders.append(reminder)
-    return [notice for notice in notices.values() if notice.reminders]
+    result = [notice for notice in notices.values() if notice.reminders]
+    for notice in result:
+        late = [r for r in notice.reminders if now - r.due_at > OFFLINE_AFTER]
+        notice.offline = len(late) > OFFLINE_GROUP
+    return result
+
+
+async def _add_subject(
+    db: Database, clock: Clock, notice: Notice, reminder: Reminder, away_owner: User | None
+) -> bool:
+    """Load what the reminder is about into the notice; False if it no longer applies."""
+    if reminder.subject is ReminderSubject.MISSING_STEP and reminder.subject_id is not None:
+        pending = await contacts.pending_contact(db, reminder.subject_id)
+        if pending is None or pending.contact.state is not ContactState.NEEDS_NEXT_STEP:
+            return False
+        notice.missing_steps.append(pending)
+        return True
+    if reminder.subject is ReminderSubject.STEP and reminder.subject_id is not None:
+        view = await steps.step_view(db, reminder.subject_id)
+        if view is None or view.step.state is not StepState.OPEN:
+            return False
+        heads_up = reminder.due_at < view.step.due_at
+        notice.steps.append(StepItem(view, heads_up, away_owner))
+        return True
+    if reminder.subject is ReminderSubject.AGENDA:
+        notice.agenda = await build_agenda(db, user=notice.user, now=clock.now(), days=0)
+        return True
+    return False
+
+
+async def _postpone(db: Database, reminder_id: int, until: dt.datetime) -> None:
+    async with db.transaction() as tx:
+        await reminders.postpone(tx, reminder_id, due_at=until)
 
 
 async def _settle(db: Database, reminder_id: int, state: str) -> None:
@@ -73,10 +131,14 @@ async def _settle(db: Database, reminder_id: int, state: str) -> None:
 async def record_delivery(
     db: Database, clock: Clock, notice: Notice, *, message_id: int | None
 ) -> None:
-    """Mark every reminder of a delivered notice as sent."""
+    """Mark every reminder of a delivered notice as sent; queue the next morning agenda."""
     async with db.transaction() as tx:
-        for reminder_id in notice.reminder_ids:
-            await reminders.mark_sent(tx, reminder_id, now=clock.now(), message_id=message_id)
+        for reminder in notice.reminders:
+            sent = await reminders.mark_sent(
+                tx, reminder.id, now=clock.now(), message_id=message_id
+            )
+            if sent and reminder.subject is ReminderSubject.AGENDA:
+                await schedule.advance_agenda_reminder(tx, notice.user, clock.now())
 
 
 async def record_failure(

@@ -141,3 +141,19 @@ async def list_team(db: Database, *, actor: User) -> list[User]:
     """Everyone on the team, for an admin or head."""
     require_lead(actor)
     return await users.list_users(db)
+
+
+async def find_member(db: Database, text: str) -> User | None:
+    """An active person by @username or by unique name (case-insensitive), else None."""
+    wanted = text.strip().removeprefix("@").casefold()
+    if not wanted:
+        return None
+    people = await users.list_users(db, active_only=True)
+    by_username = [p for p in people if p.username and p.username.casefold() == wanted]
+    if by_username:
+        return by_username[0]
+    by_name = [p for p in people if p.name.casefold() == wanted]
+    if len(by_name) == 1:
+        return by_name[0]
+    by_first = [p for p in people if p.name.casefold().split()[0] == wanted]
+    return by_first[0] if len(by_first) == 1 else None

@@ -1,0 +1,103 @@
+"""/away <date> [deputy]: no reminders until then; a deputy gets them and may act meanwhile."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import NextStepContext
+from bot.keyboards import button, keyboard
+from bot.render import escape
+from bot.services import dates, schedule, team
+from bot.services.errors import DomainError
+from bot.timefmt import format_moment
+from handlers.common import edit, reply
+
+USAGE = (
+    "Send <code>/away DATE [deputy]</code>, for example <code>/away 15 Dec</code> or "
+    "<code>/away 2026-12-15 @olga</code>. Until that date you get no reminders; a deputy (an "
+    "active manager) gets them instead and may act on your clients."
+)
+
+
+async def away(update: Update, context: NextStepContext) -> None:
+    """Set away mode, or show it with an "I'm back" button."""
+    user = context.member
+    words = context.args or []
+    if not words:
+        if user.away_until is not None and user.away_until > context.clock.now():
+            shown = format_moment(user.away_until, user.timezone, user.locale)
+            await reply(
+                update,
+                f"You are away until <b>{escape(shown)}</b>.\n\n{USAGE}",
+                reply_markup=keyboard([[button("I'm back", "away", "back")]]),
+            )
+        else:
+            await reply(update, USAGE)
+        return
+    try:
+        until, deputy_text = _split(words, context)
+        deputy_id = None
+        if deputy_text:
+            deputy = await team.find_member(context.db, deputy_text)
+            if deputy is None:
+                raise DomainError(
+                    f"I can't find a colleague called “{escape(deputy_text)}”. Use their "
+                    "@username or the name shown in /team."
+                )
+            deputy_id = deputy.telegram_id
+        updated = await schedule.set_away(
+            context.db, context.clock, actor=user, until=until, deputy_id=deputy_id
+        )
+    except DomainError as exc:
+        await reply(update, f"{exc}\n\n{USAGE}")
+        return
+    shown = format_moment(until, updated.timezone, updated.locale)
+    note = f"Enjoy! You're away until <b>{escape(shown)}</b>; no reminders until then."
+    if deputy_id is not None and deputy_text:
+        note += f" Your reminders go to {escape(deputy_text)}, who may act on your clients."
+    await reply(update, note, reply_markup=keyboard([[button("I'm back", "away", "back")]]))
+
+
+def _split(words: list[str], context: NextStepContext) -> tuple[dt.datetime, str | None]:
+    """The date, and the deputy named after it (an @username or the last word)."""
+    user = context.member
+    now = context.clock.now()
+    tagged = len(words) > 1 and words[-1].startswith("@")
+    candidates: list[tuple[list[str], str | None]] = [(words, None)]
+    if len(words) > 1:
+        # "@olga" is surely a deputy; a plain last word is one only if the rest is a date.
+        candidates.insert(0 if tagged else 1, (words[:-1], words[-1]))
+    error: DomainError | None = None
+    for date_words, deputy in candidates:
+        try:
+            until = dates.parse_due(
+                " ".join(date_words), now=now, timezone=user.timezone, locale=user.locale
+            )
+            return until, deputy
+        except DomainError as exc:
+            error = error or exc
+    assert error is not None
+    raise error
+
+
+async def back(update: Update, context: NextStepContext) -> None:
+    """ "I'm back" (or /back)."""
+    await schedule.clear_away(context.db, context.clock, actor=context.member)
+    text = "Welcome back! Reminders come to you again."
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await edit(update.callback_query, text)
+    else:
+        await reply(update, text)
+
+
+def handlers() -> list[tuple[object, int]]:
+    """/away, /back and the "I'm back" button."""
+    return [
+        (CommandHandler("away", away), 0),
+        (CommandHandler("back", back), 0),
+        (CallbackQueryHandler(back, pattern=r"^away:back$"), 0),
+    ]

@@ -1,0 +1,995 @@
+"""Clients: /newclient, /clients, the client card with its buttons, CSV import and /export.
+
+Thin by design: parse the update, call `bot.services.clients`, render. Every button's data is
+untrusted; the services re-check ownership (and audit refusals) on each press.
+
+Callback data: `cl:<action>:<client id>[:<arg>]` for the card and the list, `nc:<action>` for
+buttons that only make sense inside the flow (Skip, Create anyway, Clear). The flow is one
+persistent conversation that also holds the card's typed inputs (a new field value, a note),
+so starting one of them always ends the other instead of leaving a stale question behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import phonenumbers
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback_data import parse_id, unpack
+from bot.context import NextStepContext
+from bot.keyboards import button, grid, keyboard
+from bot.render import MAX_MESSAGE, escape, render, telegram_length
+from bot.services import clients, team
+from bot.services.clients import ClientCard, DuplicateClient, ImportReport
+from bot.services.contacts import client_history
+from bot.services.errors import DomainError
+from bot.timefmt import format_day, format_moment, format_span, local_time
+from handlers.common import edit, flow_fallbacks, interrupt_flow, reply
+from storage.clients import ClientStatus
+from storage.users import Role, User
+
+FIELD, DUPLICATE, EDIT_VALUE, NOTE = range(4)
+DRAFT = "newclient"
+LIST_QUERY = "clients_query"
+PAGE_SIZE = 8
+HISTORY_PAGE = 10
+REASSIGN_PAGE = 20
+MAX_QUERY = 100
+NOT_VALID = "That button is not valid any more."
+OPTIONAL = ("contact_person", "phone", "email", "tags")
+OUTCOMES = {
+    "scheduled": "next step set",
+    "won": "🏆 deal won",
+    "refused": "🚫 refused",
+    "not_target": "❌ not a target",
+    "paused": "⏸ paused",
+}
+# Editable text fields: callback key -> (update_client keyword, label, optional?).
+EDITABLE = {
+    "name": ("name", "name", False),
+    "person": ("contact_person", "contact person", True),
+    "phone": ("phone", "phone number", True),
+    "email": ("email", "e-mail address", True),
+    "tags": ("tags", "tags", True),
+}
+CSV_TYPES = {"text/csv", "text/comma-separated-values", "application/csv"}
+ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head", Role.MANAGER: "manager"}
+REPORT_ITEMS = 15
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+
+def _draft(context: NextStepContext) -> dict[str, Any]:
+    """The person's client draft (plain JSON-friendly data: persistence stores it)."""
+    assert context.user_data is not None
+    return context.user_data.setdefault(DRAFT, {})
+
+
+def _new_draft(context: NextStepContext, **values: Any) -> dict[str, Any]:
+    assert context.user_data is not None
+    context.user_data[DRAFT] = dict(values)
+    return context.user_data[DRAFT]
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+def _region(context: NextStepContext) -> str:
+    return context.settings.default_phone_region
+
+
+def _phone(e164: str) -> str:
+    """A stored E.164 number as people read it: `+44 20 7946 0958`."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _client_id(query: CallbackQuery, action: str, arity: int = 2) -> tuple[int, list[str]] | None:
+    """`cl:<action>:<id>[:...]` -> (id, the parts after the action), or None if malformed."""
+    parts = unpack(query.data, "cl", arity)
+    if parts is None or parts[0] != action:
+        return None
+    client_id = parse_id(parts[1])
+    return None if client_id is None else (client_id, parts[2:])
+
+
+def _page_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
+async def _settle(query: CallbackQuery, note: str) -> None:
+    """Replace a pressed question's buttons with a note saying how it was answered."""
+    message = query.message
+    if isinstance(message, Message) and message.text:
+        await edit(query, f"{message.text_html}\n<i>{escape(note)}</i>")
+
+
+async def _refuse(query: CallbackQuery, message: str = NOT_VALID) -> None:
+    await query.answer(message[:200], show_alert=True)
+
+
+async def _load_card(
+    query: CallbackQuery, context: NextStepContext, client_id: int
+) -> ClientCard | None:
+    """The card, or None after answering the press with the service's refusal."""
+    try:
+        return await clients.get_card(
+            context.db, context.clock, actor=context.member, client_id=client_id
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return None
+
+
+async def _pressed_card(
+    update: Update, context: NextStepContext, action: str
+) -> tuple[CallbackQuery, ClientCard | None]:
+    """The card named by a pressed `cl:<action>:<id>` button; None once the press is refused."""
+    query = update.callback_query
+    assert query is not None
+    parsed = _client_id(query, action)
+    if parsed is None:
+        await _refuse(query)
+        return query, None
+    return query, await _load_card(query, context, parsed[0])
+
+
+# --- the client card ------------------------------------------------------------------------
+
+
+def card_text(card: ClientCard, user: User, now: dt.datetime, notice: str | None = None) -> str:
+    """The card as Telegram HTML, times in the viewer's zone."""
+    return render(
+        "texts/client_card.html.j2",
+        c=card,
+        now=now,
+        notice=notice,
+        show_owner=user.is_lead,
+        outcomes=OUTCOMES,
+        phone=_phone,
+        fmt=lambda moment: format_moment(moment, user.timezone, user.locale),
+        ago=lambda delta: format_span(delta, user.locale),
+    )
+
+
+def card_keyboard(card: ClientCard, user: User) -> InlineKeyboardMarkup | None:
+    """Log call / Log meeting, Edit / Notes / History, and Reassign for heads and admins."""
+    client_id = card.client.id
+    rows = [
+        [
+            button("Log call", "log", "new", client_id, "call"),
+            button("Log meeting", "log", "new", client_id, "meeting"),
+        ],
+        [
+            button("Edit", "cl", "edit", client_id),
+            button("Notes", "cl", "notes", client_id),
+            button("History", "cl", "hist", client_id, 0),
+        ],
+    ]
+    if user.is_lead:
+        rows.append([button("Reassign", "cl", "rsg", client_id, 0)])
+    return keyboard(rows)
+
+
+def _back(client_id: int) -> list[InlineKeyboardButton]:
+    return [button("« Back to the card", "cl", "back", client_id)]
+
+
+async def _reply_card(
+    update: Update, context: NextStepContext, client_id: int, notice: str | None = None
+) -> None:
+    """Send the card as a new message (after a typed input)."""
+    card = await clients.get_card(
+        context.db, context.clock, actor=context.member, client_id=client_id
+    )
+    user = context.member
+    await reply(
+        update,
+        card_text(card, user, context.clock.now(), notice),
+        reply_markup=card_keyboard(card, user),
+    )
+
+
+async def _edit_card(
+    query: CallbackQuery, context: NextStepContext, card: ClientCard, notice: str | None = None
+) -> None:
+    """Show the card in place of the pressed message."""
+    user = context.member
+    await edit(
+        query, card_text(card, user, context.clock.now(), notice), card_keyboard(card, user)
+    )
+
+
+async def open_card(update: Update, context: NextStepContext) -> None:
+    """`cl:open:<id>`: the card as a new message (the list it came from stays)."""
+    query, card = await _pressed_card(update, context, "open")
+    if card is None:
+        return
+    await query.answer()
+    user = context.member
+    await reply(
+        update, card_text(card, user, context.clock.now()), reply_markup=card_keyboard(card, user)
+    )
+
+
+async def back_to_card(update: Update, context: NextStepContext) -> None:
+    """`cl:back:<id>`: from History, Notes or Edit back to the card, in place."""
+    query, card = await _pressed_card(update, context, "back")
+    if card is None:
+        return
+    await query.answer()
+    await _edit_card(query, context, card)
+
+
+# --- /clients -------------------------------------------------------------------------------
+
+
+async def _list_view(
+    context: NextStepContext, query_text: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    user = context.member
+    found = await clients.search_clients(
+        context.db, actor=user, query=query_text, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+    )
+    if not found.items and page > 0:  # the list shrank since the button was made
+        page = 0
+        found = await clients.search_clients(
+            context.db, actor=user, query=query_text, limit=PAGE_SIZE
+        )
+    if not found.items:
+        if query_text:
+            text = (
+                f"No client matches “{escape(query_text)}”. Try fewer letters, part of the "
+                "phone number or a tag, or send /clients to see them all."
+            )
+        elif user.is_lead:
+            text = "Nobody on the team has clients yet. Add one with /newclient."
+        else:
+            text = (
+                "You have no clients yet. Add one with /newclient, or send me a .csv file "
+                "to import your list."
+            )
+        return text, None
+    text = render(
+        "texts/client_list.html.j2",
+        items=found.items,
+        offset=page * PAGE_SIZE,
+        query=query_text,
+        page=page,
+        paged=page > 0 or found.has_more,
+        show_owner=user.is_lead,
+        fmt_day=lambda moment: format_day(moment, user.timezone, user.locale),
+    )
+    buttons = [button(item.client.name[:40], "cl", "open", item.client.id) for item in found.items]
+    nav = []
+    if page > 0:
+        nav.append(button("« Prev", "cl", "pg", page - 1))
+    if found.has_more:
+        nav.append(button("Next »", "cl", "pg", page + 1))
+    return text, keyboard([*grid(buttons, 2), nav])
+
+
+async def list_clients(update: Update, context: NextStepContext) -> None:
+    """/clients [query]: own clients (everyone's for a lead), most recently contacted first."""
+    assert context.user_data is not None
+    query_text = " ".join(context.args or []).strip()[:MAX_QUERY]
+    context.user_data[LIST_QUERY] = query_text
+    text, markup = await _list_view(context, query_text, 0)
+    await reply(update, text, reply_markup=markup)
+
+
+async def list_page(update: Update, context: NextStepContext) -> None:
+    """`cl:pg:<page>`: another page of the last /clients search (the query is in user_data)."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    parts = unpack(query.data, "cl", 2)
+    page = _page_number(parts[1]) if parts and parts[0] == "pg" else None
+    if page is None:
+        await _refuse(query)
+        return
+    await query.answer()
+    text, markup = await _list_view(context, str(context.user_data.get(LIST_QUERY, "")), page)
+    await edit(query, text, markup)
+
+
+# --- /newclient -----------------------------------------------------------------------------
+
+
+def _prompt(field: str, values: dict[str, str], region: str) -> str:
+    name = escape(values.get("name", ""))
+    if field == "name":
+        return "What is the client's name? A company or a person, up to 200 characters."
+    if field == "contact_person":
+        return f"Who is your contact person at <b>{name}</b>? Send their name, or tap Skip."
+    if field == "phone":
+        return (
+            "Their phone number? With the country code, e.g. <code>+44 20 7946 0958</code> "
+            f"(numbers without one are read as {escape(region)} numbers). Or tap Skip."
+        )
+    if field == "email":
+        return "Their e-mail address? Or tap Skip."
+    return "Tags or segment, separated by commas (e.g. <code>vip, retail</code>)? Or tap Skip."
+
+
+def _field_markup(field: str) -> InlineKeyboardMarkup | None:
+    return None if field == "name" else keyboard([[button("Skip", "nc", "skip", field)]])
+
+
+def _problem(field: str, value: str, region: str) -> str | None:
+    """The service's objection to one field's value, or None when it is fine."""
+    try:
+        if field == "name":
+            clients.prepare_fields(name=value, region=region)
+        else:
+            clients.prepare_fields(name="-", region=region, **{field: value})
+    except DomainError as exc:
+        return str(exc)
+    return None
+
+
+async def _ask(update: Update, context: NextStepContext, prefix: str = "") -> int:
+    """Ask for the first pending field; save when nothing is pending."""
+    draft = _draft(context)
+    if not draft.get("pending"):
+        return await _save(update, context)
+    field = draft["pending"][0]
+    text = prefix + _prompt(field, draft["values"], _region(context))
+    await reply(update, text, reply_markup=_field_markup(field))
+    return FIELD
+
+
+async def start_newclient(update: Update, context: NextStepContext) -> int:
+    """/newclient: the guided flow, or the one-line form when text follows the command."""
+    parts = _text(update).split(maxsplit=1)
+    if len(parts) == 2:
+        return await _one_line(update, context, parts[1])
+    _new_draft(context, values={}, pending=["name", *OPTIONAL])
+    tip = (
+        "\n\n<i>Tip: next time send it in one line: "
+        f"<code>{escape(clients.ONE_LINE_EXAMPLE)}</code></i>"
+    )
+    await reply(update, f"<b>New client</b>\n{_prompt('name', {}, _region(context))}{tip}")
+    return FIELD
+
+
+async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
+    """`/newclient Acme LLC; Ivan Petrov; +44 20 7946 0958; ivan@acme.test`: save at once.
+
+    A part the service refuses is asked again (with the service's reason); the others stay.
+    """
+    try:
+        values = clients.parse_one_line(text)
+    except DomainError as exc:
+        await reply(update, escape(str(exc)))
+        return ConversationHandler.END
+    region = _region(context)
+    problems = {
+        field: problem
+        for field in ("name", *OPTIONAL)
+        if field in values and (problem := _problem(field, values[field], region))
+    }
+    for field in problems:
+        values.pop(field)
+    pending = [field for field in ("name", *OPTIONAL) if field in problems]
+    _new_draft(context, values=values, pending=pending)
+    if pending:
+        first = escape(problems[pending[0]])
+        return await _ask(update, context, prefix=f"{first}\n\n")
+    return await _save(update, context)
+
+
+async def typed_field(update: Update, context: NextStepContext) -> int:
+    """The answer to the current question of the flow: checked by the service, then kept."""
+    draft = _draft(context)
+    if not draft.get("pending"):
+        return await _save(update, context)
+    field = draft["pending"][0]
+    value = _text(update)
+    problem = _problem(field, value, _region(context))
+    if problem is not None:
+        again = (
+            "Please send it again." if field == "name" else "Please send it again, or tap Skip."
+        )
+        await reply(update, f"{escape(problem)}\n{again}", reply_markup=_field_markup(field))
+        return FIELD
+    draft["values"][field] = value
+    draft["pending"].pop(0)
+    return await _ask(update, context)
+
+
+async def skip_field(update: Update, context: NextStepContext) -> int:
+    """`nc:skip:<field>`: leave that field empty (only for the question being asked)."""
+    query = update.callback_query
+    assert query is not None
+    parts = unpack(query.data, "nc", 2)
+    pending = _draft(context).get("pending") or []
+    if parts is None or not pending or parts[1] != pending[0] or pending[0] == "name":
+        await _refuse(query, "That question was already answered.")
+        return FIELD if pending else ConversationHandler.END
+    await query.answer()
+    await _settle(query, "Skipped.")
+    _draft(context)["values"].pop(pending[0], None)
+    pending.pop(0)
+    return await _ask(update, context)
+
+
+async def _save(update: Update, context: NextStepContext) -> int:
+    draft = _draft(context)
+    values = dict(draft.get("values") or {})
+    if not values.get("name"):
+        await reply(update, "That client draft is gone. Send /newclient to start again.")
+        return ConversationHandler.END
+    try:
+        client = await clients.create_client(
+            context.db,
+            context.clock,
+            actor=context.member,
+            region=_region(context),
+            allow_duplicate=bool(draft.get("anyway")),
+            **values,
+        )
+    except DuplicateClient as exc:
+        existing = await clients.get_card(
+            context.db, context.clock, actor=context.member, client_id=exc.client_id
+        )
+        markup = keyboard(
+            [
+                [button(f"Open {existing.client.name[:40]}", "cl", "open", exc.client_id)],
+                [button("Create anyway", "nc", "dup")],
+            ]
+        )
+        await reply(update, escape(str(exc)), reply_markup=markup)
+        return DUPLICATE
+    except DomainError as exc:
+        _new_draft(context)
+        await reply(update, f"{escape(str(exc))}\nSend /newclient to try again.")
+        return ConversationHandler.END
+    _new_draft(context)
+    await _reply_card(update, context, client.id, notice="✅ Client saved.")
+    return ConversationHandler.END
+
+
+async def create_anyway(update: Update, context: NextStepContext) -> int:
+    """ "Create anyway" after a duplicate name."""
+    query = update.callback_query
+    assert query is not None
+    if not (_draft(context).get("values") or {}).get("name"):
+        await _refuse(query)
+        return ConversationHandler.END
+    await query.answer()
+    await _settle(query, "Creating another one anyway.")
+    _draft(context)["anyway"] = True
+    return await _save(update, context)
+
+
+async def typed_while_duplicate(update: Update, context: NextStepContext) -> int:
+    """Text while the duplicate question is open."""
+    await reply(
+        update,
+        "Please tap “Open …” to see the existing client or “Create anyway” to add another "
+        "one, or /cancel to drop it.",
+    )
+    return DUPLICATE
+
+
+async def not_text(update: Update, context: NextStepContext) -> int | None:
+    """A sticker, photo or the like while a typed answer is expected."""
+    await reply(update, "I need that as a text message. Please type it, or /cancel to stop.")
+    return None
+
+
+# --- Edit -----------------------------------------------------------------------------------
+
+
+async def edit_menu(update: Update, context: NextStepContext) -> None:
+    """`cl:edit:<id>`: which field to change."""
+    query, card = await _pressed_card(update, context, "edit")
+    if card is None:
+        return
+    await query.answer()
+    client_id = card.client.id
+    buttons = [
+        button(label.capitalize(), "cl", "ef", client_id, key)
+        for key, (_, label, _) in EDITABLE.items()
+    ]
+    buttons.append(button("Status", "cl", "stm", client_id))
+    await edit(
+        query,
+        f"What would you like to change for <b>{escape(card.client.name)}</b>?",
+        keyboard([*grid(buttons, 3), _back(client_id)]),
+    )
+
+
+def _current_value(card: ClientCard, key: str) -> str | None:
+    client = card.client
+    values = {
+        "name": client.name,
+        "person": client.contact_person,
+        "phone": _phone(client.phone_e164) if client.phone_e164 else None,
+        "email": client.email,
+        "tags": ", ".join(client.tags) or None,
+    }
+    return values[key]
+
+
+async def ask_field_value(update: Update, context: NextStepContext) -> int:
+    """`cl:ef:<id>:<field>`: ask for the new value of a text field."""
+    query = update.callback_query
+    assert query is not None
+    parsed = _client_id(query, "ef", 3)
+    if parsed is None or parsed[1][0] not in EDITABLE:
+        await _refuse(query)
+        return ConversationHandler.END
+    card = await _load_card(query, context, parsed[0])
+    if card is None:
+        return ConversationHandler.END
+    await query.answer()
+    key = parsed[1][0]
+    _, label, optional = EDITABLE[key]
+    current = _current_value(card, key)
+    _new_draft(context, client_id=card.client.id, field=key)
+    text = f"Send the new {label} for <b>{escape(card.client.name)}</b>."
+    if current:
+        text += f"\nNow: {escape(current)}"
+    rows = []
+    if optional and current:
+        rows.append([button(f"Clear the {label}", "nc", "clear")])
+    rows.append(_back(card.client.id))
+    await edit(query, text, keyboard(rows))
+    return EDIT_VALUE
+
+
+async def _apply_edit(update: Update, context: NextStepContext, value: str | None) -> int:
+    draft = _draft(context)
+    key = draft.get("field")
+    if key not in EDITABLE or not draft.get("client_id"):
+        await reply(update, "That edit is no longer open. Open the client card and tap Edit.")
+        return ConversationHandler.END
+    keyword, label, _ = EDITABLE[key]
+    client_id = int(draft["client_id"])
+    try:
+        await clients.update_client(
+            context.db,
+            context.clock,
+            actor=context.member,
+            client_id=client_id,
+            region=_region(context),
+            **{keyword: value},
+        )
+    except DuplicateClient:
+        await reply(
+            update,
+            "Another client of the same manager already has that name. Send a different "
+            "name, or /cancel to keep the old one.",
+        )
+        return EDIT_VALUE
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
+        return EDIT_VALUE
+    _new_draft(context)
+    done = "cleared" if value is None else "updated"
+    await _reply_card(update, context, client_id, notice=f"✅ {label.capitalize()} {done}.")
+    return ConversationHandler.END
+
+
+async def typed_field_value(update: Update, context: NextStepContext) -> int:
+    """The new value of the field being edited, validated by `update_client`."""
+    return await _apply_edit(update, context, _text(update))
+
+
+async def clear_field(update: Update, context: NextStepContext) -> int:
+    """`nc:clear`: empty the optional field being edited."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    return await _apply_edit(update, context, None)
+
+
+async def status_menu(update: Update, context: NextStepContext) -> None:
+    """`cl:stm:<id>`: prospect / active / inactive as buttons."""
+    query, card = await _pressed_card(update, context, "stm")
+    if card is None:
+        return
+    await query.answer()
+    client = card.client
+    buttons = [
+        button(
+            ("✓ " if status is client.status else "") + status.value,
+            "cl",
+            "st",
+            client.id,
+            status.value,
+        )
+        for status in ClientStatus
+    ]
+    await edit(
+        query,
+        f"Status of <b>{escape(client.name)}</b> (now {client.status.value}):",
+        keyboard([buttons, _back(client.id)]),
+    )
+
+
+async def set_status(update: Update, context: NextStepContext) -> None:
+    """`cl:st:<id>:<status>`."""
+    query = update.callback_query
+    assert query is not None
+    parsed = _client_id(query, "st", 3)
+    statuses = {status.value for status in ClientStatus}
+    if parsed is None or parsed[1][0] not in statuses:
+        await _refuse(query)
+        return
+    client_id, status = parsed[0], parsed[1][0]
+    try:
+        await clients.update_client(
+            context.db, context.clock, actor=context.member, client_id=client_id, status=status
+        )
+        card = await clients.get_card(
+            context.db, context.clock, actor=context.member, client_id=client_id
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer()
+    await _edit_card(query, context, card, notice=f"✅ Status: {status}.")
+
+
+# --- Notes ----------------------------------------------------------------------------------
+
+
+def _notes_view(
+    card: ClientCard, notice: str | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    text = render(
+        "texts/client_notes.html.j2", name=card.client.name, notes=card.client.notes, notice=notice
+    )
+    rows = [[button("Add a note", "cl", "note", card.client.id)], _back(card.client.id)]
+    return text, keyboard(rows)
+
+
+async def show_notes(update: Update, context: NextStepContext) -> None:
+    """`cl:notes:<id>`: the client's notes."""
+    query, card = await _pressed_card(update, context, "notes")
+    if card is None:
+        return
+    await query.answer()
+    text, markup = _notes_view(card)
+    await edit(query, text, markup)
+
+
+async def ask_note(update: Update, context: NextStepContext) -> int:
+    """`cl:note:<id>`: ask for a note to append."""
+    query, card = await _pressed_card(update, context, "note")
+    if card is None:
+        return ConversationHandler.END
+    await query.answer()
+    _new_draft(context, client_id=card.client.id)
+    await reply(
+        update,
+        f"Send the note for <b>{escape(card.client.name)}</b>; I'll add it with today's date. "
+        "/cancel leaves the notes as they are.",
+    )
+    return NOTE
+
+
+async def typed_note(update: Update, context: NextStepContext) -> int:
+    """The note: appended as a dated line, validated by `update_client`."""
+    client_id = int(_draft(context).get("client_id") or 0)
+    if not client_id:
+        await reply(update, "That note is no longer open. Open the client card and tap Notes.")
+        return ConversationHandler.END
+    note = _text(update).strip()
+    if not note:
+        await reply(update, "The note is empty. Please type it, or /cancel.")
+        return NOTE
+    user = context.member
+    try:
+        card = await clients.get_card(context.db, context.clock, actor=user, client_id=client_id)
+        day = local_time(context.clock.now(), user.timezone).date().isoformat()
+        line = f"{day}: {note}"
+        notes = f"{card.client.notes}\n{line}" if card.client.notes else line
+        if len(notes) > clients.MAX_NOTES:
+            room = clients.MAX_NOTES - len(notes) + len(note)
+            await reply(
+                update,
+                f"The notes can hold {clients.MAX_NOTES} characters and this note doesn't fit "
+                f"({max(room, 0)} left). Send a shorter note, or /cancel.",
+            )
+            return NOTE
+        await clients.update_client(
+            context.db, context.clock, actor=user, client_id=client_id, notes=notes
+        )
+        card = await clients.get_card(context.db, context.clock, actor=user, client_id=client_id)
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
+        return NOTE
+    _new_draft(context)
+    text, markup = _notes_view(card, notice="✅ Note added.")
+    await reply(update, text, reply_markup=markup)
+    return ConversationHandler.END
+
+
+# --- History --------------------------------------------------------------------------------
+
+
+async def show_history(update: Update, context: NextStepContext) -> None:
+    """`cl:hist:<id>:<page>`: ten contacts per page, the latest first, with their outcome."""
+    query = update.callback_query
+    assert query is not None
+    parsed = _client_id(query, "hist", 3)
+    page = _page_number(parsed[1][0]) if parsed else None
+    if parsed is None or page is None:
+        await _refuse(query)
+        return
+    card = await _load_card(query, context, parsed[0])
+    if card is None:
+        return
+    user = context.member
+    try:
+        found = await client_history(
+            context.db,
+            context.clock,
+            actor=user,
+            client_id=card.client.id,
+            limit=HISTORY_PAGE + 1,
+            offset=page * HISTORY_PAGE,
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer()
+    has_more = len(found) > HISTORY_PAGE
+    text = render(
+        "texts/client_history.html.j2",
+        name=card.client.name,
+        contacts=found[:HISTORY_PAGE],
+        page=page,
+        paged=page > 0 or has_more,
+        outcomes=OUTCOMES,
+        fmt=lambda moment: format_moment(moment, user.timezone, user.locale),
+    )
+    nav = []
+    if page > 0:
+        nav.append(button("« Newer", "cl", "hist", card.client.id, page - 1))
+    if has_more:
+        nav.append(button("Older »", "cl", "hist", card.client.id, page + 1))
+    await edit(query, text, keyboard([nav, _back(card.client.id)]))
+
+
+# --- Reassign -------------------------------------------------------------------------------
+
+
+async def pick_new_owner(update: Update, context: NextStepContext) -> None:
+    """`cl:rsg:<id>:<page>`: a head or admin chooses who takes the client over."""
+    query = update.callback_query
+    assert query is not None
+    parsed = _client_id(query, "rsg", 3)
+    page = _page_number(parsed[1][0]) if parsed else None
+    if parsed is None or page is None:
+        await _refuse(query)
+        return
+    try:
+        people = await team.list_team(context.db, actor=context.member)
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    card = await _load_card(query, context, parsed[0])
+    if card is None:
+        return
+    await query.answer()
+    client = card.client
+    candidates = [p for p in people if p.active and p.telegram_id != client.owner_id]
+    if not candidates:
+        await edit(
+            query,
+            "There is nobody else on the team to hand this client to. Invite a colleague "
+            "with /invite first.",
+            keyboard([_back(client.id)]),
+        )
+        return
+    pages = -(-len(candidates) // REASSIGN_PAGE)
+    page = min(page, pages - 1)
+    shown = candidates[page * REASSIGN_PAGE : (page + 1) * REASSIGN_PAGE]
+    buttons = [
+        button(f"{p.name[:30]} ({ROLE_NAMES[p.role]})", "cl", "rto", client.id, p.telegram_id)
+        for p in shown
+    ]
+    nav = []
+    if page > 0:
+        nav.append(button("« Prev", "cl", "rsg", client.id, page - 1))
+    if page < pages - 1:
+        nav.append(button("Next »", "cl", "rsg", client.id, page + 1))
+    await edit(
+        query,
+        f"Hand <b>{escape(client.name)}</b> (now with {escape(card.owner_name)}) to whom? "
+        "Its open next step moves along.",
+        keyboard([*grid(buttons, 2), nav, _back(client.id)]),
+    )
+
+
+async def reassign(update: Update, context: NextStepContext) -> None:
+    """`cl:rto:<id>:<new owner id>`: `reassign_client` checks the role and the new owner."""
+    query = update.callback_query
+    assert query is not None
+    parsed = _client_id(query, "rto", 3)
+    new_owner = parse_id(parsed[1][0]) if parsed else None
+    if parsed is None or new_owner is None:
+        await _refuse(query)
+        return
+    try:
+        await clients.reassign_client(
+            context.db,
+            context.clock,
+            actor=context.member,
+            client_id=parsed[0],
+            new_owner_id=new_owner,
+        )
+        card = await clients.get_card(
+            context.db, context.clock, actor=context.member, client_id=parsed[0]
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer("Reassigned.")
+    await _edit_card(query, context, card, notice=f"✅ Now managed by {card.owner_name}.")
+
+
+# --- Import and export ----------------------------------------------------------------------
+
+
+def import_report_text(report: ImportReport, filename: str) -> str:
+    """The import report, cut so that it fits one Telegram message."""
+    items = REPORT_ITEMS
+    while True:
+        duplicates = [
+            clients.ImportIssue(d.row, _cut(d.name, 40), d.reason)
+            for d in report.duplicates[:items]
+        ]
+        rejected = [
+            clients.ImportIssue(r.row, _cut(r.name, 40), _cut(r.reason, 160))
+            for r in report.rejected[:items]
+        ]
+        text = render(
+            "texts/import_report.html.j2",
+            filename=_cut(filename, 60),
+            imported=report.imported,
+            duplicates=duplicates,
+            more_duplicates=len(report.duplicates) - len(duplicates),
+            rejected=rejected,
+            more_rejected=len(report.rejected) - len(rejected),
+            ignored=[_cut(title, 30) for title in report.ignored_columns[:10]],
+        )
+        if telegram_length(text) <= MAX_MESSAGE or items == 0:
+            return text
+        items //= 2
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def import_document(update: Update, context: NextStepContext) -> None:
+    """A .csv document: import its rows as the sender's clients, and report what happened."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    document = message.document
+    filename = document.file_name or "the file"
+    is_csv = filename.lower().endswith(".csv") or (document.mime_type or "") in CSV_TYPES
+    if not is_csv:
+        await reply(
+            update,
+            "I can import clients from a <b>.csv</b> file only. In Excel or Google Sheets "
+            "choose “Download/Save as → CSV (UTF-8)”, then send me that file.",
+        )
+        return
+    limit = clients.MAX_IMPORT_BYTES
+    if document.file_size is not None and document.file_size > limit:
+        size = document.file_size / (1024 * 1024)
+        await reply(
+            update,
+            f"{escape(filename)} is {size:.1f} MB; I can import files up to "
+            f"{limit // (1024 * 1024)} MB. Please split it into smaller files.",
+        )
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    try:
+        report = await clients.import_csv(
+            context.db, context.clock, actor=context.member, data=data, region=_region(context)
+        )
+    except DomainError as exc:
+        await reply(update, f"I couldn't import {escape(filename)}: {escape(str(exc))}")
+        return
+    await reply(update, import_report_text(report, filename))
+
+
+async def export(update: Update, context: NextStepContext) -> None:
+    """/export: the person's clients (everyone's for a lead) and contacts as clients.csv."""
+    user = context.member
+    chat = update.effective_chat
+    assert chat is not None
+    data = await clients.export_csv(context.db, context.clock, actor=user)
+    whose = "Everyone's clients" if user.is_lead else "Your clients"
+    await chat.send_document(
+        InputFile(data, filename="clients.csv"),
+        caption=(
+            f"{whose} and their contacts, one row per contact; times in "
+            f"{escape(user.timezone)}. Opens in Excel, Numbers or Google Sheets."
+        ),
+    )
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+
+def handlers() -> list[tuple[object, int]]:
+    """The client flow as one persistent conversation, then the card's stateless buttons."""
+    text = filters.TEXT & ~filters.COMMAND
+    conversation = ConversationHandler(
+        name="newclient",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler("newclient", start_newclient),
+            CallbackQueryHandler(ask_field_value, pattern=r"^cl:ef:"),
+            CallbackQueryHandler(ask_note, pattern=r"^cl:note:"),
+        ],
+        states={
+            FIELD: [
+                MessageHandler(text, typed_field),
+                CallbackQueryHandler(skip_field, pattern=r"^nc:skip:"),
+            ],
+            DUPLICATE: [
+                CallbackQueryHandler(create_anyway, pattern=r"^nc:dup$"),
+                MessageHandler(text, typed_while_duplicate),
+            ],
+            EDIT_VALUE: [
+                MessageHandler(text, typed_field_value),
+                CallbackQueryHandler(clear_field, pattern=r"^nc:clear$"),
+            ],
+            NOTE: [MessageHandler(text, typed_note)],
+        },
+        fallbacks=[
+            *flow_fallbacks(),
+            # Moving on to a card, a list or a file ends the flow, then is handled as usual.
+            CallbackQueryHandler(interrupt_flow, pattern=r"^cl:"),
+            MessageHandler(filters.Document.ALL, interrupt_flow),
+            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, not_text),
+        ],
+    )
+    return [
+        (conversation, 0),
+        (CommandHandler("clients", list_clients), 0),
+        (CommandHandler("export", export), 0),
+        (CallbackQueryHandler(list_page, pattern=r"^cl:pg:"), 0),
+        (CallbackQueryHandler(open_card, pattern=r"^cl:open:"), 0),
+        (CallbackQueryHandler(back_to_card, pattern=r"^cl:back:"), 0),
+        (CallbackQueryHandler(edit_menu, pattern=r"^cl:edit:"), 0),
+        (CallbackQueryHandler(status_menu, pattern=r"^cl:stm:"), 0),
+        (CallbackQueryHandler(set_status, pattern=r"^cl:st:"), 0),
+        (CallbackQueryHandler(show_notes, pattern=r"^cl:notes:"), 0),
+        (CallbackQueryHandler(show_history, pattern=r"^cl:hist:"), 0),
+        (CallbackQueryHandler(pick_new_owner, pattern=r"^cl:rsg:"), 0),
+        (CallbackQueryHandler(reassign, pattern=r"^cl:rto:"), 0),
+        (MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, import_document), 0),
+    ]

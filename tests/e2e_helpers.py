@@ -1,0 +1,48 @@
+"""Steps end-to-end tests share: the first admin, invitations, and joining the team."""
+
+from __future__ import annotations
+
+import re
+
+from bot.sandbox.client import ChatUser
+from bot.sandbox.server import FakeBotApiServer
+from tests.conftest import ADMIN_ID
+
+INVITE_LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
+
+
+async def start_admin(server: FakeBotApiServer, name: str = "Alice") -> ChatUser:
+    """The configured admin (`ADMIN_ID`) sends /start and becomes an admin."""
+    admin = server.user(ADMIN_ID, name)
+    await admin.send("/start")
+    await admin.expect("You are an admin")
+    return admin
+
+
+async def invite(admin: ChatUser, role_label: str) -> str:
+    """The admin creates an invitation for a role and reads the token off the link."""
+    await admin.send("/invite")
+    await admin.expect("Choose their role")
+    await admin.press(role_label)
+    message = await admin.expect("It works once")
+    match = INVITE_LINK.search(message.text)
+    assert match is not None, message.text
+    return match.group(1)
+
+
+async def join(
+    server: FakeBotApiServer,
+    admin: ChatUser,
+    user_id: int,
+    name: str,
+    role_label: str = "Manager",
+) -> ChatUser:
+    """Someone joins the team through an invitation the admin made for `role_label`.
+
+    `role_label` is the button on /invite: "Manager" or "Head of sales".
+    """
+    token = await invite(admin, role_label)
+    person = server.user(user_id, name)
+    await person.send(f"/start {token}")
+    await person.expect(f"Welcome to NextStep, {name}")
+    return person
