@@ -81,6 +81,16 @@ def callback_parts(update: Update, prefix: str) -> list[str]:
     return parts[1:] if parts[0] == prefix else []
 
 
+async def pressed_id(update: Update, prefix: str) -> int | None:
+    """The id in a `prefix:action:<id>` button; answers "not valid" and gives None otherwise."""
+    parts = callback_parts(update, prefix)
+    found = parse_id(parts[1]) if len(parts) == 2 else None
+    if found is None:
+        assert update.callback_query is not None
+        await update.callback_query.answer(NOT_VALID, show_alert=True)
+    return found
+
+
 def _text(update: Update) -> str:
     message = update.effective_message
     return (message.text or message.caption or "") if message is not None else ""
@@ -164,10 +174,8 @@ async def start_from_step(update: Update, context: NextStepContext) -> int:
     """ "Done — log it" on a step reminder: log the contact that completes the step."""
     query = update.callback_query
     assert query is not None
-    parts = callback_parts(update, "st")
-    step_id = parse_id(parts[1]) if len(parts) == 2 else None
+    step_id = await pressed_id(update, "st")
     if step_id is None:
-        await query.answer(NOT_VALID, show_alert=True)
         return ConversationHandler.END
     try:
         view = await steps.get_step_view(
@@ -656,10 +664,8 @@ async def undo(update: Update, context: NextStepContext) -> int:
     """ "Undo" within 10 minutes of logging."""
     query = update.callback_query
     assert query is not None
-    parts = callback_parts(update, "lg")
-    contact_id = parse_id(parts[1]) if len(parts) == 2 else None
+    contact_id = await pressed_id(update, "lg")
     if contact_id is None:
-        await query.answer(NOT_VALID, show_alert=True)
         return ConversationHandler.END
     try:
         await contacts.undo_contact(
@@ -677,10 +683,8 @@ async def start_edit(update: Update, context: NextStepContext) -> int:
     """ "Edit" within 10 minutes of logging: ask for the new summary."""
     query = update.callback_query
     assert query is not None
-    parts = callback_parts(update, "lg")
-    contact_id = parse_id(parts[1]) if len(parts) == 2 else None
+    contact_id = await pressed_id(update, "lg")
     if contact_id is None:
-        await query.answer(NOT_VALID, show_alert=True)
         return ConversationHandler.END
     await query.answer()
     new_draft(context, edit_contact_id=contact_id)
