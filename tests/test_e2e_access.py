@@ -7,7 +7,7 @@ from telegram.ext import Application
 from bot.app import build_application, polling
 from bot.sandbox.server import FakeBotApiServer
 from tests.conftest import ADMIN_ID
-from tests.e2e_helpers import invite
+from tests.e2e_helpers import invite, start_admin
 
 
 async def test_admin_bootstrap(app: Application, server: FakeBotApiServer) -> None:
@@ -23,9 +23,7 @@ async def test_admin_bootstrap(app: Application, server: FakeBotApiServer) -> No
 
 async def test_invite_join_and_reuse(app: Application, server: FakeBotApiServer) -> None:
     """An invited person joins with the chosen role; the same link refuses a second person."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
     token = await invite(admin, "Manager")
 
     bob = server.user(2002, "Bob", last_name="Stone", username="bob")
@@ -59,9 +57,7 @@ async def test_forged_token_is_refused(app: Application, server: FakeBotApiServe
 
 async def test_stranger_request_approved(app: Application, server: FakeBotApiServer) -> None:
     """A stranger is told the bot is invite-only; a lead approves; the stranger is let in."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
 
     dan = server.user(3003, "Dan", username="dan_<b>")
     await dan.send("/start")
@@ -96,9 +92,7 @@ async def test_stranger_gets_nothing(app: Application, server: FakeBotApiServer)
 
 async def test_deactivated_user_is_refused(app: Application, server: FakeBotApiServer) -> None:
     """After an admin deactivates someone, they are refused like a stranger."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
     token = await invite(admin, "Manager")
     bob = server.user(2002, "Bob")
     await bob.send(f"/start {token}")
@@ -122,9 +116,7 @@ async def test_manager_cannot_use_lead_commands(
     app: Application, server: FakeBotApiServer
 ) -> None:
     """Managers get a clear answer, and a forged admin button is refused by the service."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
     token = await invite(admin, "Manager")
     bob = server.user(2002, "Bob")
     await bob.send(f"/start {token}")
@@ -141,9 +133,7 @@ async def test_manager_cannot_use_lead_commands(
 
 async def test_settings_timezone(app: Application, server: FakeBotApiServer) -> None:
     """A zone is chosen by button or typed; a wrong name gets a specific answer."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
     await admin.send("/settings")
     card = await admin.expect("Your settings")
     assert "Time zone: Europe/London" in card.text
@@ -195,9 +185,7 @@ async def test_group_chat_only_points_to_private(
 
 async def test_other_command_leaves_a_flow(app: Application, server: FakeBotApiServer) -> None:
     """Mid-flow, another command is handled at once and the flow is left."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
     await admin.send("/settings")
     await admin.expect("Your settings")
     await admin.press("🕘 Time zone")
@@ -212,9 +200,7 @@ async def test_blocked_lead_is_marked_unreachable(
     app: Application, server: FakeBotApiServer
 ) -> None:
     """A lead who blocked the bot is skipped, shown as unreachable, and others still hear."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
     token = await invite(admin, "Head of sales")
     head = server.user(2500, "Hana")
     await head.send(f"/start {token}")
@@ -232,9 +218,7 @@ async def test_blocked_lead_is_marked_unreachable(
 
 async def test_errors_are_apologised_for(app: Application, server: FakeBotApiServer) -> None:
     """When a handler fails, the person hears that nothing was lost instead of silence."""
-    admin = server.user(ADMIN_ID, "Alice")
-    await admin.send("/start")
-    await admin.reply()
+    admin = await start_admin(server)
     server.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
     await admin.send("/help")
     assert "Nothing you saved was lost" in (await admin.reply()).text
