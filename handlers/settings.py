@@ -19,7 +19,7 @@ from bot.services import schedule, team
 from bot.services.errors import DomainError
 from bot.timefmt import format_moment
 from handlers.common import edit, flow_fallbacks, reply
-from storage.users import User
+from storage.users import User, clock_text
 
 CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS = 1, 2, 3
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -52,7 +52,11 @@ def _days(user: User) -> str:
 
 
 def _card(user: User, now_text: str) -> str:
-    quiet = f"{user.quiet_from}–{user.quiet_to}" if user.quiet_from != user.quiet_to else "off"
+    quiet = (
+        f"{clock_text(user.quiet_from)}–{clock_text(user.quiet_to)}"
+        if user.quiet_from != user.quiet_to
+        else "off"
+    )
     heads_up = f"{user.heads_up_minutes} min before" if user.heads_up_minutes else "off"
     away = ""
     if user.away_until is not None:
@@ -63,7 +67,7 @@ def _card(user: User, now_text: str) -> str:
         "<b>Your settings</b>\n"
         f"Role: {ROLE_NAMES[user.role.value]}\n"
         f"Time zone: {escape(user.timezone)} (your time now: {escape(now_text)})\n"
-        f"Morning agenda: {escape(user.agenda_time)} on {_days(user)}\n"
+        f"Morning agenda: {clock_text(user.agenda_time)} on {_days(user)}\n"
         f"Quiet hours: {escape(quiet)}\n"
         f"Meeting heads-up: {heads_up}{away}"
     )
@@ -163,7 +167,9 @@ async def chosen_setting(update: Update, context: NextStepContext) -> int:
     try:
         if key == "ag":
             await query.answer()
-            user = await schedule.set_agenda_time(db, clock, actor=actor, text=value)
+            user = await schedule.set_agenda_time(
+                db, clock, actor=actor, text=f"{value[:-2]}:{value[-2:]}"
+            )
             return await _show_updated(update, context, user, "Morning agenda time saved.")
         if key == "wd" and value == "save":
             days = set(context.user_data.pop("working_days", []))
@@ -179,7 +185,8 @@ async def chosen_setting(update: Update, context: NextStepContext) -> int:
             return ConversationHandler.END
         if key == "qh":
             await query.answer()
-            user = await schedule.set_quiet_hours(db, clock, actor=actor, text=value)
+            start, end = schedule.parse_quiet_range(value)
+            user = await schedule.set_quiet_hours(db, clock, actor=actor, start=start, end=end)
             return await _show_updated(update, context, user, "Quiet hours saved.")
         if key == "hu" and value.isdigit():
             await query.answer()
@@ -211,8 +218,9 @@ async def typed_quiet_hours(update: Update, context: NextStepContext) -> int:
     message = update.effective_message
     assert message is not None
     try:
+        start, end = schedule.parse_quiet_range(message.text or "")
         user = await schedule.set_quiet_hours(
-            context.db, context.clock, actor=context.member, text=message.text or ""
+            context.db, context.clock, actor=context.member, start=start, end=end
         )
     except DomainError as exc:
         await reply(update, f"{exc} /cancel leaves them unchanged.")

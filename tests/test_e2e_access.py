@@ -222,3 +222,28 @@ async def test_errors_are_apologised_for(app: Application, server: FakeBotApiSer
     server.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
     await admin.send("/help")
     assert "Nothing you saved was lost" in (await admin.reply()).text
+
+
+async def test_settings_reminder_preferences(app: Application, server: FakeBotApiServer) -> None:
+    """Agenda time, quiet hours and heads-up are set with buttons or typed text."""
+    admin = await start_admin(server)
+    await admin.send("/settings")
+    card = await admin.expect("Your settings")
+    assert "Morning agenda: 09:00 on Mon, Tue, Wed, Thu, Fri" in card.text
+    assert "Quiet hours: 21:00–08:00" in card.text
+    await admin.press("☀️ Agenda time")
+    await admin.expect("morning agenda arrive")
+    await admin.press("08:30")
+    assert "Morning agenda: 08:30" in (await admin.expect("agenda time saved")).text
+    await admin.press("🌙 Quiet hours")
+    await admin.expect("Quiet hours hold")
+    await admin.send("22:30-07:00")
+    assert "Quiet hours: 22:30–07:00" in (await admin.expect("Quiet hours saved")).text
+    await admin.press("🌙 Quiet hours")
+    await admin.expect("Quiet hours hold")
+    await admin.press("Off")
+    assert "Quiet hours: off" in (await admin.expect("Quiet hours saved")).text
+    await admin.press("🔔 Meeting heads-up")
+    await admin.expect("How long before")
+    await admin.press("15 min")
+    assert "Meeting heads-up: 15 min before" in (await admin.expect("heads-up saved")).text

@@ -355,6 +355,18 @@ async def set_working_days(db: Database, clock: Clock, *, actor: User, days: set
     )
 
 
+def parse_quiet_range(text: str) -> tuple[dt.time, dt.time]:
+    """Quiet hours typed as "22:00-07:30" (or a button's "2200-0800"); "off" switches them off."""
+    cleaned = text.strip().lower().replace("–", "-")
+    if cleaned == "off":
+        return dt.time(0), dt.time(0)
+    parts = [part.strip() for part in cleaned.split("-")]
+    if len(parts) != 2:
+        raise DomainError("Please send quiet hours as a range like 22:00-07:30, or off.")
+    start, end = (f"{p[:-2]}:{p[-2:]}" if p.isdigit() and len(p) == 4 else p for p in parts)
+    return parse_clock(start), parse_clock(end)
+
+
 async def set_quiet_hours(
     db: Database, clock: Clock, *, actor: User, start: str | dt.time, end: str | dt.time
 ) -> User:
