@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from bot.sandbox.client import ChatUser
 from bot.sandbox.server import FakeBotApiServer
+from storage.db import Queries
 from tests.conftest import ADMIN_ID
 
 INVITE_LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
@@ -46,3 +48,17 @@ async def join(
     await person.send(f"/start {token}")
     await person.expect(f"Welcome to NextStep, {name}")
     return person
+
+
+async def eventually(
+    db: Queries, sql: str, expected: object, params: tuple[object, ...] = (), within: float = 5
+) -> None:
+    """Poll a query until it returns `expected`: the bot records a delivery just after sending."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        rows = [tuple(row) if len(row) > 1 else row[0] for row in await db.fetch_all(sql, params)]
+        if rows == expected:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{sql!r} gave {rows!r}, expected {expected!r}")
+        await asyncio.sleep(0.02)

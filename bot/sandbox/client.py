@@ -128,12 +128,18 @@ class ChatUser(ChatView):
     ) -> str | None:
         """Press the inline button with exactly this text on the newest message showing it.
 
-        Waits for the bot's answerCallbackQuery and returns its text (None without text).
+        Waits (up to `timeout`) for such a button: a bot often answers the callback query
+        before it edits the buttons in. Then waits for the bot's answerCallbackQuery and
+        returns its text (None without text).
         """
-        candidates = [m for m in reversed(self.messages) if message_id in (None, m.message_id)]
-        message = next((m for m in candidates if m.button(label)), None)
+
+        def showing() -> BotMessage | None:
+            candidates = (m for m in reversed(self.messages) if message_id in (None, m.message_id))
+            return next((m for m in candidates if m.button(label)), None)
+
+        message = showing() or await self.world.wait_until(showing, timeout)
         if message is None:
-            labels = [m.labels for m in candidates if m.labels]
+            labels = [m.labels for m in self.messages if m.labels]
             raise AssertionError(f"no button {label!r} in chat {self.chat_id}; buttons: {labels}")
         button = message.button(label) or {}
         if "callback_data" not in button:

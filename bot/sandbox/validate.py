@@ -130,6 +130,11 @@ def _shape_fits(spec: Spec, type_name: str, value: object) -> bool:
     return isinstance(value, dict)
 
 
+# python-telegram-bot's shared `_send_message` fills `Defaults(parse_mode=...)` into every
+# message edit, including editMessageReplyMarkup, which has no such field; Telegram ignores it.
+FILLED_BY_PTB_DEFAULTS = frozenset({("editMessageReplyMarkup", "parse_mode")})
+
+
 def validate_call(
     spec: Spec,
     method: str,
@@ -194,7 +199,7 @@ class _Checker:
         for name in sorted(set(value) | parts):
             where = _join(path, name)
             if name not in fields:
-                if self.strict:
+                if self.strict and (owner, name) not in FILLED_BY_PTB_DEFAULTS:
                     errors.append(f"unknown parameter ({where} is not a field of {owner})")
                 continue
             if name in parts:

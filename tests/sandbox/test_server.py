@@ -176,7 +176,7 @@ async def test_press_runs_a_real_application(server: FakeBotApiServer, bot: Bot)
             edited = await ann.reply()
             assert (edited.text, edited.labels, edited.edited) == ("You chose no", [], 1)
             with pytest.raises(AssertionError, match=r"no button 'Maybe'"):
-                await ann.press("Maybe")
+                await ann.press("Maybe", timeout=0.2)
         finally:
             await app.updater.stop()
             await app.stop()

@@ -47,6 +47,12 @@ def test_unknown_parameter_is_strict_only() -> None:
     assert validate_call(SPEC, "sendMessage", params, set(), strict=False) == []
 
 
+def test_parse_mode_filled_in_by_ptb_defaults_is_tolerated_on_markup_edits_only() -> None:
+    assert check("editMessageReplyMarkup", chat_id=1, message_id=2, parse_mode="HTML") == []
+    only(check("editMessageReplyMarkup", chat_id=1, message_id=2, bogus=1), "unknown parameter")
+    only(check("sendSticker", chat_id=1, sticker="x", parse_mode="HTML"), "unknown parameter")
+
+
 def test_missing_required_parameters() -> None:
     only(check("sendMessage", text="hi"), "parameter chat_id is required")
     only(check("sendMessage", chat_id=1), "message text is empty")

@@ -14,10 +14,11 @@ from telegram.ext import Application
 from bot.app import services_of
 from bot.clock import FrozenClock, SystemClock
 from bot.sandbox.server import FakeBotApiServer
-from bot.services import clients, contacts
+from bot.services import clients, contacts, schedule
 from storage.db import Database
 from storage.users import Role, User
 from tests.conftest import TOKEN
+from tests.e2e_helpers import eventually
 from tests.factories import make_user
 
 MANAGER_ID = 5005
@@ -74,8 +75,7 @@ async def test_due_step_is_delivered_once(
     assert "Ivan Petrov, +442079460958" in reminder.text
     assert "Last time: Asked for prices" in reminder.text
     assert reminder.labels == ["✅ Done — log it", "💤 Snooze", "🗓 Reschedule", "✖️ Cancel step"]
-    state = await db.fetch_all("SELECT state FROM reminders WHERE subject = 'step'")
-    assert [row[0] for row in state] == ["sent"]
+    await eventually(db, "SELECT state FROM reminders WHERE subject = 'step'", ["sent"])
 
 
 async def test_snooze_redelivers_and_done_logs(
@@ -131,12 +131,12 @@ async def test_blocked_user_does_not_stop_others(
     server.block_chat(blocked.chat_id)
     clock.advance(dt.timedelta(hours=2))
     assert "Beta GmbH" in (await other.expect("Due now", timeout=10)).text
-    rows = await db.fetch_all("SELECT user_id, state FROM reminders WHERE subject = 'step'")
-    assert sorted(tuple(row) for row in rows) == [(MANAGER_ID, "held"), (5006, "sent")]
-    assert (
-        await db.fetch_value("SELECT reachable FROM users WHERE telegram_id = ?", (MANAGER_ID,))
-        == 0
+    await eventually(
+        db,
+        "SELECT user_id, state FROM reminders WHERE subject = 'step' ORDER BY user_id",
+        [(MANAGER_ID, "held"), (5006, "sent")],
     )
+    await eventually(db, "SELECT reachable FROM users WHERE telegram_id = ?", [0], (MANAGER_ID,))
 
 
 async def test_quiet_hours_hold_until_morning(
@@ -161,17 +161,16 @@ async def test_morning_agenda(
     """On a working day at 09:00 local the manager gets the day's plan."""
     db = services_of(app).db
     await manager_with_step(db, clock, due_in=dt.timedelta(days=1))
-    from bot.services import schedule
-
     await schedule.ensure_all_agenda_reminders(db, clock)
     mia = server.user(MANAGER_ID, "Mia")
     clock.set(dt.datetime(2026, 11, 27, 9, 0, 1, tzinfo=dt.UTC))  # Friday 09:00 London
     agenda = await mia.expect("Good morning! Today", timeout=10)
     assert "Acme LLC — call" in agenda.text
-    pending = await db.fetch_value(
-        "SELECT due_at FROM reminders WHERE subject = 'agenda' AND state = 'pending'"
+    await eventually(  # Monday: the weekend is not a working day
+        db,
+        "SELECT due_at FROM reminders WHERE subject = 'agenda' AND state = 'pending'",
+        ["2026-11-30T09:00:00Z"],
     )
-    assert pending == "2026-11-30T09:00:00Z"  # Monday: the weekend is not a working day
 
 
 async def test_due_while_down_arrives_once_after_sigkill(
@@ -210,10 +209,13 @@ async def test_due_while_down_arrives_once_after_sigkill(
     first.send_signal(signal.SIGKILL)
     await first.wait()
 
-    clock = SystemClock()
+    # Scheduled "two minutes ago" for one minute later: it fell due a minute ago, while down.
+    two_minutes_ago = FrozenClock(SystemClock().now() - dt.timedelta(minutes=2))
     db = Database(database)
     await db.open()
-    await manager_with_step(db, clock, due_in=dt.timedelta(seconds=-60))
+    manager = await manager_with_step(db, two_minutes_ago, due_in=dt.timedelta(minutes=1))
+    # Real time of day decides here: no quiet hours, or a night-time run would wait for 08:00.
+    await schedule.set_quiet_hours(db, two_minutes_ago, actor=manager, start="00:00", end="00:00")
     await db.close()
 
     mia = server.user(MANAGER_ID, "Mia")
