@@ -50,8 +50,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
                 tzinfo=ZoneInfo(settings.default_timezone),
             )
         )
-        # Paces all sends to Telegram's limits and retries a 429 after the time it names.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter(settings.telegram_messages_per_second))
         .persistence(SqlitePersistence(db))
         .context_types(ContextTypes(context=NextStepContext))
         .post_init(post_init)
@@ -62,6 +61,19 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     handlers.register(application)
     application.add_error_handler(error_handler)
     return application
+
+
+def rate_limiter(messages_per_second: float) -> AIORateLimiter:
+    """Paces every send below Telegram's flood limits and retries a 429 after the time it names.
+
+    PTB's default lets 30 messages through at once after each quiet second, so a burst of
+    reminders meets Telegram's 429s; one message every 1/rate s never bursts. 0 = no pacing.
+    """
+    if messages_per_second == 0:
+        return AIORateLimiter(overall_max_rate=0, max_retries=3)
+    return AIORateLimiter(
+        overall_max_rate=1, overall_time_period=1 / messages_per_second, max_retries=3
+    )
 
 
 def services_of(application: Application) -> Services:  # type: ignore[type-arg]

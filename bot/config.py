@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     default_currency: str = "USD"
     default_phone_region: str = "US"
     reminder_sweep_seconds: float = Field(default=30, ge=1)
+    # Telegram's overall flood limit is about 30 messages/s; sends are spaced evenly below it.
+    # 0 switches pacing off (load benchmarks against the fake Bot API server only).
+    telegram_messages_per_second: float = Field(default=29.5, ge=0, le=1000)
     log_level: str = "INFO"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"

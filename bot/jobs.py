@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -21,13 +22,56 @@ from bot.views import MAX_BUTTONS, agenda_keyboard, render_agenda, step_keyboard
 logger = logging.getLogger(__name__)
 
 SWEEP_JOB = "reminder-sweep"
+CLAIM_BATCH = 50
+IN_FLIGHT = 8
 
 
 async def reminder_sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Deliver everything that is due: one message per person, retried on failure."""
     services: Services = context.application.bot_data["services"]
-    for notice in await reminders.claim_due_notices(services.db, services.clock):
-        await deliver(context.bot, services, notice)
+    if released := await reminders.release_stuck(services.db, services.clock):
+        logger.warning("Re-queued %s reminders whose send never came back", released)
+    await drain_due(context.bot, services)
+
+
+async def drain_due(bot: Bot, services: Services, *, in_flight: int = IN_FLIGHT) -> int:
+    """Claim and deliver due notices until none is left; returns how many were delivered.
+
+    The next batch is claimed while the current one is being sent, and several notices are in
+    flight at once, so neither a claim nor one message's round trip leaves the rate limiter
+    idle when thousands fall due together. The queue is short: claimed rows are sent within
+    seconds, and a crash leaves at most that many to re-send at start-up.
+    """
+    queue: asyncio.Queue[Notice | None] = asyncio.Queue(maxsize=in_flight * 2)
+    delivered = 0
+
+    async def claim() -> None:
+        try:
+            while True:
+                notices = await reminders.claim_due_notices(
+                    services.db, services.clock, limit=CLAIM_BATCH
+                )
+                if not notices:
+                    break
+                for notice in notices:
+                    await queue.put(notice)
+        finally:
+            for _ in range(in_flight):
+                await queue.put(None)
+
+    async def send() -> None:
+        nonlocal delivered
+        while (notice := await queue.get()) is not None:
+            try:
+                await deliver(bot, services, notice)
+            except Exception:  # one bad notice must not strand the rest of the queue
+                logger.exception("Reminder to %s failed unexpectedly", notice.user.telegram_id)
+                await reminders.record_failure(services.db, services.clock, notice)
+            else:
+                delivered += 1
+
+    await asyncio.gather(claim(), *(send() for _ in range(in_flight)))
+    return delivered
 
 
 async def deliver(bot: Bot, services: Services, notice: Notice) -> None:
@@ -89,7 +133,7 @@ def notice_keyboard(notice: Notice) -> InlineKeyboardMarkup | None:
 async def schedule_jobs(application: Application) -> None:  # type: ignore[type-arg]
     """Start the repeating sweep; called from post_init after crash recovery."""
     services: Services = application.bot_data["services"]
-    recovered = await reminders.recover_interrupted(services.db, services.clock)
+    recovered = await reminders.recover_interrupted(services.db)
     if recovered:
         logger.info("Re-queued %s reminders interrupted by a crash", recovered)
     await schedule.ensure_all_agenda_reminders(services.db, services.clock)

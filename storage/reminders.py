@@ -207,16 +207,22 @@ async def set_state(tx: Transaction, reminder_id: int, state: ReminderState | st
     return cursor.rowcount == 1
 
 
-async def release_stale(tx: Transaction, *, claimed_before: dt.datetime) -> int:
-    """Put reminders left in `sending` by a crash (claimed before the cut-off) back to pending.
+async def release_stale(tx: Transaction, *, claimed_before: dt.datetime | None = None) -> int:
+    """Put reminders left in `sending` back to pending: all of them (start-up, after a crash),
+    or those claimed before the cut-off (a send that never came back).
 
     At most one duplicate message results, never a lost one. Returns how many.
     """
-    cursor = await tx.execute(
-        "UPDATE reminders SET state = 'pending', claimed_at = NULL"
-        " WHERE state = 'sending' AND claimed_at < ?",
-        (to_db_time(claimed_before),),
-    )
+    if claimed_before is None:
+        cursor = await tx.execute(
+            "UPDATE reminders SET state = 'pending', claimed_at = NULL WHERE state = 'sending'"
+        )
+    else:
+        cursor = await tx.execute(
+            "UPDATE reminders SET state = 'pending', claimed_at = NULL"
+            " WHERE state = 'sending' AND claimed_at < ?",
+            (to_db_time(claimed_before),),
+        )
     return cursor.rowcount
 
 

@@ -295,6 +295,8 @@ async def test_settling_and_recovering_claimed_reminders(db, clock) -> None:
             await reminders.set_state(tx, ids[2], "sent")
         assert await reminders.release_stale(tx, claimed_before=now) == 0
         assert await reminders.release_stale(tx, claimed_before=now + MINUTE) == 1
+        await reminders.claim_due(tx, now=now)
+        assert await reminders.release_stale(tx) == 1  # start-up: however recent the claim
     states = [
         (await reminders.reminders_for(db, ReminderSubject.STEP, n))[0].state for n in range(3)
     ]

@@ -24,6 +24,8 @@ from storage.users import User
 
 MAX_ATTEMPTS_BACKOFF = dt.timedelta(minutes=30)
 STALE_SENDING = dt.timedelta(minutes=1)
+# Far longer than any send takes, rate-limit waits and retries included.
+STUCK_SENDING = dt.timedelta(minutes=15)
 OFFLINE_AFTER = dt.timedelta(minutes=2)
 OFFLINE_GROUP = 3
 
@@ -160,7 +162,17 @@ async def hold_notice(db: Database, notice: Notice) -> None:
             await reminders.set_state(tx, reminder_id, "held")
 
 
-async def recover_interrupted(db: Database, clock: Clock) -> int:
-    """At start-up: reminders left `sending` by a crash go back to pending; returns how many."""
+async def recover_interrupted(db: Database) -> int:
+    """At start-up: reminders left `sending` by a crash go back to pending; returns how many.
+
+    Only one bot process runs against a database, so every such row was interrupted, however
+    recently it was claimed (a restart right after a crash must not strand them).
+    """
     async with db.transaction() as tx:
-        return await reminders.release_stale(tx, claimed_before=clock.now() - STALE_SENDING)
+        return await reminders.release_stale(tx)
+
+
+async def release_stuck(db: Database, clock: Clock) -> int:
+    """While running: rows claimed long ago whose send never came back go back to pending."""
+    async with db.transaction() as tx:
+        return await reminders.release_stale(tx, claimed_before=clock.now() - STUCK_SENDING)
