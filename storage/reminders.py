@@ -286,3 +286,16 @@ async def count_pending(db: Queries, *, due_by: dt.datetime | None = None) -> in
             (to_db_time(due_by),),
         )
     return int(value or 0)
+
+
+async def release_held(tx: Transaction, user_id: int, *, due_at: dt.datetime) -> int:
+    """A person is reachable again: their held reminders (the agenda aside) are due at `due_at`.
+
+    Returns how many. Held agendas are the caller's to replace: yesterday's plan is stale.
+    """
+    cursor = await tx.execute(
+        "UPDATE reminders SET state = 'pending', due_at = ?, claimed_at = NULL"
+        " WHERE user_id = ? AND state = 'held' AND subject <> 'agenda'",
+        (to_db_time(due_at), user_id),
+    )
+    return cursor.rowcount

@@ -18,7 +18,7 @@ from bot.services.steps import StepView
 from storage import contacts, reminders, users
 from storage.contacts import ContactState, PendingContact
 from storage.db import Database
-from storage.reminders import Reminder, ReminderSubject
+from storage.reminders import Reminder, ReminderState, ReminderSubject
 from storage.steps import StepState
 from storage.users import User
 
@@ -73,6 +73,10 @@ async def claim_due_notices(db: Database, clock: Clock, *, limit: int = 200) -> 
         if owner is None or not owner.active:
             await _settle(db, reminder.id, "cancelled")
             continue
+        if reminder.subject is ReminderSubject.AGENDA and schedule.is_away(owner, now):
+            # An agenda is personal: never a deputy's; the next one waits for the return.
+            await _skip_agenda(db, reminder.id, owner, now)
+            continue
         recipient, away_owner = await schedule.effective_recipient(db, owner, now)
         if recipient is None:
             await _postpone(db, reminder.id, owner.away_until or now + STALE_SENDING)
@@ -118,6 +122,12 @@ async def _add_subject(
         notice.agenda = await build_agenda(db, user=notice.user, now=clock.now(), days=0)
         return True
     return False
+
+
+async def _skip_agenda(db: Database, reminder_id: int, owner: User, now: dt.datetime) -> None:
+    async with db.transaction() as tx:
+        if await reminders.set_state(tx, reminder_id, ReminderState.CANCELLED):
+            await schedule.advance_agenda_reminder(tx, owner, now)
 
 
 async def _postpone(db: Database, reminder_id: int, until: dt.datetime) -> None:

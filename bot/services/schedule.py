@@ -250,6 +250,14 @@ async def advance_agenda_reminder(tx: Transaction, user: User, sent_at: dt.datet
     return await _ensure_agenda(tx, user.telegram_id, sent_at)
 
 
+async def restart_agenda(tx: Transaction, user: User, now: dt.datetime) -> None:
+    """Drop agendas held while the person was unreachable and queue the next one."""
+    for row in await reminders.live_for_user(tx, user.telegram_id, ReminderSubject.AGENDA):
+        if row.state is ReminderState.HELD:
+            await reminders.set_state(tx, row.id, ReminderState.CANCELLED)
+    await _ensure_agenda(tx, user.telegram_id, now)
+
+
 async def ensure_all_agenda_reminders(db: Database, clock: Clock) -> int:
     """At start-up: every active person gets a pending morning agenda; returns how many new."""
     now = clock.now()

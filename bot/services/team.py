@@ -5,9 +5,10 @@ from __future__ import annotations
 import zoneinfo
 
 from bot.clock import Clock
+from bot.services import schedule
 from bot.services.access import require_admin, require_lead
 from bot.services.errors import DomainError, NotAllowed
-from storage import audit, users
+from storage import audit, reminders, users
 from storage.db import Database
 from storage.users import Role, User
 
@@ -58,6 +59,8 @@ async def set_active(
     now = clock.now()
     async with db.transaction() as tx:
         await users.update_user(tx, target_id, now=now, active=active)
+        if active:  # reminders of inactive people are dropped; the agenda starts again
+            await schedule.ensure_agenda_reminder(tx, target, now)
         await audit.record(
             tx,
             actor_id=actor.telegram_id,
@@ -77,6 +80,10 @@ async def set_reachable(db: Database, clock: Clock, telegram_id: int, *, reachab
     now = clock.now()
     async with db.transaction() as tx:
         await users.update_user(tx, telegram_id, now=now, reachable=reachable)
+        released = 0
+        if reachable:  # what was held while they had blocked the bot arrives now, together
+            released = await reminders.release_held(tx, telegram_id, due_at=now)
+            await schedule.restart_agenda(tx, user, now)
         await audit.record(
             tx,
             actor_id=None,
@@ -84,6 +91,7 @@ async def set_reachable(db: Database, clock: Clock, telegram_id: int, *, reachab
             now=now,
             object_type="user",
             object_id=telegram_id,
+            details={"released": released} if reachable else None,
         )
 
 
@@ -113,6 +121,9 @@ async def set_timezone(db: Database, clock: Clock, *, actor: User, timezone: str
     now = clock.now()
     async with db.transaction() as tx:
         await users.update_user(tx, actor.telegram_id, now=now, timezone=timezone)
+        moved = await users.get_user(tx, actor.telegram_id)
+        assert moved is not None
+        await schedule.reschedule_agenda(tx, moved, now)  # 09:00 in the new zone
         await audit.record(
             tx,
             actor_id=actor.telegram_id,
