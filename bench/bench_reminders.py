@@ -1,8 +1,8 @@
 """Benchmark the reminder queue: the sweep's claim at scale, and a fan-out burst.
 
     python -m bench.bench_reminders [--rows 1000000] [--small 10000] [--runs 200]
-                                    [--users 3000] [--mode jobqueue|loop|pipelined|all]
-                                    [--smooth-rate 29.5] [--skip-claim] [--skip-fanout]
+                                    [--users 3000] [--mode jobqueue|drain|all]
+                                    [--skip-claim] [--skip-fanout]
 
 (a) Claim: two databases seeded with bulk SQL, `--small` and `--rows` reminder rows of which
 100 are due (the rest sent or cancelled in the past, or pending in the future), 3,000 people.
@@ -15,13 +15,12 @@ and p99 for both sizes and the query plan. Target: under 5 ms, independent of th
 reminder), delivered by the real Application (`bot.app.build_application`, its AIORateLimiter
 included) to an in-process `FakeBotApiServer(rate_limit_per_second=30)`, which answers 429 to
 any send beyond 30 in a one-second window. Modes: `jobqueue` starts the Application and lets
-its JobQueue run `bot.jobs.reminder_sweep` every REMINDER_SWEEP_SECONDS=1 (production);
-`loop` calls `reminder_sweep` back to back (no interval gaps); `pipelined` is the proposed
-sweep (the same services and `bot.jobs.deliver`, next batch claimed while the current one is
-sent, a few notices in flight). `--smooth-rate R` swaps the app's limiter for one that spaces
-sends 1/R s apart (the proposed bot/app.py change). Reports the time from the first to the
-last delivered message against the ideal ((users - 1) / 30 s) as a rate ratio (target
->= 0.9), the 429 count (target 0), duplicates and the most sends the server saw in 1 s.
+its JobQueue run `bot.jobs.reminder_sweep` every REMINDER_SWEEP_SECONDS=1 (production: the
+sweep drains everything due, claiming the next batch while 8 notices are in flight, and the
+limiter spaces sends 1/TELEGRAM_MESSAGES_PER_SECOND s apart); `drain` calls
+`bot.jobs.drain_due` once, directly. Reports the time from the first to the last delivered
+message against the ideal ((users - 1) / 30 s) as a rate ratio (target >= 0.9), the 429
+count (target 0), duplicates and the most sends the server saw in 1 s.
 """
 
 from __future__ import annotations
@@ -40,15 +39,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from telegram.ext import AIORateLimiter, Application, CallbackContext
-
 from bot.app import build_application, services_of
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.jobs import deliver, reminder_sweep
+from bot.jobs import drain_due
 from bot.sandbox.server import FakeBotApiServer
-from bot.services import reminders as reminder_service
-from bot.services.reminders import Notice
 from storage import reminders
 from storage.db import Database, Transaction, to_db_time
 
@@ -292,50 +287,7 @@ def _max_in_window(stamps: list[float], window: float = 1.0) -> int:
     )
 
 
-async def _pipelined_sweep(
-    application: Application,  # type: ignore[type-arg]
-    count: int,
-    delivered: Callable[[], Awaitable[int]],
-    in_flight: int = IN_FLIGHT,
-) -> int:
-    """Experiment, the sweep as proposed for bot/jobs.py: the same services and `deliver`,
-    but the next batch is claimed while the current one is being sent, and up to `in_flight`
-    notices are sent at once (the rate limiter paces them), so neither the claim nor one
-    message's round trip and bookkeeping leave the rate limiter idle. Returns the claims."""
-    services = services_of(application)
-    queue: asyncio.Queue[Notice | None] = asyncio.Queue(maxsize=in_flight * 2)
-    claims = 0
-
-    async def produce() -> None:
-        nonlocal claims
-        while True:
-            notices = await reminder_service.claim_due_notices(services.db, services.clock)
-            claims += 1
-            for notice in notices:
-                await queue.put(notice)
-            if not notices:
-                if await delivered() >= count:
-                    break
-                await asyncio.sleep(0.05)
-        for _ in range(in_flight):
-            await queue.put(None)
-
-    async def work() -> None:
-        while (notice := await queue.get()) is not None:
-            await deliver(application.bot, services, notice)
-
-    await asyncio.gather(produce(), *(work() for _ in range(in_flight)))
-    return claims
-
-
-def _use_smooth_limiter(application: Application, rate: float) -> None:  # type: ignore[type-arg]
-    """Experiment: replace the app's AIORateLimiter(30/1 s, a bucket that lets 30 through at
-    once after a pause) by one that spaces every send 1/rate s apart (no bursts)."""
-    limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / rate, max_retries=3)
-    application.bot._rate_limiter = limiter  # type: ignore[attr-defined]
-
-
-async def _run_fanout(mode: str, count: int, workdir: Path, smooth_rate: float | None) -> FanOut:
+async def _run_fanout(mode: str, count: int, workdir: Path) -> FanOut:
     path = workdir / f"fanout_{mode}.sqlite3"
     await _migrated(path)
     users = _seed_fanout(path, count)
@@ -359,8 +311,6 @@ async def _run_fanout(mode: str, count: int, workdir: Path, smooth_rate: float |
         reminder_sweep_seconds=1,
     )
     application = build_application(settings, clock=FrozenClock(NOW))
-    if smooth_rate is not None:
-        _use_smooth_limiter(application, smooth_rate)
     db = services_of(application).db
 
     async def delivered() -> int:
@@ -375,13 +325,9 @@ async def _run_fanout(mode: str, count: int, workdir: Path, smooth_rate: float |
     await application.post_init(application)  # opens the database, schedules the sweep
     try:
         started = time.perf_counter()
-        if mode == "pipelined":
-            sweeps = await _pipelined_sweep(application, count, delivered)
-        elif mode == "loop":
-            context = CallbackContext(application)
-            while await delivered() < count and time.perf_counter() - started < 600:
-                await reminder_sweep(context)
-                sweeps += 1
+        if mode == "drain":
+            await drain_due(application.bot, services_of(application))
+            sweeps = 1
         else:
             await application.start()  # the JobQueue runs the sweep every second
             # Polling the database is the point: it is where "sent" is recorded.
@@ -413,20 +359,13 @@ async def _run_fanout(mode: str, count: int, workdir: Path, smooth_rate: float |
     )
 
 
-async def bench_fanout(
-    modes: list[str], count: int, workdir: Path, smooth_rate: float | None
-) -> None:
+async def bench_fanout(modes: list[str], count: int, workdir: Path) -> None:
     """Part (b): print the fan-out table."""
-    limiter = (
-        "the app's own AIORateLimiter"
-        if smooth_rate is None
-        else f"a smooth limiter, one send per 1/{smooth_rate:g} s"
-    )
     print(
         f"\n(b) Fan-out: {count:,} step reminders for {count:,} people due at once, "
-        f"fake Bot API at {RATE} msg/s (ideal {count / RATE:.0f} s), {limiter}"
+        f"fake Bot API at {RATE} msg/s (ideal {count / RATE:.0f} s), the app's own limiter"
     )
-    results = [await _run_fanout(mode, count, workdir, smooth_rate) for mode in modes]
+    results = [await _run_fanout(mode, count, workdir) for mode in modes]
     print(
         f"    {'mode':>8} | {'delivered':>9} | {'first→last':>10} | {'rate ratio':>10} | "
         f"{'429s':>5} | {'dupes':>5} | {'max/1s':>6} | {'sweeps':>6}"
@@ -452,15 +391,9 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--users", type=int, default=PEOPLE)
-    parser.add_argument("--mode", choices=("jobqueue", "loop", "pipelined", "all"), default="all")
+    parser.add_argument("--mode", choices=("jobqueue", "drain", "all"), default="all")
     parser.add_argument("--skip-claim", action="store_true")
     parser.add_argument("--skip-fanout", action="store_true")
-    parser.add_argument(
-        "--smooth-rate",
-        type=float,
-        default=None,
-        help="experiment: pace sends evenly at this rate instead of the app's limiter",
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     # A sweep that outlasts its interval makes APScheduler skip runs, noisily; that is expected.
@@ -471,8 +404,8 @@ async def main(argv: list[str] | None = None) -> None:
         if not args.skip_claim:
             steps.append(lambda: bench_claim([args.small, args.rows], args.runs, workdir))
         if not args.skip_fanout:
-            modes = ["jobqueue", "loop", "pipelined"] if args.mode == "all" else [args.mode]
-            steps.append(lambda: bench_fanout(modes, args.users, workdir, args.smooth_rate))
+            modes = ["jobqueue", "drain"] if args.mode == "all" else [args.mode]
+            steps.append(lambda: bench_fanout(modes, args.users, workdir))
         for step in steps:
             await step()
 

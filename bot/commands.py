@@ -29,6 +29,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("newclient", "Add a client (or in one line: name; contact; phone; e-mail)"),
     Command("clients", "Your clients, or search: /clients <name, phone or tag>"),
     Command("export", "Download your clients and contacts as a CSV file"),
+    Command("away", "Away until a date: /away 2026-12-15 [deputy]"),
+    Command("back", "Back from away: reminders resume"),
     Command("settings", "Your time zone and preferences"),
     Command("invite", "Invite a colleague with a one-time link", LEADS),
     Command("team", "People, roles and access", LEADS),

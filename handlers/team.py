@@ -22,32 +22,53 @@ PAGE_SIZE = 12
 ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
 
 
-def status_of(user: User, now: dt.datetime | None = None) -> str:
+def status_of(user: User, now: dt.datetime | None = None, viewer: User | None = None) -> str:
     """Active, deactivated, unreachable (blocked the bot), or away until a date."""
     if not user.active:
         return "deactivated"
     if not user.reachable:
         return "unreachable (blocked the bot)"
     if now is not None and user.away_until is not None and user.away_until > now:
-        return f"away until {user.away_until:%d %b}"
+        shown = viewer or user
+        return f"away until {format_day(user.away_until, shown.timezone, shown.locale)}"
     return "active"
 
 
-def _line(user: User, now: dt.datetime) -> str:
+def _away_detail(note: team.AwayNote | None) -> str:
+    if note is None:
+        return ""
+    if note.deputy is not None:
+        return f", deputy {escape(note.deputy.name)}"
+    if not note.due_meanwhile:
+        return ", no deputy, nothing falls due"
+    names = ", ".join(escape(entry.client_name) for entry in note.due_meanwhile[:3])
+    more = f" and {len(note.due_meanwhile) - 3} more" if len(note.due_meanwhile) > 3 else ""
+    count = len(note.due_meanwhile)
+    return f", no deputy: ⚠️ {count} step{'s' * (count != 1)} fall due meanwhile ({names}{more})"
+
+
+def _line(user: User, now: dt.datetime, viewer: User, note: team.AwayNote | None) -> str:
     handle = f" @{escape(user.username)}" if user.username else ""
     return (
-        f"• <b>{escape(user.name)}</b>{handle} — {ROLE_NAMES[user.role]} · {status_of(user, now)}"
+        f"• <b>{escape(user.name)}</b>{handle} — {ROLE_NAMES[user.role]} · "
+        f"{status_of(user, now, viewer)}{_away_detail(note)}"
     )
 
 
-def _team_page(people: list[User], page: int, actor: User, now: dt.datetime) -> tuple[str, list]:
+def _team_page(
+    people: list[User],
+    page: int,
+    actor: User,
+    now: dt.datetime,
+    notes: dict[int, team.AwayNote],
+) -> tuple[str, list]:
     pages = max(1, -(-len(people) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     title = f"<b>Team</b> ({len(people)} people)"
     if pages > 1:
         title += f", page {page + 1} of {pages}"
-    lines = [title, *(_line(user, now) for user in shown)]
+    lines = [title, *(_line(user, now, actor, notes.get(user.telegram_id)) for user in shown)]
     rows: list[list[InlineKeyboardButton]] = []
     if actor.role is Role.ADMIN:
         lines.append("\nTap a person to change their role or access.")
@@ -70,7 +91,7 @@ def _card(user: User, actor: User, now: dt.datetime) -> tuple[str, list]:
             f"<b>{escape(user.name)}</b>"
             + (f" @{escape(user.username)}" if user.username else ""),
             f"Role: {ROLE_NAMES[user.role]}",
-            f"Status: {status_of(user, now)}",
+            f"Status: {status_of(user, now, actor)}",
             f"Time zone: {escape(user.timezone)}",
             f"Joined: {format_day(user.created_at, actor.timezone, actor.locale)}",
         ]
@@ -97,7 +118,9 @@ async def show_team(update: Update, context: NextStepContext) -> None:
     except DomainError as exc:
         await reply(update, str(exc))
         return
-    text, rows = _team_page(people, 0, context.member, context.clock.now())
+    now = context.clock.now()
+    notes = await team.away_notes(context.db, people, now)
+    text, rows = _team_page(people, 0, context.member, now, notes)
     await reply(update, text, reply_markup=keyboard(rows))
 
 
@@ -116,7 +139,9 @@ async def on_team_button(update: Update, context: NextStepContext) -> None:
         if action == "page":
             people = await team.list_team(context.db, actor=actor)
             await query.answer()
-            text, rows = _team_page(people, target, actor, context.clock.now())
+            now = context.clock.now()
+            notes = await team.away_notes(context.db, people, now)
+            text, rows = _team_page(people, target, actor, now, notes)
             await edit(query, text, keyboard(rows))
             return
         if action == "open":

@@ -227,3 +227,30 @@ async def test_due_while_down_arrives_once_after_sigkill(
         second.send_signal(signal.SIGTERM)
         await second.wait()
     assert sum("Due now" in m.text for m in mia.messages) == 1
+
+
+async def test_away_with_a_deputy_and_the_heads_view(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """/away 30 Nov Oscar: the step's reminder reaches Oscar, marked; the head sees it in /team."""
+    db = services_of(app).db
+    await manager_with_step(db, clock)
+    await make_user(db, clock, 5006, Role.MANAGER, name="Oscar")
+    await make_user(db, clock, 5007, Role.HEAD, name="Hanna")
+    mia, oscar, hanna = (
+        server.user(MANAGER_ID, "Mia"),
+        server.user(5006, "Oscar"),
+        server.user(5007, "Hanna"),
+    )
+    await mia.send("/away 30 Nov Oscar")
+    confirmed = await mia.expect("You're away until")
+    assert "Your reminders go to Oscar" in confirmed.text
+    await hanna.send("/team")
+    assert "away until" in (await hanna.expect("Team")).text
+    assert "deputy Oscar" in hanna.last_message.text  # type: ignore[union-attr]
+    clock.advance(dt.timedelta(hours=2))
+    covered = await oscar.expect("Due now", timeout=10)
+    assert "(for Mia, who is away)" in covered.text
+    await mia.no_reply(within=0.5)
+    await mia.press("I'm back")
+    await mia.expect("Welcome back")

@@ -189,3 +189,20 @@ async def test_timezone_change_moves_the_morning_agenda(db, clock) -> None:
     await team.set_timezone(db, clock, actor=manager, timezone="America/New_York")
     [agenda] = await reminders.live_for_user(db, MANAGER, ReminderSubject.AGENDA)
     assert agenda.due_at == dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 09:00 EST
+
+
+async def test_heads_see_who_is_away_and_what_falls_due_meanwhile(db, clock) -> None:
+    manager = await make_user(db, clock, MANAGER)
+    covered = await make_user(db, clock, DEPUTY)
+    await make_user(db, clock, 12)
+    await _step(db, clock, manager, "Acme", due=24 * HOUR)
+    await _step(db, clock, manager, "Beta", due=10 * 24 * HOUR)  # after the return
+    await schedule.set_away(db, clock, actor=manager, until=clock.now() + 3 * 24 * HOUR)
+    await schedule.set_away(db, clock, actor=covered, until=clock.now() + 24 * HOUR, deputy_id=12)
+    people = await team.list_team(db, actor=await make_user(db, clock, 20, Role.HEAD))
+    notes = await team.away_notes(db, people, clock.now())
+    assert sorted(notes) == [MANAGER, DEPUTY]
+    assert [e.client_name for e in notes[MANAGER].due_meanwhile] == ["Acme"]
+    assert notes[MANAGER].deputy is None
+    assert notes[DEPUTY].deputy is not None and notes[DEPUTY].deputy.telegram_id == 12
+    assert notes[DEPUTY].due_meanwhile == []

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.services import schedule
 from bot.services.access import require_admin, require_lead
 from bot.services.errors import DomainError, NotAllowed
-from storage import audit, reminders, users
+from storage import audit, reminders, steps, users
 from storage.db import Database
+from storage.steps import StepEntry
 from storage.users import Role, User
 
 
@@ -152,6 +155,33 @@ async def list_team(db: Database, *, actor: User) -> list[User]:
     """Everyone on the team, for an admin or head."""
     require_lead(actor)
     return await users.list_users(db)
+
+
+@dataclass(frozen=True, slots=True)
+class AwayNote:
+    """An away person as a head sees them: until when, who covers, what falls due meanwhile."""
+
+    until: dt.datetime
+    deputy: User | None
+    due_meanwhile: list[StepEntry]
+
+
+async def away_notes(db: Database, people: list[User], now: dt.datetime) -> dict[int, AwayNote]:
+    """For each away person: their deputy, or (without one) the steps due before the return."""
+    notes: dict[int, AwayNote] = {}
+    by_id = {person.telegram_id: person for person in people}
+    for person in people:
+        if not schedule.is_away(person, now):
+            continue
+        assert person.away_until is not None
+        deputy = by_id.get(person.deputy_id) if person.deputy_id is not None else None
+        due = (
+            []
+            if deputy is not None
+            else await steps.open_for_manager(db, person.telegram_id, due_before=person.away_until)
+        )
+        notes[person.telegram_id] = AwayNote(person.away_until, deputy, due)
+    return notes
 
 
 async def find_member(db: Database, text: str) -> User | None:
