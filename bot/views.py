@@ -39,6 +39,9 @@ def agenda_keyboard(agenda: Agenda) -> InlineKeyboardMarkup | None:
         [button(f"📌 {e.client_name[:30]}: {e.step.kind.value}", "st", "open", e.step.id)]
         for e in steps
     ]
+    rows += [
+        [button(f"📇 {q.client.name[:30]}", "cl", "open", q.client.id)] for q in agenda.gone_quiet
+    ]
     return keyboard(rows[:MAX_BUTTONS])
 
 

@@ -258,3 +258,19 @@ async def export_records(db: Queries, *, owner_id: int | None) -> list[ExportRec
         )
         for row in rows
     ]
+
+
+async def gone_quiet(
+    db: Queries, *, owner_id: int, silent_since: dt.datetime, limit: int
+) -> list[ClientListItem]:
+    """An owner's clients with no contact since `silent_since` (or never, if added before it)
+    and nothing planned, quietest first: who to call when the day is empty."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS}, u.name AS owner_name {_FROM}"
+        " WHERE c.owner_id = ? AND c.status <> 'inactive'"
+        " AND coalesce(c.last_contact_at, c.created_at) < ?"
+        " AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.client_id = c.id AND s.state = 'open')"
+        " ORDER BY coalesce(c.last_contact_at, c.created_at), c.id LIMIT ?",
+        (owner_id, to_db_time(silent_since), limit),
+    )
+    return [_item(row) for row in rows]

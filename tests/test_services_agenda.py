@@ -131,3 +131,27 @@ async def test_done_and_replaced_steps_leave_the_agenda(db, clock) -> None:
         db, clock, actor=manager, contact_id=contact.id, outcome="won"
     )
     assert (await build_agenda(db, user=manager, now=clock.now() + DAY)).is_empty
+
+
+async def test_an_empty_day_suggests_clients_gone_quiet(db, clock) -> None:
+    """Nothing planned: up to five clients without a contact for 30+ days, quietest first."""
+    manager = await make_user(db, clock, 10)
+    never = await client_service.create_client(db, clock, actor=manager, name="Never called")
+    called = await client_service.create_client(db, clock, actor=manager, name="Called")
+    await contact_service.log_contact(
+        db, clock, actor=manager, client_id=called.id, kind="call", summary="hello"
+    )
+    await _step_for(db, clock, manager, "Planned", clock.now() + 40 * DAY)
+    clock.advance(31 * DAY)
+    fresh = await client_service.create_client(db, clock, actor=manager, name="Just added")
+    await contact_service.close_contact(  # the call needs its conclusion, or it is pending
+        db,
+        clock,
+        actor=manager,
+        contact_id=(await build_agenda(db, user=manager, now=clock.now())).pending[0].contact.id,
+        outcome="won",
+    )
+    agenda = await build_agenda(db, user=manager, now=clock.now(), days=0)
+    assert agenda.is_empty
+    assert [q.client.id for q in agenda.gone_quiet] == [never.id, called.id]
+    assert fresh.id not in [q.client.id for q in agenda.gone_quiet]

@@ -8,15 +8,18 @@ the client's owner). Seeing the team's work is the head's agenda and digest, not
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.services.dates import local_to_utc
-from storage import contacts, steps
+from storage import clients, contacts, steps
+from storage.clients import ClientListItem
 from storage.contacts import PendingContact
 from storage.db import Database
 from storage.steps import StepEntry
 from storage.users import User
+
+QUIET_CLIENT = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,8 @@ class Agenda:
     overdue: list[OverdueStep]
     today: list[StepEntry]
     upcoming: list[AgendaDay]
+    # When nothing is scheduled: clients without a contact for 30+ days, to plan a call.
+    gone_quiet: list[ClientListItem] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -83,7 +88,7 @@ async def build_agenda(db: Database, *, user: User, now: dt.datetime, days: int 
             today_steps.append(entry)
         else:
             by_day.setdefault(due.astimezone(zone).date(), []).append(entry)
-    return Agenda(
+    agenda = Agenda(
         timezone=user.timezone,
         now=now,
         today_date=today,
@@ -92,3 +97,10 @@ async def build_agenda(db: Database, *, user: User, now: dt.datetime, days: int 
         today=today_steps,
         upcoming=[AgendaDay(day, items) for day, items in by_day.items()],
     )
+    if agenda.is_empty:
+        agenda.gone_quiet.extend(
+            await clients.gone_quiet(
+                db, owner_id=user.telegram_id, silent_since=now - QUIET_CLIENT, limit=5
+            )
+        )
+    return agenda
