@@ -206,6 +206,36 @@ async def pending_for_manager(db: Queries, manager_id: int) -> list[PendingConta
     return [PendingContact(contact_from_row(row), row["client_name"]) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class TeamPendingContact:
+    """A contact waiting for a next step, with who logged it: what a head is shown."""
+
+    pending: PendingContact
+    manager_name: str
+    manager_timezone: str
+
+
+async def pending_for_team(db: Queries, *, logged_before: dt.datetime) -> list[TeamPendingContact]:
+    """Everyone's contacts logged before a moment and still waiting for a next step, oldest
+    first (a partial index holds only waiting contacts, so this stays small)."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS}, c.name AS client_name, u.name AS manager_name,"
+        " u.timezone AS manager_timezone FROM contacts t"
+        " JOIN clients c ON c.id = t.client_id JOIN users u ON u.telegram_id = t.manager_id"
+        " WHERE t.state = 'needs_next_step' AND t.logged_at < ?"
+        " ORDER BY t.logged_at, t.id",
+        (to_db_time(logged_before),),
+    )
+    return [
+        TeamPendingContact(
+            PendingContact(contact_from_row(row), row["client_name"]),
+            row["manager_name"],
+            row["manager_timezone"],
+        )
+        for row in rows
+    ]
+
+
 async def has_pending_by(db: Queries, *, client_id: int, manager_id: int) -> bool:
     """Whether `manager_id` has a contact with this client still waiting for a next step."""
     value = await db.fetch_value(

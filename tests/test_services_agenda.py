@@ -10,6 +10,7 @@ import pytest
 from bot.services import clients as client_service
 from bot.services import contacts as contact_service
 from bot.services.agenda import build_agenda
+from bot.views import render_agenda
 from storage.users import Role
 from tests.factories import make_user
 
@@ -155,3 +156,26 @@ async def test_an_empty_day_suggests_clients_gone_quiet(db, clock) -> None:
     assert agenda.is_empty
     assert [q.client.id for q in agenda.gone_quiet] == [never.id, called.id]
     assert fresh.id not in [q.client.id for q in agenda.gone_quiet]
+
+
+async def test_heads_morning_agenda_flags_contacts_left_without_a_step_overnight(
+    db, clock
+) -> None:
+    """Logged yesterday (the manager's local day) and still waiting: flagged to heads only."""
+    clock.set(dt.datetime(2026, 11, 26, 22, 30, tzinfo=dt.UTC))  # 17:30 in New York
+    manager = await make_user(db, clock, 10, timezone=NY)
+    head = await make_user(db, clock, 20, Role.HEAD, timezone="Europe/Berlin")
+    client = await client_service.create_client(db, clock, actor=manager, name="Acme")
+    await contact_service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="no step yet"
+    )
+    clock.set(dt.datetime(2026, 11, 27, 4, 30, tzinfo=dt.UTC))  # 23:30 in NY: same day
+    assert (await build_agenda(db, user=head, now=clock.now())).team_unresolved == []
+    clock.set(dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC))  # 03:00 in NY: the next day
+    [flag] = (await build_agenda(db, user=head, now=clock.now())).team_unresolved
+    assert (flag.manager_name, flag.pending.client_name) == ("User 10", "Acme")
+    assert (await build_agenda(db, user=manager, now=clock.now())).team_unresolved == []
+    agenda = await build_agenda(db, user=head, now=clock.now())
+    text = render_agenda(agenda, head, detail=False, title="Today")
+    assert "Team: left without a next step at the end of the day (1)" in text
+    assert "• User 10 — Acme: call Thu 26 Nov 2026, 23:30" in text  # the head's zone

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from bot.services.dates import local_to_utc
 from storage import clients, contacts, steps
 from storage.clients import ClientListItem
-from storage.contacts import PendingContact
+from storage.contacts import PendingContact, TeamPendingContact
 from storage.db import Database
 from storage.steps import StepEntry
-from storage.users import User
+from storage.users import Role, User
 
 QUIET_CLIENT = dt.timedelta(days=30)
 
@@ -56,6 +56,9 @@ class Agenda:
     upcoming: list[AgendaDay]
     # When nothing is scheduled: clients without a contact for 30+ days, to plan a call.
     gone_quiet: list[ClientListItem] = field(default_factory=list)
+    # A head's agenda only: the team's contacts left without a next step at the end of the
+    # day they were logged (the managers' own local day), still waiting.
+    team_unresolved: list[TeamPendingContact] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -97,6 +100,8 @@ async def build_agenda(db: Database, *, user: User, now: dt.datetime, days: int 
         today=today_steps,
         upcoming=[AgendaDay(day, items) for day, items in by_day.items()],
     )
+    if user.role is Role.HEAD:
+        agenda.team_unresolved.extend(await left_without_step(db, now=now))
     if agenda.is_empty:
         agenda.gone_quiet.extend(
             await clients.gone_quiet(
@@ -104,3 +109,16 @@ async def build_agenda(db: Database, *, user: User, now: dt.datetime, days: int 
             )
         )
     return agenda
+
+
+async def left_without_step(db: Database, *, now: dt.datetime) -> list[TeamPendingContact]:
+    """Contacts still waiting for a next step that were logged before their manager's local
+    today began: the working day ended without one. For the head's morning agenda."""
+    waiting = await contacts.pending_for_team(db, logged_before=now)
+    flagged = []
+    for item in waiting:
+        manager_today = now.astimezone(ZoneInfo(item.manager_timezone)).date()
+        day_began = local_to_utc(manager_today, dt.time(0), item.manager_timezone)
+        if item.pending.contact.logged_at < day_began:
+            flagged.append(item)
+    return flagged
