@@ -6,6 +6,7 @@ from jinja2 import TemplateError
 
 from bot.config import ConfigError, load_settings
 from bot.render import TEMPLATES_DIR, environment
+from bot.sandbox.telegram_html import parse_telegram_html
 from bot.texts import SAMPLE_CONTEXTS
 
 
@@ -33,11 +34,18 @@ def check_templates() -> list[str]:
         except TemplateError as exc:
             problems.append(f"templates/{name}: {exc}")
             continue
-        for sample in SAMPLE_CONTEXTS.get(name, []):
+        samples = SAMPLE_CONTEXTS.get(name, [])
+        if name.startswith("texts/") and not samples:
+            problems.append(f"templates/{name}: no sample context in bot/texts.py")
+        for sample in samples:
             try:
-                template.render(**sample)
+                text = template.render(**sample)
             except TemplateError as exc:
                 problems.append(f"templates/{name}: {exc}")
+                continue
+            if name.endswith(".html.j2"):
+                errors = parse_telegram_html(text)[1]
+                problems.extend(f"templates/{name}: not valid Telegram HTML: {e}" for e in errors)
     missing = sorted(
         set(SAMPLE_CONTEXTS)
         - {p.relative_to(TEMPLATES_DIR).as_posix() for p in TEMPLATES_DIR.rglob("*.j2")}

@@ -6,8 +6,11 @@ import datetime as dt
 
 from bot.services.agenda import Agenda, AgendaDay, OverdueStep
 from bot.services.contacts import ContactSummary
+from bot.services.reminders import Notice, StepItem
+from bot.services.steps import StepView
 from storage.contacts import Contact, ContactKind, ContactState, Outcome, PendingContact
 from storage.steps import Step, StepEntry, StepKind, StepState
+from storage.users import Role, User
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 TRICKY = "Acme <b>&</b> Sons «Ёлка» 🎄"
@@ -81,3 +84,40 @@ def sample_agendas() -> list[Agenda]:
     )
     empty = Agenda("UTC", NOW, NOW.date(), [], [], [], [])
     return [empty, full]
+
+
+def sample_step_views() -> list[StepView]:
+    """A step card with everything known, and one with nothing but the client's name."""
+    owner = User(
+        telegram_id=1,
+        name="Mia <Manager>",
+        username=None,
+        role=Role.MANAGER,
+        timezone="Europe/London",
+        locale="en",
+        active=True,
+        reachable=True,
+        created_at=NOW,
+    )
+    return [
+        StepView(sample_step(), TRICKY, "Ivan <Petrov>", "+442079460958", sample_contact(), owner),
+        StepView(sample_step(StepKind.CALL, None), "Beta", None, None, None, None),
+    ]
+
+
+def sample_notices() -> list[Notice]:
+    """One step due, a heads-up for a deputy, a grouped offline catch-up, missing steps."""
+    full, bare = sample_step_views()
+    assert full.owner is not None
+    pending = PendingContact(sample_contact(None), TRICKY)
+    return [
+        Notice(full.owner, steps=[StepItem(full, heads_up=False, away_owner=None)]),
+        Notice(full.owner, steps=[StepItem(full, heads_up=True, away_owner=full.owner)]),
+        Notice(
+            full.owner,
+            steps=[StepItem(v, heads_up=False, away_owner=None) for v in (full, bare)],
+            missing_steps=[pending, pending],
+            offline=True,
+        ),
+        Notice(full.owner, missing_steps=[pending]),
+    ]

@@ -6,7 +6,16 @@ import datetime as dt
 from typing import Any
 
 from bot.commands import commands_for
-from bot.samples import NOW, TRICKY, sample_agendas, sample_contact, sample_step, sample_summaries
+from bot.samples import (
+    NOW,
+    TRICKY,
+    sample_agendas,
+    sample_contact,
+    sample_notices,
+    sample_step,
+    sample_step_views,
+    sample_summaries,
+)
 from bot.services.clients import ClientCard, ImportIssue
 from bot.timefmt import format_moment
 from storage.clients import Client, ClientListItem, ClientStatus
@@ -142,3 +151,18 @@ def _client_samples() -> dict[str, list[dict[str, Any]]]:
 
 
 SAMPLE_CONTEXTS.update(_client_samples())
+
+
+def _reminder_samples() -> dict[str, list[dict[str, Any]]]:
+    """A step's card and the reminder notices (handlers/reminders.py, bot/jobs.py)."""
+    return {
+        "texts/step_card.html.j2": [
+            {"v": view, "due": "Fri 27 Nov, 10:00"} for view in sample_step_views()
+        ],
+        "texts/reminder_notice.html.j2": [
+            {"n": notice, "fmt": str} for notice in sample_notices()
+        ],
+    }
+
+
+SAMPLE_CONTEXTS.update(_reminder_samples())
