@@ -1,9 +1,10 @@
-"""Command line: `python -m bot [run|migrate|backup PATH|restore PATH|check]`."""
+"""Command line: `python -m bot [run|sandbox|demo-data|migrate|backup PATH|restore PATH|check]`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import sys
@@ -31,7 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = argparse.ArgumentParser(prog="python -m bot", description="NextStep bot")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="start the bot (default)")
+    run = sub.add_parser("run", help="start the bot (default)")
+    run.add_argument(
+        "--sandbox-without-token",
+        action="store_true",
+        help="without BOT_TOKEN, start the local sandbox instead of stopping (make run)",
+    )
+    sandbox = sub.add_parser(
+        "sandbox", help="the bot, a local Bot API server and a chat page; no Telegram, no token"
+    )
+    sandbox.add_argument("--port", type=int, help="port of the chat page (SANDBOX_PORT, 8080)")
+    sandbox.add_argument(
+        "--no-demo", action="store_true", help="don't add the demo data on first start"
+    )
+    sub.add_parser("demo-data", help="add the demo team and four weeks of history")
     sub.add_parser("migrate", help="apply database migrations and exit")
     backup = sub.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", type=Path)
@@ -56,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.secrets())
+    if command == "sandbox":
+        return run_sandbox(settings, port=args.port, demo=not args.no_demo)
+    if command == "demo-data":
+        return asyncio.run(add_demo_data(settings))
     if command == "migrate":
         asyncio.run(migrate(settings))
         print(f"Database {settings.database_path} is up to date.")
@@ -72,7 +90,59 @@ def main(argv: list[str] | None = None) -> int:
         restore_database(args.path, settings.database_path)
         print(f"Restored {settings.database_path} from {args.path}.")
         return 0
+    if getattr(args, "sandbox_without_token", False) and not _has_token(settings):
+        return run_sandbox(settings)
     return run_bot(settings)
+
+
+def _has_token(settings: Settings) -> bool:
+    return settings.bot_token is not None and bool(settings.bot_token.get_secret_value())
+
+
+def run_sandbox(settings: Settings, *, port: int | None = None, demo: bool = True) -> int:
+    """Start the local sandbox (see bot/sandbox/run.py) until Ctrl+C."""
+    from bot.sandbox.run import serve
+
+    try:
+        asyncio.run(serve(settings, port=port, demo=demo))
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        chosen = port or settings.sandbox_port
+        print(
+            f"Can't start the sandbox on 127.0.0.1:{chosen} ({exc.strerror or exc}); "
+            "set SANDBOX_PORT to a free port.",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+async def add_demo_data(settings: Settings) -> int:
+    """Add the demo data to the configured database (once)."""
+    from bot.clock import SystemClock
+    from bot.demo import demo_present, seed_demo
+    from storage.db import Database
+
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        if await demo_present(db):
+            print(f"{settings.database_path} already has the demo data; nothing added.")
+            return 0
+        summary = await seed_demo(db, SystemClock())
+    finally:
+        await db.close()
+    print(
+        f"Added demo data to {settings.database_path}: {summary.people} people, "
+        f"{summary.clients} clients, {summary.contacts} contacts, {summary.open_steps} open "
+        f"steps, {summary.missing_steps} contacts missing a next step, {summary.invoices} "
+        "invoices."
+    )
+    return 0
 
 
 async def migrate(settings: Settings) -> None:

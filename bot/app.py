@@ -22,7 +22,9 @@ from bot.errors import error_handler
 from bot.jobs import schedule_jobs
 from bot.menu import publish_commands_for, publish_default_commands
 from bot.persistence import SqlitePersistence
+from bot.retry import RetryingRequest
 from bot.services import access
+from bot.updates import PerChatUpdateProcessor
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,10 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.file_base_url)
+        # Retries calls lost to the network or a 5xx, a few times with back-off (bot/retry.py).
+        .request(RetryingRequest())
+        # Different people's updates concurrently, each person's in order (bot/updates.py).
+        .concurrent_updates(PerChatUpdateProcessor())
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

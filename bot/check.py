@@ -7,6 +7,7 @@ from jinja2 import TemplateError
 from bot.config import ConfigError, load_settings
 from bot.render import TEMPLATES_DIR, environment
 from bot.sandbox.telegram_html import parse_telegram_html
+from bot.services.replies import check_reply_templates
 from bot.texts import SAMPLE_CONTEXTS
 
 
@@ -16,10 +17,14 @@ def run_checks() -> list[str]:
     try:
         settings = load_settings()
         if settings.bot_token is None:
-            problems.append("BOT_TOKEN is not set: `make run` needs it (see .env.example)")
+            problems.append(
+                "BOT_TOKEN is not set: `python -m bot run` needs it to reach Telegram"
+                " (`make run` without it starts the sandbox; see .env.example)"
+            )
     except ConfigError as exc:
         problems.append(str(exc))
     problems.extend(check_templates())
+    problems.extend(check_reply_templates())
     return problems
 
 

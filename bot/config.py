@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # The local sandbox (`make run` without BOT_TOKEN, `python -m bot sandbox`).
+    sandbox_port: int = Field(default=8080, ge=1, le=65535)
+    sandbox_database_url: str = "sqlite:///data/sandbox.sqlite3"
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -108,7 +111,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("database_url")
+    @field_validator("database_url", "sandbox_database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         if not value.startswith(SQLITE_PREFIX) or value == SQLITE_PREFIX:
@@ -141,6 +144,11 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         """The SQLite file named by DATABASE_URL (`sqlite:///relative` or `sqlite:////abs`)."""
         return Path(self.database_url.removeprefix(SQLITE_PREFIX))
+
+    @property
+    def sandbox_database_path(self) -> Path:
+        """The sandbox's own SQLite file (SANDBOX_DATABASE_URL), never the production one."""
+        return Path(self.sandbox_database_url.removeprefix(SQLITE_PREFIX))
 
     @property
     def file_base_url(self) -> str:

@@ -1,8 +1,14 @@
-"""The error handler: log first, then tell the person something went wrong and nothing was lost."""
+"""The error handler: log first, then tell the person something went wrong and nothing was lost.
+
+A database that is locked by another process past the busy timeout, or a full disk, gets its
+own message: the change was not saved (the transaction rolled back) and retrying later works.
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections import deque
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
@@ -16,22 +22,61 @@ SORRY = (
     "Something went wrong on my side. Nothing you saved was lost. "
     "Please try again; if it keeps happening, tell your admin."
 )
+COULD_NOT_SAVE = (
+    "Could not save — please retry in a minute. Nothing was half-saved: "
+    "what you sent last was not stored."
+)
+# SQLite result codes that mean "not now" rather than "a bug": busy past the timeout, locked,
+# disk full, I/O error (SQLITE_IOERR_* included).
+UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR")
+# Updates already apologised for: the persistence step after a failed handler usually fails
+# the same way, and one apology per update is enough.
+_answered: deque[tuple[int, int]] = deque(maxlen=256)
+
+
+def storage_unavailable(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is a locked or full database, not a bug."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, sqlite3.OperationalError):
+            name = getattr(error, "sqlite_errorname", "") or ""
+            text = str(error).lower()
+            if name.startswith(UNAVAILABLE) or "locked" in text or "disk is full" in text:
+                return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 async def error_handler(update: object, context: NextStepContext) -> None:
     """Log the exception with the update id, then apologise to the person (if there is one)."""
     update_id = update.update_id if isinstance(update, Update) else None
-    logger.error("Error while handling update %s", update_id, exc_info=context.error)
+    unavailable = storage_unavailable(context.error)
+    logger.error(
+        "Error while handling update %s%s",
+        update_id,
+        " (database locked or full)" if unavailable else "",
+        exc_info=context.error,
+    )
     if not isinstance(update, Update):
         return
     chat = update.effective_chat
     if isinstance(context.error, Forbidden) and chat is not None:
         await team.set_reachable(context.db, context.clock, chat.id, reachable=False)
         return
+    key = (id(context.application), update.update_id)
+    if key in _answered:
+        return
+    _answered.append(key)
+    text = COULD_NOT_SAVE if unavailable else SORRY
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text[:200], show_alert=True)
+            return
+        except TelegramError:  # answered already (the handler did so before failing)
+            pass
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(SORRY[:200], show_alert=True)
-        elif chat is not None and chat.type == chat.PRIVATE:
-            await context.bot.send_message(chat.id, SORRY)
+        if chat is not None and chat.type == chat.PRIVATE:
+            await context.bot.send_message(chat.id, text)
     except TelegramError:
         logger.warning("Could not tell update %s's sender about the error", update_id)

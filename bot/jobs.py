@@ -10,10 +10,12 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot import invoice_views
 from bot.context import Services
+from bot.digest_jobs import schedule_digest_jobs
 from bot.keyboards import button, keyboard
 from bot.notify import retry_after_seconds
-from bot.render import render
+from bot.render import render, split_message
 from bot.services import reminders, schedule, team
 from bot.services.reminders import Notice
 from bot.timefmt import format_moment
@@ -95,6 +97,14 @@ async def deliver(bot: Bot, services: Services, notice: Notice) -> None:
                 user.telegram_id, text, reply_markup=notice_keyboard(notice)
             )
             message_id = sent.message_id
+        if notice.invoices:
+            parts = split_message(invoice_views.render_notice(notice.invoices, user))
+            for index, part in enumerate(parts, start=1):
+                markup = invoice_views.notice_keyboard(notice.invoices)
+                sent = await bot.send_message(
+                    user.telegram_id, part, reply_markup=markup if index == len(parts) else None
+                )
+            message_id = sent.message_id
     except Forbidden:
         await team.set_reachable(services.db, services.clock, user.telegram_id, reachable=False)
         await reminders.hold_notice(services.db, notice)
@@ -146,3 +156,4 @@ async def schedule_jobs(application: Application) -> None:  # type: ignore[type-
         # The default misfire grace of 1 s would silently skip runs on a busy loop.
         job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
     )
+    schedule_digest_jobs(application)  # weekly digest and "Your week" (bot/digest_jobs.py)

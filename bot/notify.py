@@ -61,6 +61,44 @@ async def _send_once(bot: Bot, chat_id: int, text: str, kwargs: dict[str, Any]) 
         return await bot.send_message(chat_id, text, **kwargs)
 
 
+async def send_file(
+    bot: Bot,
+    db: Database,
+    clock: Clock,
+    chat_id: int,
+    *,
+    kind: str,
+    content: bytes,
+    filename: str,
+    caption: str | None = None,
+) -> Message | None:
+    """Send a photo (`kind="photo"`) or a document; None means it was not delivered.
+
+    Same policy as `send_text`: `Forbidden` marks the person unreachable, `BadRequest` is
+    logged, `RetryAfter` beyond the rate limiter's retries is waited out once more; other
+    Telegram errors (network) propagate so the caller can retry later.
+    """
+
+    async def once() -> Message:
+        if kind == "photo":
+            return await bot.send_photo(chat_id, content, caption=caption, filename=filename)
+        return await bot.send_document(chat_id, content, caption=caption, filename=filename)
+
+    try:
+        try:
+            return await once()
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_after_seconds(exc))
+            return await once()
+    except Forbidden:
+        logger.info("Chat %s blocked the bot; marking unreachable", chat_id)
+        await team.set_reachable(db, clock, chat_id, reachable=False)
+        return None
+    except BadRequest as exc:
+        logger.warning("Telegram refused a %s to %s: %s", kind, chat_id, exc.message)
+        return None
+
+
 async def send_quietly(
     bot: Bot, db: Database, clock: Clock, chat_id: int, text: str, **kw: Any
 ) -> bool:

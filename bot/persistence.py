@@ -2,18 +2,21 @@
 
 Conversation states and per-user drafts are written as JSON rows, so a restart (or a crash)
 resumes each person where they were. `bot_data` holds live objects and is not persisted.
+python-telegram-bot hands over every user's and chat's data it touched, changed or not; a
+write that would store what is already stored is skipped (each one is a transaction).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage import ptb_state
-from storage.db import Database
+from storage.db import Database, Transaction
 
 USER_TABLE, CHAT_TABLE = "ptb_user_data", "ptb_chat_data"
 
@@ -27,6 +30,21 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
             update_interval=update_interval,
         )
         self.db = db
+        # What each row holds now, as last read or written: (table or conversation, key) -> JSON.
+        self._stored: dict[tuple[str, str], str] = {}
+
+    def _unchanged(self, table: str, key: object, value: object) -> bool:
+        """Whether `value` is what the row already holds; remembers it as stored if not."""
+        encoded = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        slot = (table, str(key))
+        if self._stored.get(slot) == encoded:
+            return True
+        self._stored[slot] = encoded
+        return False
+
+    def _forget(self, table: str, key: object) -> None:
+        """After a failed write the row's content is unknown: write it next time."""
+        self._stored.pop((table, str(key)), None)
 
     async def _ready(self) -> Database:
         await self.db.open()
@@ -34,11 +52,17 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         """Every user's data."""
-        return await ptb_state.load_data(await self._ready(), USER_TABLE)
+        data = await ptb_state.load_data(await self._ready(), USER_TABLE)
+        for user_id, values in data.items():
+            self._unchanged(USER_TABLE, user_id, values)
+        return data
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         """Every chat's data."""
-        return await ptb_state.load_data(await self._ready(), CHAT_TABLE)
+        data = await ptb_state.load_data(await self._ready(), CHAT_TABLE)
+        for chat_id, values in data.items():
+            self._unchanged(CHAT_TABLE, chat_id, values)
+        return data
 
     async def get_bot_data(self) -> dict[Any, Any]:
         """Not persisted: bot_data holds the live services."""
@@ -51,24 +75,60 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
     async def get_conversations(self, name: str) -> ConversationDict:
         """The stored states of conversation `name`."""
         rows = await ptb_state.load_conversations(await self._ready(), name)
+        for key, state in rows.items():
+            self._unchanged(name, key, state)
         return {tuple(json.loads(key)): state for key, state in rows.items()}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         """Store one conversation's new state."""
-        async with (await self._ready()).transaction() as tx:
-            await ptb_state.save_conversation(tx, name, json.dumps(list(key)), new_state)
+        encoded_key = json.dumps(list(key))
+        await self._write(
+            name,
+            encoded_key,
+            new_state,
+            lambda tx: ptb_state.save_conversation(tx, name, encoded_key, new_state),
+        )
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         """Store one user's data."""
-        async with (await self._ready()).transaction() as tx:
-            await ptb_state.save_data(tx, USER_TABLE, user_id, data)
+        await self._write(
+            USER_TABLE,
+            user_id,
+            data or None,
+            lambda tx: ptb_state.save_data(tx, USER_TABLE, user_id, data),
+        )
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         """Store one chat's data."""
-        async with (await self._ready()).transaction() as tx:
-            await ptb_state.save_data(tx, CHAT_TABLE, chat_id, data)
+        await self._write(
+            CHAT_TABLE,
+            chat_id,
+            data or None,
+            lambda tx: ptb_state.save_data(tx, CHAT_TABLE, chat_id, data),
+        )
+
+    async def _write(
+        self,
+        table: str,
+        key: object,
+        value: object,
+        save: Callable[[Transaction], Awaitable[None]],
+    ) -> None:
+        # None and an empty dict both mean "no row"; a row never read nor written counts as
+        # absent, so the first empty value of a new person costs nothing either.
+        if value is None and (table, str(key)) not in self._stored:
+            self._stored[(table, str(key))] = "null"
+            return
+        if self._unchanged(table, key, value):
+            return
+        try:
+            async with (await self._ready()).transaction() as tx:
+                await save(tx)
+        except BaseException:
+            self._forget(table, key)
+            raise
 
     async def update_bot_data(self, data: dict[Any, Any]) -> None:
         """Not persisted."""
@@ -78,11 +138,13 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
 
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forget one chat's data."""
+        self._forget(CHAT_TABLE, chat_id)
         async with (await self._ready()).transaction() as tx:
             await ptb_state.drop_data(tx, CHAT_TABLE, chat_id)
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one user's data."""
+        self._forget(USER_TABLE, user_id)
         async with (await self._ready()).transaction() as tx:
             await ptb_state.drop_data(tx, USER_TABLE, user_id)
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from bot.commands import commands_for
+from bot.invoice_samples import invoice_samples
 from bot.samples import (
     NOW,
     TRICKY,
@@ -17,6 +18,7 @@ from bot.samples import (
     sample_summaries,
 )
 from bot.services.clients import ClientCard, ImportIssue
+from bot.services.tact import review
 from bot.timefmt import format_moment
 from storage.clients import Client, ClientListItem, ClientStatus
 from storage.contacts import Outcome
@@ -151,6 +153,24 @@ def _client_samples() -> dict[str, list[dict[str, Any]]]:
 
 
 SAMPLE_CONTEXTS.update(_client_samples())
+
+
+def _tact_samples() -> dict[str, list[dict[str, Any]]]:
+    """The tact check's answer: a clean draft and one with findings and a situation."""
+    drafts = ("Hello Anna,\nThank you.\nKind regards", "Hey <b>guys</b>, pay ASAP!!!")
+    return {"texts/tact_report.html.j2": [{"r": review(draft)} for draft in drafts]}
+
+
+SAMPLE_CONTEXTS.update(_tact_samples())
+
+
+def _add_invoice_samples() -> None:
+    """The receivables templates, and the agenda and client card with their money blocks."""
+    for name, extra in invoice_samples(SAMPLE_CONTEXTS).items():
+        SAMPLE_CONTEXTS.setdefault(name, []).extend(extra)
+
+
+_add_invoice_samples()
 
 
 def _reminder_samples() -> dict[str, list[dict[str, Any]]]:

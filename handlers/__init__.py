@@ -11,27 +11,35 @@ from handlers import (
     away,
     clients,
     contacts,
+    digest,
     fallback,
     invites,
+    invoices,
     membership,
+    refusals,
     reminders,
     settings,
     start,
     team,
+    templates,
 )
 
 # Order matters: group -1 holds the access gate; within group 0 the first matching handler
 # wins, so conversations come before plain commands and the fallback comes last.
 FEATURES = (
+    refusals,  # group -2: audits every refused button press (handlers/refusals.py)
     access,
     settings,
     contacts,
     clients,
+    invoices,
     reminders,
+    templates,
     start,
     invites,
     team,
     agenda,
+    digest,
     away,
     membership,
     fallback,

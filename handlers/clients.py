@@ -187,6 +187,11 @@ def card_keyboard(card: ClientCard, user: User) -> InlineKeyboardMarkup | None:
             button("Notes", "cl", "notes", client_id),
             button("History", "cl", "hist", client_id, 0),
         ],
+        [button("Templates", "tp", "home", client_id)],
+        [
+            button("Invoice", "iv", "new", client_id),
+            button("Trust level", "iv", "tr", client_id),
+        ],
     ]
     if user.is_lead:
         rows.append([button("Reassign", "cl", "rsg", client_id, 0)])

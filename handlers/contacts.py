@@ -24,6 +24,7 @@ from bot.callback_data import parse_id
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
 from bot.render import escape, render
+from bot.reply_views import contact_suggestion
 from bot.services import clients, contacts, dates, steps
 from bot.services.contacts import AlreadyResolved, StepExists
 from bot.services.errors import DomainError
@@ -635,6 +636,8 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
         context.db, context.clock, actor=context.member, contact_id=contact_id
     )
     user = context.member
+    # A fitting reply template, one tap away (never sent by itself).
+    suggestion = contact_suggestion(summary.contact)
     await reply(
         update,
         render(
@@ -649,7 +652,8 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
                 [
                     button("✏️ Edit", "lg", "edit", contact_id),
                     button("↩️ Undo", "lg", "undo", contact_id),
-                ]
+                ],
+                [suggestion] if suggestion else [],
             ]
         ),
     )

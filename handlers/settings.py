@@ -13,6 +13,7 @@ from telegram.ext import (
 
 from bot.callback_data import unpack
 from bot.context import NextStepContext
+from bot.digest_views import settings_button as digest_settings_button
 from bot.keyboards import button, grid, keyboard
 from bot.render import escape
 from bot.services import schedule, team
@@ -83,7 +84,8 @@ SETTINGS_BUTTONS = (
 
 
 def _card_markup():  # type: ignore[no-untyped-def]
-    return keyboard(grid([button(label, "set", key) for label, key in SETTINGS_BUTTONS], 2))
+    rows = grid([button(label, "set", key) for label, key in SETTINGS_BUTTONS], 2)
+    return keyboard([*rows, [digest_settings_button()]])  # handled in handlers/digest.py
 
 
 async def show_settings(update: Update, context: NextStepContext) -> int:

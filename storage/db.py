@@ -39,15 +39,28 @@ def optional_time(value: str | None) -> dt.datetime | None:
     return None if value is None else from_db_time(value)
 
 
+def _first_row(conn: aiosqlite.Connection, sql: str, params: Params) -> Row | None:
+    """Runs on the connection's thread: execute, take the first row, finalise the statement."""
+    cursor = conn._conn.execute(sql, params)  # the raw sqlite3 connection (private API)
+    try:
+        return cursor.fetchone()  # type: ignore[no-any-return]
+    finally:
+        cursor.close()
+
+
 class Queries:
     """Read helpers shared by the database handle and a transaction."""
 
     _conn: aiosqlite.Connection
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        """Run a query and return its first row, if any."""
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """Run a query and return its first row, if any.
+
+        In one step on the connection's thread: a statement left open across an await would
+        pin its snapshot for every other coroutine's query on the shared reader connection,
+        which would then miss writes committed meanwhile (seen under concurrent updates).
+        """
+        return await self._conn._execute(_first_row, self._conn, sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all rows."""
@@ -132,11 +145,15 @@ class Database(Queries):
         if self._writer is None:
             raise RuntimeError("the database is not open")
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            writer = self._writer
+            await writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Transaction(self._writer)
+                yield Transaction(writer)
+                await writer.execute("COMMIT")
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk, an I/O
+                # error); a second ROLLBACK would fail and hide the real error. A failed
+                # COMMIT leaves the transaction open: roll it back, or every later BEGIN fails.
+                if writer.in_transaction:
+                    await writer.execute("ROLLBACK")
                 raise
-            else:
-                await self._writer.execute("COMMIT")

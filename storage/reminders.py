@@ -157,6 +157,18 @@ async def reassign_for_subject(
     return cursor.rowcount
 
 
+async def reassign_from(
+    tx: Transaction, subject: ReminderSubject, subject_id: int, *, from_id: int, to_id: int
+) -> int:
+    """Move a subject's not-yet-sent reminders of one person to another; return how many."""
+    cursor = await tx.execute(
+        f"UPDATE reminders SET user_id = ? WHERE subject = ? AND subject_id = ? AND user_id = ?"
+        f" AND state IN {_LIVE}",
+        (to_id, subject.value, subject_id, from_id),
+    )
+    return cursor.rowcount
+
+
 async def reminders_for(db: Queries, subject: ReminderSubject, subject_id: int) -> list[Reminder]:
     """Every reminder of one subject, oldest first."""
     rows = await db.fetch_all(

@@ -19,7 +19,16 @@ from tests.e2e_helpers import join, start_admin
 MIA = 5005
 OSCAR = 5006
 HANA = 5007
-CARD_BUTTONS = ["Log call", "Log meeting", "Edit", "Notes", "History"]
+CARD_BUTTONS = [
+    "Log call",
+    "Log meeting",
+    "Edit",
+    "Notes",
+    "History",
+    "Templates",
+    "Invoice",
+    "Trust level",
+]
 
 
 async def manager(server: FakeBotApiServer, user_id: int = MIA, name: str = "Mia") -> ChatUser:

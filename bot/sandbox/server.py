@@ -130,6 +130,10 @@ class FakeBotApiServer:
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port = 0
+        # More routes served next to the Bot API (the sandbox's chat page adds its own).
+        self.extra_routes: list[web.AbstractRouteDef] = []
+        # aiohttp middlewares in front of every route (bot/sandbox/faults.py installs one).
+        self.middlewares: list[Any] = []
         self._handlers: dict[str, Handler] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -160,9 +164,10 @@ class FakeBotApiServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port (port 0 picks a free one) in the running event loop."""
-        app = web.Application()
+        app = web.Application(middlewares=self.middlewares)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.add_routes(self.extra_routes)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -157,11 +157,13 @@ class World:
         self._ids = itertools.count(1)
         self._last_update_id = 0
         self._changed = asyncio.Event()
+        self.revision = 0  # grows on every change: the sandbox page polls with it
 
     # --- change notification --------------------------------------------------------------
 
     def notify(self) -> None:
         """Wake everything waiting for a change."""
+        self.revision += 1
         self._changed.set()
         self._changed = asyncio.Event()
 

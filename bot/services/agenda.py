@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.services.dates import local_to_utc
+from bot.services.receivables import AgendaReceivables, agenda_block
 from storage import clients, contacts, steps
 from storage.clients import ClientListItem
 from storage.contacts import PendingContact, TeamPendingContact
@@ -54,6 +55,8 @@ class Agenda:
     overdue: list[OverdueStep]
     today: list[StepEntry]
     upcoming: list[AgendaDay]
+    # Overdue invoices and promises to pay due today (None when there are none).
+    receivables: AgendaReceivables | None = None
     # When nothing is scheduled: clients without a contact for 30+ days, to plan a call.
     gone_quiet: list[ClientListItem] = field(default_factory=list)
     # A head's agenda only: the team's contacts left without a next step at the end of the
@@ -63,7 +66,9 @@ class Agenda:
     @property
     def is_empty(self) -> bool:
         """Nothing to do in the period."""
-        return not (self.pending or self.overdue or self.today or self.upcoming)
+        return not (
+            self.pending or self.overdue or self.today or self.upcoming or self.receivables
+        )
 
 
 async def build_agenda(db: Database, *, user: User, now: dt.datetime, days: int = 7) -> Agenda:
@@ -99,6 +104,7 @@ async def build_agenda(db: Database, *, user: User, now: dt.datetime, days: int 
         overdue=overdue,
         today=today_steps,
         upcoming=[AgendaDay(day, items) for day, items in by_day.items()],
+        receivables=await agenda_block(db, user=user, now=now),
     )
     if user.role is Role.HEAD:
         agenda.team_unresolved.extend(await left_without_step(db, now=now))

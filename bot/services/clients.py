@@ -18,7 +18,9 @@ import phonenumbers
 from bot.clock import Clock
 from bot.services.access import require_lead
 from bot.services.errors import DomainError, NotAllowed
+from bot.services.invoices import move_reminders
 from bot.services.ownership import require_client
+from bot.services.receivables import ClientReceivables, client_summary
 from storage import audit, clients, contacts, reminders, steps, users
 from storage.clients import Client, ClientFields, ClientListItem, ClientStatus
 from storage.contacts import Contact
@@ -75,6 +77,8 @@ class ClientCard:
     owner_name: str
     recent_contacts: list[Contact]
     open_step: Step | None
+    # Open balance, oldest overdue invoice, trust level, broken promises (None: not loaded).
+    receivables: ClientReceivables | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,6 +489,7 @@ async def reassign_client(
             await reminders.reassign_for_subject(
                 tx, ReminderSubject.STEP, open_step.id, user_id=new_owner_id
             )
+        await move_reminders(tx, client_id, from_id=client.owner_id, to_id=new_owner_id)
         await audit.record(
             tx,
             actor_id=actor.telegram_id,
@@ -575,6 +580,13 @@ async def get_card(db: Database, clock: Clock, *, actor: User, client_id: int) -
         owner_name=owner.name if owner else "?",
         recent_contacts=await contacts.recent_for_client(db, client_id, limit=CARD_CONTACTS),
         open_step=await steps.open_step_for_client(db, client_id),
+        receivables=await client_summary(
+            db,
+            client_id=client_id,
+            timezone=owner.timezone if owner else actor.timezone,
+            now=clock.now(),
+            locale=actor.locale,
+        ),
     )
 
 

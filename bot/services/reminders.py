@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
-from bot.services import schedule, steps
+from bot.services import invoices, schedule, steps
 from bot.services.agenda import Agenda, build_agenda
+from bot.services.invoices import InvoiceItem
 from bot.services.steps import StepView
 from storage import contacts, reminders, users
 from storage.contacts import ContactState, PendingContact
@@ -49,6 +50,7 @@ class Notice:
     steps: list[StepItem] = field(default_factory=list)
     agenda: Agenda | None = None
     offline: bool = False
+    invoices: list[InvoiceItem] = field(default_factory=list)
 
     @property
     def reminder_ids(self) -> list[int]:
@@ -120,6 +122,16 @@ async def _add_subject(
         return True
     if reminder.subject is ReminderSubject.AGENDA:
         notice.agenda = await build_agenda(db, user=notice.user, now=clock.now(), days=0)
+        return True
+    if reminder.subject in (ReminderSubject.INVOICE, ReminderSubject.PROMISE):
+        item = await invoices.notice_item(
+            db, clock, reminder, recipient=notice.user, away_owner=away_owner
+        )
+        if item is None:
+            return False
+        # Several rows about one invoice on the same morning make one entry.
+        if all(other.invoice.id != item.invoice.id for other in notice.invoices):
+            notice.invoices.append(item)
         return True
     return False
 

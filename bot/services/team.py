@@ -143,7 +143,9 @@ async def refresh_profile(
     db: Database, clock: Clock, user: User, *, name: str, username: str | None
 ) -> None:
     """Keep the stored name and username in step with Telegram (no audit: not a user action)."""
-    if user.name == name and user.username == username:
+    # Stored without a username as "" (NOT NULL): compare "no username" with "no username",
+    # or every update of a person without one would rewrite their row.
+    if user.name == name and (user.username or None) == (username or None):
         return
     async with db.transaction() as tx:
         await users.update_user(

@@ -1,0 +1,63 @@
+"""Updates of different people are handled concurrently; one person's updates in order.
+
+python-telegram-bot handles one update at a time by default: while one person's reply waits
+on Telegram (or on a retry after a network error), everybody else waits too. Its
+`SimpleUpdateProcessor` runs updates concurrently but lets two updates of the same person
+overtake each other, which a conversation (and a double tap) cannot allow. This processor
+runs different chats concurrently and each chat's updates one after the other, in arrival
+order (asyncio locks are fair).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+MAX_CONCURRENT = 64
+
+
+def serial_key(update: object) -> int | None:
+    """The chat (or, without one, the person) whose updates must not overlap."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent across chats (at most `max_concurrent_updates`), sequential within one."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await the update's handling once the chat's earlier updates are done."""
+        key = serial_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # nobody else queued: forget the chat's lock
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""

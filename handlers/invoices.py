@@ -1,0 +1,1133 @@
+"""Receivables: /newinvoice, /invoices (and aging), the invoice card and its buttons.
+
+Thin by design: parse the update, call `bot.services.invoices` / `receivables`, render with
+`bot.invoice_views`. Callback data is `iv:<action>:<id>[:<arg>]` and untrusted: the services
+re-check on every press that the person may act on that invoice or client (and audit refusals).
+
+One persistent conversation ("newinvoice") holds every typed input of the feature: the new
+invoice's fields, a payment's amount and date, a promise's date. Starting one of them ends
+any other, so a stale question never swallows an answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import invoice_views
+from bot.callback_data import parse_id, unpack
+from bot.context import NextStepContext
+from bot.keyboards import button, grid, keyboard
+from bot.render import escape
+from bot.services import clients, invoices, money, receivables, replies, team_settings
+from bot.services.errors import DomainError
+from bot.services.invoices import DuplicateNumber
+from bot.services.receivables import ListFilter, Stage
+from bot.timefmt import format_moment
+from handlers.common import edit, flow_fallbacks, interrupt_flow, reply
+from storage.invoices import InvoiceEntry, InvoiceState, TrustLevel
+from storage.users import User
+
+PICK_CLIENT, NUMBER, AMOUNT, ISSUED, DUE, NOTES, PAY_AMOUNT, PAY_DATE, PROMISE_DATE = range(40, 49)
+DRAFT = "newinvoice"
+PREFIX = invoice_views.PREFIX
+PAGE_SIZE = 10
+NOT_VALID = "That button is not valid any more."
+FLOW_GONE = "That question is closed. Open the invoice again to continue."
+NET_TERMS = (14, 30, 60)
+PROMISE_PICKS = (("Tomorrow", "1"), ("In 3 days", "3"), ("In a week", "7"), ("In 2 weeks", "14"))
+TRUST_LABELS = {
+    TrustLevel.GOOD: "👍 Good",
+    TrustLevel.NORMAL: "Normal",
+    TrustLevel.POOR: "⚠️ Poor",
+}
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+
+def _draft(context: NextStepContext) -> dict[str, Any]:
+    """The person's invoice draft (plain JSON-friendly data: persistence stores it)."""
+    assert context.user_data is not None
+    return context.user_data.setdefault(DRAFT, {})
+
+
+def _new_draft(context: NextStepContext, **values: Any) -> dict[str, Any]:
+    assert context.user_data is not None
+    context.user_data[DRAFT] = dict(values)
+    return context.user_data[DRAFT]
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+def _today(context: NextStepContext) -> dt.date:
+    return receivables.local_today(context.clock.now(), context.member.timezone)
+
+
+def _parts(query: CallbackQuery, arity: int) -> list[str] | None:
+    return unpack(query.data, PREFIX, arity)
+
+
+def _pressed_id(query: CallbackQuery, action: str, arity: int = 2) -> tuple[int, list[str]]:
+    """`iv:<action>:<id>[:...]` -> (id, the parts after the id); (0, []) when malformed."""
+    parts = _parts(query, arity)
+    if parts is None or parts[0] != action:
+        return 0, []
+    found = parse_id(parts[1])
+    return (found, parts[2:]) if found is not None else (0, [])
+
+
+async def _refuse(query: CallbackQuery, message: str = NOT_VALID) -> None:
+    await query.answer(message[:200], show_alert=True)
+
+
+async def _settle(query: CallbackQuery, note: str) -> None:
+    """Replace a pressed question's buttons with a note saying how it was answered."""
+    message = query.message
+    if isinstance(message, Message) and message.text:
+        await edit(query, f"{message.text_html}\n<i>{escape(note)}</i>")
+
+
+def _tone(entry: InvoiceEntry, today: dt.date) -> Stage:
+    days = receivables.days_overdue(entry.invoice, today)
+    return invoices.tone_for(receivables.stage_for(days), entry.trust_level)
+
+
+async def _load(
+    query: CallbackQuery, context: NextStepContext, invoice_id: int, attempted: str
+) -> InvoiceEntry | None:
+    """The invoice if the person may act on it; otherwise answer the press and give None."""
+    if not invoice_id:
+        await _refuse(query)
+        return None
+    try:
+        return await invoices.require_invoice(
+            context.db,
+            context.clock,
+            actor=context.member,
+            invoice_id=invoice_id,
+            attempted=attempted,
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return None
+
+
+async def _card(
+    context: NextStepContext, invoice_id: int, notice: str | None = None
+) -> tuple[str, Any]:
+    """The invoice card's text and buttons for the current person."""
+    user = context.member
+    entry, payments, promise = await invoices.invoice_card(
+        context.db, context.clock, actor=user, invoice_id=invoice_id
+    )
+    today = receivables.local_today(context.clock.now(), entry.owner_timezone)
+    text = invoice_views.render_card(
+        entry,
+        payments,
+        promise,
+        user=user,
+        days_overdue=receivables.days_overdue(entry.invoice, today),
+        notice=notice,
+    )
+    return text, invoice_views.card_keyboard(entry, _tone(entry, today))
+
+
+async def _reply_card(
+    update: Update, context: NextStepContext, invoice_id: int, notice: str | None = None
+) -> None:
+    text, markup = await _card(context, invoice_id, notice)
+    await reply(update, text, reply_markup=markup)
+
+
+# --- /newinvoice: the guided flow -----------------------------------------------------------
+
+
+async def start_newinvoice(update: Update, context: NextStepContext) -> int:
+    """/newinvoice: the guided flow, or the one-line form when text follows the command."""
+    parts = _text(update).split(maxsplit=1)
+    if len(parts) == 2:
+        return await _one_line(update, context, parts[1])
+    _new_draft(context, mode="new")
+    tip = (
+        "\n\n<i>Tip: next time send it in one line: "
+        f"<code>{escape(invoices.ONE_LINE_EXAMPLE)}</code></i>"
+    )
+    return await _ask_client(update, context, f"<b>New invoice</b>\nFor which client?{tip}")
+
+
+async def _ask_client(
+    update: Update, context: NextStepContext, prompt: str, query: str = ""
+) -> int:
+    page = await clients.search_clients(context.db, actor=context.member, query=query, limit=8)
+    buttons = [button(i.client.name[:40], PREFIX, "cl", i.client.id) for i in page.items]
+    hint = "Tap a client or type a few letters of the name."
+    if query and not page.items:
+        hint = (
+            f"No client matches “{escape(query[:100])}”. Try other letters, or add the client "
+            "with /newclient first."
+        )
+    elif not query and not page.items:
+        hint = "You have no clients yet. Add one with /newclient first."
+    await reply(update, f"{prompt}\n{hint}", reply_markup=keyboard(grid(buttons, 2)))
+    return PICK_CLIENT
+
+
+async def search_client(update: Update, context: NextStepContext) -> int:
+    """Typed letters while choosing the client."""
+    return await _ask_client(update, context, "Matching clients:", _text(update).strip())
+
+
+async def chosen_client(update: Update, context: NextStepContext) -> int:
+    """`iv:cl:<client id>`: a client button in the picker."""
+    query = update.callback_query
+    assert query is not None
+    client_id, _ = _pressed_id(query, "cl")
+    return await _use_client(update, context, query, client_id)
+
+
+async def start_from_card(update: Update, context: NextStepContext) -> int:
+    """`iv:new:<client id>`: the client card's "Invoice" button."""
+    query = update.callback_query
+    assert query is not None
+    client_id, _ = _pressed_id(query, "new")
+    _new_draft(context, mode="new")
+    return await _use_client(update, context, query, client_id, from_card=True)
+
+
+async def _use_client(
+    update: Update,
+    context: NextStepContext,
+    query: CallbackQuery,
+    client_id: int,
+    *,
+    from_card: bool = False,
+) -> int:
+    refused = ConversationHandler.END if from_card else PICK_CLIENT
+    if not client_id:
+        await _refuse(query)
+        return refused
+    try:
+        card = await clients.get_card(
+            context.db, context.clock, actor=context.member, client_id=client_id
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return refused
+    await query.answer()
+    draft = _draft(context)
+    draft.update(client_id=card.client.id, client_name=card.client.name)
+    if draft.get("ready"):  # the one-line form waited for this choice
+        return await _save_invoice(update, context)
+    await reply(
+        update,
+        f"New invoice for <b>{escape(card.client.name)}</b>.\n"
+        "What is the invoice number? For example <code>INV-1042</code>.",
+    )
+    return NUMBER
+
+
+async def typed_number(update: Update, context: NextStepContext) -> int:
+    """The invoice number: one line, not yet used for this client."""
+    draft = _draft(context)
+    if not draft.get("client_id"):
+        await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
+        return ConversationHandler.END
+    try:
+        number = invoices.clean_number(_text(update))
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send the number again.")
+        return NUMBER
+    if await invoices.number_taken(context.db, client_id=draft["client_id"], number=number):
+        await reply(
+            update,
+            f"{escape(draft.get('client_name', 'This client'))} already has an invoice "
+            f"{escape(number)}. Send a different number, or /cancel.",
+        )
+        return NUMBER
+    draft["number"] = number
+    currency = context.settings.default_currency
+    await reply(
+        update,
+        f"How much is {escape(number)}? Send the amount, e.g. <code>1250.00</code> "
+        f"({escape(currency)}), or with another currency: <code>1250.00 EUR</code>.",
+    )
+    return AMOUNT
+
+
+async def typed_amount(update: Update, context: NextStepContext) -> int:
+    """The amount with an optional currency; each kind of mistake gets its own message."""
+    draft = _draft(context)
+    user = context.member
+    try:
+        value = money.parse_money(
+            _text(update), default_currency=context.settings.default_currency, locale=user.locale
+        )
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send the amount again, or /cancel.")
+        return AMOUNT
+    draft.update(amount_minor=value.minor, currency=value.currency)
+    today = _today(context)
+    await reply(
+        update,
+        f"Amount: <b>{escape(value.format(user.locale))}</b>. When was it issued? Tap Today, "
+        "or send the date (e.g. <code>2026-11-02</code> or <code>2 Nov</code>).",
+        reply_markup=keyboard([[button(f"Today, {today.isoformat()}", PREFIX, "iss", "today")]]),
+    )
+    return ISSUED
+
+
+async def _ask_due(update: Update, context: NextStepContext) -> int:
+    issued = _draft(context)["issued_on"]
+    buttons = [button(f"Net {days}", PREFIX, "net", days) for days in NET_TERMS]
+    await reply(
+        update,
+        f"Issued on {escape(issued)}. When is it due? Tap the payment terms, or send a date "
+        "(past dates are fine for invoices already overdue) or terms like "
+        "<code>net 45</code>.",
+        reply_markup=keyboard([buttons]),
+    )
+    return DUE
+
+
+async def issued_today(update: Update, context: NextStepContext) -> int:
+    """`iv:iss:today`."""
+    query = update.callback_query
+    assert query is not None
+    if "amount_minor" not in _draft(context):
+        await _refuse(query, FLOW_GONE)
+        return ConversationHandler.END
+    await query.answer()
+    _draft(context)["issued_on"] = _today(context).isoformat()
+    return await _ask_due(update, context)
+
+
+async def typed_issued(update: Update, context: NextStepContext) -> int:
+    """The issue date, typed (today or earlier)."""
+    today = _today(context)
+    try:
+        issued = invoices.parse_day(
+            _text(update), today=today, locale=context.member.locale, prefer="past"
+        )
+        if issued > today:
+            raise DomainError("The issue date can't be in the future.")
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send the issue date again, or /cancel.")
+        return ISSUED
+    _draft(context)["issued_on"] = issued.isoformat()
+    return await _ask_due(update, context)
+
+
+async def _due_chosen(update: Update, context: NextStepContext, due_on: dt.date) -> int:
+    _draft(context)["due_on"] = due_on.isoformat()
+    await reply(
+        update,
+        f"Due on {escape(due_on.isoformat())}. Any note (order number, contact in accounts)? "
+        "Send it, or tap Skip.",
+        reply_markup=keyboard([[button("Skip", PREFIX, "skip")]]),
+    )
+    return NOTES
+
+
+async def net_terms(update: Update, context: NextStepContext) -> int:
+    """`iv:net:<days>`: due that many days after the issue date."""
+    query = update.callback_query
+    assert query is not None
+    parts = _parts(query, 2)
+    issued = _draft(context).get("issued_on")
+    if parts is None or parts[1] not in {str(days) for days in NET_TERMS} or not issued:
+        await _refuse(query, FLOW_GONE)
+        return DUE if issued else ConversationHandler.END
+    await query.answer()
+    due_on = dt.date.fromisoformat(issued) + dt.timedelta(days=int(parts[1]))
+    return await _due_chosen(update, context, due_on)
+
+
+async def typed_due(update: Update, context: NextStepContext) -> int:
+    """A due date or payment terms; before the issue date is refused."""
+    issued = _draft(context).get("issued_on")
+    if not issued:
+        await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
+        return ConversationHandler.END
+    try:
+        due_on = invoices.parse_due(
+            _text(update),
+            issued_on=dt.date.fromisoformat(issued),
+            today=_today(context),
+            locale=context.member.locale,
+        )
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send the due date again, or /cancel.")
+        return DUE
+    return await _due_chosen(update, context, due_on)
+
+
+async def typed_notes(update: Update, context: NextStepContext) -> int:
+    """The note; then the invoice is saved."""
+    try:
+        _draft(context)["notes"] = invoices.clean_notes(_text(update))
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send a shorter note, or tap Skip.")
+        return NOTES
+    return await _save_invoice(update, context)
+
+
+async def skip_notes(update: Update, context: NextStepContext) -> int:
+    """`iv:skip`: no note."""
+    query = update.callback_query
+    assert query is not None
+    if "due_on" not in _draft(context):
+        await _refuse(query, FLOW_GONE)
+        return ConversationHandler.END
+    await query.answer()
+    await _settle(query, "No note.")
+    return await _save_invoice(update, context)
+
+
+async def _save_invoice(update: Update, context: NextStepContext) -> int:
+    draft = _draft(context)
+    needed = ("client_id", "number", "amount_minor", "currency", "due_on")
+    if any(key not in draft for key in needed):
+        await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
+        return ConversationHandler.END
+    try:
+        invoice = await invoices.create_invoice(
+            context.db,
+            context.clock,
+            actor=context.member,
+            client_id=int(draft["client_id"]),
+            number=draft["number"],
+            amount_minor=int(draft["amount_minor"]),
+            currency=draft["currency"],
+            issued_on=dt.date.fromisoformat(draft["issued_on"])
+            if draft.get("issued_on")
+            else None,
+            due_on=dt.date.fromisoformat(draft["due_on"]),
+            notes=draft.get("notes"),
+            default_currency=context.settings.default_currency,
+        )
+    except DuplicateNumber as exc:
+        draft.pop("number", None)
+        draft.pop("ready", None)
+        await reply(update, f"{escape(str(exc))}")
+        return NUMBER
+    except DomainError as exc:
+        _new_draft(context)
+        await reply(update, f"{escape(str(exc))}\nSend /newinvoice to try again.")
+        return ConversationHandler.END
+    _new_draft(context)
+    await _reply_card(update, context, invoice.id, notice="✅ Invoice saved.")
+    return ConversationHandler.END
+
+
+async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
+    """`/newinvoice Acme; INV-1042; 1250.00 EUR; due 2026-12-15`: save at once."""
+    user = context.member
+    try:
+        parsed = invoices.parse_one_line(
+            text,
+            default_currency=context.settings.default_currency,
+            today=_today(context),
+            locale=user.locale,
+        )
+    except DomainError as exc:
+        await reply(update, escape(str(exc)))
+        return ConversationHandler.END
+    draft = _new_draft(
+        context,
+        mode="new",
+        ready=True,
+        number=parsed.number,
+        amount_minor=parsed.money.minor,
+        currency=parsed.money.currency,
+        issued_on=parsed.issued_on.isoformat(),
+        due_on=parsed.due_on.isoformat(),
+        notes=parsed.notes,
+    )
+    match = await clients.match_quick_log(context.db, actor=user, text=parsed.client_text)
+    candidates = match.clients if not match.summary else []
+    if not candidates:
+        _new_draft(context)
+        await reply(
+            update,
+            f"I found no client called “{escape(parsed.client_text[:100])}”. Check the name "
+            "(/clients lists them), or add the client with /newclient first.",
+        )
+        return ConversationHandler.END
+    if len(candidates) == 1:
+        draft.update(client_id=candidates[0].client.id, client_name=candidates[0].client.name)
+        return await _save_invoice(update, context)
+    buttons = [button(i.client.name[:40], PREFIX, "cl", i.client.id) for i in candidates]
+    await reply(
+        update,
+        f"Several clients match “{escape(parsed.client_text[:100])}”. Which one?",
+        reply_markup=keyboard(grid(buttons, 2)),
+    )
+    return PICK_CLIENT
+
+
+# --- Record payment ---------------------------------------------------------------------
+
+
+async def ask_payment(update: Update, context: NextStepContext) -> int:
+    """`iv:pay:<id>`: how much was paid (the full balance is one tap)."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "pay")
+    entry = await _load(query, context, invoice_id, "invoice.pay")
+    if entry is None:
+        return ConversationHandler.END
+    invoice = entry.invoice
+    try:
+        invoices.require_open(invoice)
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return ConversationHandler.END
+    await query.answer()
+    _new_draft(context, mode="pay", invoice_id=invoice.id)
+    balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
+    await reply(
+        update,
+        f"Payment for <b>{escape(invoice.number)}</b> ({escape(entry.client_name)}). "
+        f"Balance: <b>{escape(balance)}</b>.\nHow much was paid? Send the amount, or tap "
+        "the full balance.",
+        reply_markup=keyboard([[button(f"Full balance: {balance}", PREFIX, "full")]]),
+    )
+    return PAY_AMOUNT
+
+
+async def _ask_pay_date(update: Update, context: NextStepContext) -> int:
+    draft = _draft(context)
+    today = _today(context)
+    yesterday = today - dt.timedelta(days=1)
+    shown = money.format_money(int(draft["pay_minor"]), draft["currency"], context.member.locale)
+    await reply(
+        update,
+        f"{escape(shown)}. When was it paid? Tap, or send the date.",
+        reply_markup=keyboard(
+            [
+                [
+                    button(f"Today, {today.isoformat()}", PREFIX, "pd", 0),
+                    button(f"Yesterday, {yesterday.isoformat()}", PREFIX, "pd", 1),
+                ]
+            ]
+        ),
+    )
+    return PAY_DATE
+
+
+async def _payment_invoice(context: NextStepContext) -> InvoiceEntry | None:
+    draft = _draft(context)
+    if draft.get("mode") != "pay" or not draft.get("invoice_id"):
+        return None
+    return await invoices.require_invoice(
+        context.db,
+        context.clock,
+        actor=context.member,
+        invoice_id=int(draft["invoice_id"]),
+        attempted="invoice.pay",
+    )
+
+
+async def full_balance(update: Update, context: NextStepContext) -> int:
+    """`iv:full`: the whole balance was paid."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        entry = await _payment_invoice(context)
+        if entry is not None:
+            invoices.require_open(entry.invoice)
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return ConversationHandler.END
+    if entry is None:
+        await _refuse(query, FLOW_GONE)
+        return ConversationHandler.END
+    await query.answer()
+    _draft(context).update(pay_minor=entry.invoice.balance_minor, currency=entry.invoice.currency)
+    return await _ask_pay_date(update, context)
+
+
+async def typed_payment(update: Update, context: NextStepContext) -> int:
+    """A typed payment amount: a number in the invoice's currency, at most the balance."""
+    try:
+        entry = await _payment_invoice(context)
+        if entry is None:
+            await reply(update, FLOW_GONE)
+            return ConversationHandler.END
+        invoice = entry.invoice
+        invoices.require_open(invoice)
+    except DomainError as exc:
+        _new_draft(context)
+        await reply(update, escape(str(exc)))
+        return ConversationHandler.END
+    try:
+        locale = context.member.locale
+        value = money.parse_money(_text(update), default_currency=invoice.currency, locale=locale)
+        if value.currency != invoice.currency:
+            raise DomainError(
+                f"{invoice.number} is in {invoice.currency}; send the amount in "
+                f"{invoice.currency}."
+            )
+        invoices.check_payment_amount(invoice, value.minor, locale=locale)
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send the amount again, or /cancel.")
+        return PAY_AMOUNT
+    _draft(context).update(pay_minor=value.minor, currency=invoice.currency)
+    return await _ask_pay_date(update, context)
+
+
+async def quick_pay_date(update: Update, context: NextStepContext) -> int:
+    """`iv:pd:<days ago>`: today or yesterday."""
+    query = update.callback_query
+    assert query is not None
+    parts = _parts(query, 2)
+    if parts is None or parts[1] not in {"0", "1"} or "pay_minor" not in _draft(context):
+        await _refuse(query, FLOW_GONE)
+        return ConversationHandler.END
+    await query.answer()
+    return await _save_payment(update, context, _today(context) - dt.timedelta(days=int(parts[1])))
+
+
+async def typed_pay_date(update: Update, context: NextStepContext) -> int:
+    """The payment date, typed (today or earlier)."""
+    today = _today(context)
+    try:
+        day = invoices.parse_day(
+            _text(update), today=today, locale=context.member.locale, prefer="past"
+        )
+        if day > today:
+            raise DomainError("A payment date can't be in the future.")
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send the date again, or /cancel.")
+        return PAY_DATE
+    return await _save_payment(update, context, day)
+
+
+async def _save_payment(update: Update, context: NextStepContext, day: dt.date) -> int:
+    draft = _draft(context)
+    if draft.get("mode") != "pay" or "pay_minor" not in draft:
+        await reply(update, FLOW_GONE)
+        return ConversationHandler.END
+    user = context.member
+    try:
+        result = await invoices.record_payment(
+            context.db,
+            context.clock,
+            actor=user,
+            invoice_id=int(draft["invoice_id"]),
+            amount_minor=int(draft["pay_minor"]),
+            paid_on=day,
+        )
+    except DomainError as exc:
+        _new_draft(context)
+        await reply(update, escape(str(exc)))
+        return ConversationHandler.END
+    _new_draft(context)
+    invoice = result.invoice
+    paid = money.format_money(int(draft["pay_minor"]), invoice.currency, user.locale)
+    if result.paid_in_full:
+        notice = (
+            f"✅ {escape(invoice.number)} is paid in full ({escape(paid)} on "
+            f"{escape(day.isoformat())}). Its reminders are cancelled."
+        )
+    else:
+        balance = money.format_money(invoice.balance_minor, invoice.currency, user.locale)
+        notice = (
+            f"✅ Recorded {escape(paid)} for {escape(invoice.number)}. "
+            f"Balance: <b>{escape(balance)}</b>."
+        )
+    await _reply_card(update, context, invoice.id, notice=notice)
+    return ConversationHandler.END
+
+
+# --- Promise to pay ---------------------------------------------------------------------
+
+
+async def ask_promise(update: Update, context: NextStepContext) -> int:
+    """`iv:prm:<id>`: the day the client promised to pay."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "prm")
+    entry = await _load(query, context, invoice_id, "invoice.promise")
+    if entry is None:
+        return ConversationHandler.END
+    try:
+        invoices.require_open(entry.invoice)
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return ConversationHandler.END
+    await query.answer()
+    _new_draft(context, mode="promise", invoice_id=entry.invoice.id)
+    buttons = [button(label, PREFIX, "pr", days) for label, days in PROMISE_PICKS]
+    await reply(
+        update,
+        f"When did {escape(entry.client_name)} promise to pay "
+        f"<b>{escape(entry.invoice.number)}</b>? Tap, or send the date.",
+        reply_markup=keyboard(grid(buttons, 2)),
+    )
+    return PROMISE_DATE
+
+
+async def quick_promise(update: Update, context: NextStepContext) -> int:
+    """`iv:pr:<days>`: a quick pick."""
+    query = update.callback_query
+    assert query is not None
+    parts = _parts(query, 2)
+    draft = _draft(context)
+    if (
+        parts is None
+        or parts[1] not in {d for _, d in PROMISE_PICKS}
+        or draft.get("mode") != ("promise")
+    ):
+        await _refuse(query, FLOW_GONE)
+        return ConversationHandler.END
+    await query.answer()
+    return await _save_promise(update, context, _today(context) + dt.timedelta(days=int(parts[1])))
+
+
+async def typed_promise(update: Update, context: NextStepContext) -> int:
+    """The promised day, typed."""
+    try:
+        day = invoices.parse_day(
+            _text(update), today=_today(context), locale=context.member.locale, prefer="future"
+        )
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send the date again, or /cancel.")
+        return PROMISE_DATE
+    return await _save_promise(update, context, day)
+
+
+async def _save_promise(update: Update, context: NextStepContext, day: dt.date) -> int:
+    draft = _draft(context)
+    if draft.get("mode") != "promise" or not draft.get("invoice_id"):
+        await reply(update, FLOW_GONE)
+        return ConversationHandler.END
+    user = context.member
+    try:
+        promise = await invoices.promise_to_pay(
+            context.db,
+            context.clock,
+            actor=user,
+            invoice_id=int(draft["invoice_id"]),
+            promised_on=day,
+        )
+    except DomainError as exc:
+        await reply(update, f"{escape(str(exc))}\nPlease send another date, or /cancel.")
+        return PROMISE_DATE
+    _new_draft(context)
+    shown = invoice_views.day_formatter(user.locale)(promise.promised_on)
+    await _reply_card(
+        update,
+        context,
+        promise.invoice_id,
+        notice=(
+            f"🤝 Noted: promised to pay by {escape(shown)}. I'll remind you that morning to "
+            "check whether the money came."
+        ),
+    )
+    return ConversationHandler.END
+
+
+async def not_text(update: Update, context: NextStepContext) -> int | None:
+    """A sticker, photo or the like while a typed answer is expected."""
+    await reply(update, "I need that as a text message. Please type it, or /cancel to stop.")
+    return None
+
+
+# --- stateless buttons ------------------------------------------------------------------
+
+
+async def open_invoice(update: Update, context: NextStepContext) -> None:
+    """`iv:open:<id>`: the invoice card as a new message."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "open")
+    if await _load(query, context, invoice_id, "invoice.card") is None:
+        return
+    await query.answer()
+    await _reply_card(update, context, invoice_id)
+
+
+async def snooze(update: Update, context: NextStepContext) -> None:
+    """`iv:snz:<id>`: remind again in three days, with the morning agenda."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "snz")
+    if not invoice_id:
+        await _refuse(query)
+        return
+    user = context.member
+    try:
+        at = await invoices.snooze_invoice(
+            context.db, context.clock, actor=user, invoice_id=invoice_id
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer("Snoozed.")
+    shown = format_moment(at, user.timezone, user.locale)
+    await reply(update, f"💤 Snoozed: I'll remind you again on <b>{escape(shown)}</b>.")
+
+
+async def ask_cancel(update: Update, context: NextStepContext) -> None:
+    """`iv:cx:<id>`: ask before cancelling."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "cx")
+    entry = await _load(query, context, invoice_id, "invoice.cancel")
+    if entry is None:
+        return
+    try:
+        invoices.require_open(entry.invoice)
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer()
+    invoice = entry.invoice
+    balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
+    await edit(
+        query,
+        f"Cancel invoice <b>{escape(invoice.number)}</b> of {escape(entry.client_name)} "
+        f"({escape(balance)} open)? Its reminders stop; payments recorded stay.",
+        keyboard(
+            [
+                [
+                    button("Yes, cancel it", PREFIX, "cxy", invoice.id),
+                    button("Keep it", PREFIX, "back", invoice.id),
+                ]
+            ]
+        ),
+    )
+
+
+async def confirm_cancel(update: Update, context: NextStepContext) -> None:
+    """`iv:cxy:<id>`: cancel the invoice and its reminders."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "cxy")
+    if not invoice_id:
+        await _refuse(query)
+        return
+    try:
+        await invoices.cancel_invoice(
+            context.db, context.clock, actor=context.member, invoice_id=invoice_id
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer("Cancelled.")
+    text, markup = await _card(context, invoice_id, "✖️ Invoice cancelled; its reminders stop.")
+    await edit(query, text, markup)
+
+
+async def back_to_card(update: Update, context: NextStepContext) -> None:
+    """`iv:back:<id>`: the card again, in place."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "back")
+    if await _load(query, context, invoice_id, "invoice.card") is None:
+        return
+    await query.answer()
+    text, markup = await _card(context, invoice_id)
+    await edit(query, text, markup)
+
+
+def _reply_values(
+    entry: InvoiceEntry, user: User, company: str, today: dt.date, *, paid: bool = False
+) -> replies.ReplyValues:
+    invoice = entry.invoice
+    return replies.ReplyValues(
+        client=replies.ClientValues(entry.client_name, entry.contact_person),
+        manager=replies.ManagerValues(user.name),
+        company=company,
+        invoice=replies.InvoiceValues(
+            number=invoice.number,
+            amount_minor=invoice.amount_minor if paid else invoice.balance_minor,
+            currency=invoice.currency,
+            due_date=invoice.due_on,
+            days_overdue=receivables.days_overdue(invoice, today),
+        ),
+        timezone=user.timezone,
+    )
+
+
+async def _send_reply_text(
+    update: Update,
+    context: NextStepContext,
+    query: CallbackQuery,
+    *,
+    invoice_id: int,
+    template_id: str,
+    intro: str,
+    paid: bool = False,
+) -> None:
+    entry = await _load(query, context, invoice_id, "invoice.reply")
+    if entry is None:
+        return
+    if not paid and entry.invoice.state is not InvoiceState.OPEN:
+        await _refuse(query, str(invoices.NotOpen(entry.invoice)))
+        return
+    user = context.member
+    settings = await team_settings.load(context.db)
+    today = receivables.local_today(context.clock.now(), entry.owner_timezone)
+    values = _reply_values(entry, user, settings.company_name, today, paid=paid)
+    try:
+        text = replies.render_reply(template_id, values, user.locale)
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer()
+    await reply(update, intro)
+    await reply(update, escape(text))
+
+
+async def suggest_reminder(update: Update, context: NextStepContext) -> None:
+    """`iv:sug:<id>:<tone>`: the payment reminder for the client, ready to copy or forward."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, rest = _pressed_id(query, "sug", 3)
+    tones = {stage.value for stage in Stage}
+    if not invoice_id or not rest or rest[0] not in tones:
+        await _refuse(query)
+        return
+    tone = Stage(rest[0])
+    await _send_reply_text(
+        update,
+        context,
+        query,
+        invoice_id=invoice_id,
+        template_id=f"payment_{tone.value}",
+        intro=(
+            f"✉️ A {tone.value} payment reminder for the client. Copy the next message or "
+            "forward it, and adjust anything you like:"
+        ),
+    )
+
+
+async def suggest_thanks(update: Update, context: NextStepContext) -> None:
+    """`iv:thx:<id>`: a thank-you for the payment, ready to send."""
+    query = update.callback_query
+    assert query is not None
+    invoice_id, _ = _pressed_id(query, "thx")
+    await _send_reply_text(
+        update,
+        context,
+        query,
+        invoice_id=invoice_id,
+        template_id="payment_thanks",
+        intro="✉️ A thank-you for the payment. Copy the next message or forward it:",
+        paid=True,
+    )
+
+
+# --- /invoices ----------------------------------------------------------------------------
+
+
+async def _list_view(context: NextStepContext, view: ListFilter, page: int) -> tuple[str, Any]:
+    user = context.member
+    found = await receivables.list_invoices(
+        context.db, viewer=user, now=context.clock.now(), view=view, page=page, page_size=PAGE_SIZE
+    )
+    return invoice_views.render_list(found, user), invoice_views.list_keyboard(found)
+
+
+async def list_invoices(update: Update, context: NextStepContext) -> None:
+    """/invoices: open invoices, overdue first; `/invoices aging` the aging table."""
+    args = [arg.lower() for arg in context.args or []]
+    if args and args[0] == "aging":
+        await show_aging(update, context)
+        return
+    aliases = {"overdue": ListFilter.OVERDUE, "week": ListFilter.WEEK, "paid": ListFilter.PAID}
+    view = aliases.get(args[0], ListFilter.OPEN) if args else ListFilter.OPEN
+    text, markup = await _list_view(context, view, 0)
+    await reply(update, text, reply_markup=markup)
+
+
+async def list_page(update: Update, context: NextStepContext) -> None:
+    """`iv:ls:<filter>:<page>`: another filter or page, in place."""
+    query = update.callback_query
+    assert query is not None
+    parts = _parts(query, 3)
+    views = {view.value for view in ListFilter}
+    if (
+        parts is None
+        or parts[1] not in views
+        or not parts[2].isascii()
+        or not parts[2].isdigit()
+        or len(parts[2]) > 5
+    ):
+        await _refuse(query)
+        return
+    await query.answer()
+    text, markup = await _list_view(context, ListFilter(parts[1]), int(parts[2]))
+    await edit(query, text, markup)
+
+
+async def show_aging(update: Update, context: NextStepContext) -> None:
+    """`/invoices aging`: per currency, by bucket, per manager (leads) and per client."""
+    user = context.member
+    report = await receivables.aging_buckets(
+        context.db,
+        now=context.clock.now(),
+        manager_id=None if user.is_lead else user.telegram_id,
+    )
+    await reply(update, invoice_views.render_aging(report, user))
+
+
+# --- trust level --------------------------------------------------------------------------
+
+
+def _history_line(view: invoices.TrustView) -> str:
+    history = view.history
+    parts = [f"{history.broken_promises} broken and {history.kept_promises} kept promises"]
+    if history.late_days:
+        late = sum(1 for days in history.late_days if days > 0)
+        parts.append(f"{late} of {len(history.late_days)} paid invoices paid late")
+    if history.open_overdue_days:
+        parts.append(f"open invoices up to {max(history.open_overdue_days)} days overdue")
+    return "; ".join(parts)
+
+
+async def trust_menu(update: Update, context: NextStepContext) -> None:
+    """`iv:tr:<client id>`: the trust level with the one the history suggests."""
+    query = update.callback_query
+    assert query is not None
+    client_id, _ = _pressed_id(query, "tr")
+    if not client_id:
+        await _refuse(query)
+        return
+    try:
+        view = await invoices.trust_view(
+            context.db, context.clock, actor=context.member, client_id=client_id
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer()
+    buttons = [
+        button(
+            ("✓ " if level is view.level else "") + label,
+            PREFIX,
+            "trs",
+            client_id,
+            level.value,
+        )
+        for level, label in TRUST_LABELS.items()
+    ]
+    await reply(
+        update,
+        f"<b>{escape(view.client_name)}</b> pays as a <b>{view.level.value}</b> payer.\n"
+        f"Their history suggests <b>{view.suggested.value}</b>: {escape(_history_line(view))}.\n"
+        "The trust level picks the tone of suggested payment reminders: a good payer always "
+        "gets the gentlest wording.",
+        reply_markup=keyboard([buttons]),
+    )
+
+
+async def set_trust(update: Update, context: NextStepContext) -> None:
+    """`iv:trs:<client id>:<level>`."""
+    query = update.callback_query
+    assert query is not None
+    client_id, rest = _pressed_id(query, "trs", 3)
+    levels = {level.value for level in TrustLevel}
+    if not client_id or not rest or rest[0] not in levels:
+        await _refuse(query)
+        return
+    try:
+        level = await invoices.set_trust_level(
+            context.db, context.clock, actor=context.member, client_id=client_id, level=rest[0]
+        )
+    except DomainError as exc:
+        await _refuse(query, str(exc))
+        return
+    await query.answer("Saved.")
+    await edit(
+        query,
+        f"✅ Trust level: <b>{level.value}</b>.",
+        keyboard([[button("« Back to the card", "cl", "open", client_id)]]),
+    )
+
+
+# --- wiring -------------------------------------------------------------------------------
+
+
+def handlers() -> list[tuple[object, int]]:
+    """The typed inputs as one persistent conversation, then the stateless buttons."""
+    text = filters.TEXT & ~filters.COMMAND
+    conversation = ConversationHandler(
+        name="newinvoice",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler("newinvoice", start_newinvoice),
+            CallbackQueryHandler(start_from_card, pattern=r"^iv:new:"),
+            CallbackQueryHandler(ask_payment, pattern=r"^iv:pay:"),
+            CallbackQueryHandler(ask_promise, pattern=r"^iv:prm:"),
+        ],
+        states={
+            PICK_CLIENT: [
+                MessageHandler(text, search_client),
+                CallbackQueryHandler(chosen_client, pattern=r"^iv:cl:"),
+            ],
+            NUMBER: [MessageHandler(text, typed_number)],
+            AMOUNT: [MessageHandler(text, typed_amount)],
+            ISSUED: [
+                MessageHandler(text, typed_issued),
+                CallbackQueryHandler(issued_today, pattern=r"^iv:iss:"),
+            ],
+            DUE: [
+                MessageHandler(text, typed_due),
+                CallbackQueryHandler(net_terms, pattern=r"^iv:net:"),
+            ],
+            NOTES: [
+                MessageHandler(text, typed_notes),
+                CallbackQueryHandler(skip_notes, pattern=r"^iv:skip$"),
+            ],
+            PAY_AMOUNT: [
+                MessageHandler(text, typed_payment),
+                CallbackQueryHandler(full_balance, pattern=r"^iv:full$"),
+            ],
+            PAY_DATE: [
+                MessageHandler(text, typed_pay_date),
+                CallbackQueryHandler(quick_pay_date, pattern=r"^iv:pd:"),
+            ],
+            PROMISE_DATE: [
+                MessageHandler(text, typed_promise),
+                CallbackQueryHandler(quick_promise, pattern=r"^iv:pr:"),
+            ],
+        },
+        fallbacks=[
+            *flow_fallbacks(),
+            # Another feature's flow button ends this flow, then is handled as usual.
+            CallbackQueryHandler(interrupt_flow, pattern=r"^(log|cl|st|ns|nc):"),
+            MessageHandler(filters.Document.ALL, interrupt_flow),
+            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, not_text),
+        ],
+    )
+    return [
+        (conversation, 0),
+        (CommandHandler("invoices", list_invoices), 0),
+        (CallbackQueryHandler(list_page, pattern=r"^iv:ls:"), 0),
+        (CallbackQueryHandler(open_invoice, pattern=r"^iv:open:"), 0),
+        (CallbackQueryHandler(back_to_card, pattern=r"^iv:back:"), 0),
+        (CallbackQueryHandler(snooze, pattern=r"^iv:snz:"), 0),
+        (CallbackQueryHandler(ask_cancel, pattern=r"^iv:cx:"), 0),
+        (CallbackQueryHandler(confirm_cancel, pattern=r"^iv:cxy:"), 0),
+        (CallbackQueryHandler(suggest_reminder, pattern=r"^iv:sug:"), 0),
+        (CallbackQueryHandler(suggest_thanks, pattern=r"^iv:thx:"), 0),
+        (CallbackQueryHandler(trust_menu, pattern=r"^iv:tr:"), 0),
+        (CallbackQueryHandler(set_trust, pattern=r"^iv:trs:"), 0),
+    ]

@@ -1,0 +1,74 @@
+"""Every refused button press is audited, whichever handler refused it, and malformed data is
+refused before any handler sees it.
+
+The convention all handlers follow: a press is refused by answering it with an alert
+(`query.answer(text, show_alert=True)`); other answers are toasts or nothing. So this module,
+in the first group, hands the callback query a recording stand-in for the bot: the alert goes
+out as usual and a `callback.refused` entry is written (actor, data, answer). Handlers added
+later are covered without a change. Data that no button of ours can carry (over 64 bytes,
+control characters, an empty part) is refused here, audited the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.constants import InlineKeyboardButtonLimit
+from telegram.ext import ApplicationHandlerStop, TypeHandler
+
+from bot.context import NextStepContext
+from bot.services.refusals import record_refused_press
+
+NOT_VALID = "That button is not valid any more."
+REFUSAL_GROUP = -2  # before the access gate (-1): strangers' presses are recorded too
+
+
+class _RecordingBot:
+    """The bot as the callback query sees it: alerts are also written to the audit log."""
+
+    def __init__(self, bot: Bot, context: NextStepContext, actor_id: int, data: str | None):
+        self._bot = bot
+        self._context = context
+        self._actor_id = actor_id
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+    async def answer_callback_query(self, *args: Any, **kwargs: Any) -> bool:
+        """Answer as usual; an alert is a refusal, audited first (a crash can't skip it)."""
+        if kwargs.get("show_alert"):
+            await record_refused_press(
+                self._context.db,
+                self._context.clock,
+                actor_id=self._actor_id,
+                data=self._data,
+                answer=kwargs.get("text"),
+            )
+        return bool(await self._bot.answer_callback_query(*args, **kwargs))
+
+
+def well_formed(data: str | None) -> bool:
+    """Data our own buttons could carry: <= 64 bytes, no control character, no empty part."""
+    if not data or len(data.encode("utf-8")) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
+        return False
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in data):
+        return False
+    return all(data.split(":"))
+
+
+async def watch_press(update: Update, context: NextStepContext) -> None:
+    """Install the recording bot on the query; refuse malformed data outright."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    query.set_bot(_RecordingBot(query.get_bot(), context, query.from_user.id, query.data))  # type: ignore[arg-type]
+    if not well_formed(query.data):
+        await query.answer(NOT_VALID, show_alert=True)
+        raise ApplicationHandlerStop
+
+
+def handlers() -> list[tuple[object, int]]:
+    """One type handler in its own group, before the access gate."""
+    return [(TypeHandler(Update, watch_press), REFUSAL_GROUP)]

@@ -1,0 +1,260 @@
+"""The digest as messages, chart and spreadsheet: limits, valid Telegram HTML, real types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from openpyxl import load_workbook
+from PIL import Image
+
+from bot.clock import FrozenClock
+from bot.digest_views import (
+    chart_part,
+    day_labels,
+    document_part,
+    pack_sections,
+    plan_parts,
+    render_own_summary,
+    render_team_digest,
+)
+from bot.render import telegram_length
+from bot.sandbox.telegram_html import parse_html, utf16_len
+from bot.services import clients, contacts, digest, invoices, steps
+from bot.services import digest as digest_rules
+from bot.services.digest import (
+    ChartData,
+    PersonWeek,
+    Week,
+    build_own_summary,
+    build_team_digest,
+)
+from bot.services.digest_chart import WIDTH_PX, render_chart
+from storage.db import Database
+from storage.digest import DayKindCount, DigestKind
+from storage.users import Role, User, get_user
+from tests.factories import make_user
+
+LONDON = "Europe/London"
+WEEK = "2026-W48"
+TRICKY = "Zoë <b>&amp;</b> «Ёлка» 🎄 $x$"
+
+
+def at(day: int, hour: int = 0, minute: int = 0, month: int = 11) -> dt.datetime:
+    """A moment in 2026 (UTC, which is London time in November)."""
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
+
+
+async def big_team(db: Database, clock: FrozenClock, managers: int) -> tuple[User, list[User]]:
+    """A head and `managers` managers with long, tricky names; each has clients with
+    contacts all week, overdue and snoozed steps, a pause and an overdue invoice."""
+    clock.set(at(1))
+    head = await make_user(db, clock, 9999, Role.HEAD, name="Hal", timezone=LONDON)
+    people = []
+    for n in range(managers):
+        person = await make_user(
+            db, clock, 1000 + n, name=f"{TRICKY} Manager-{n:02d} Longsurname", timezone=LONDON
+        )
+        people.append(person)
+        clock.set(at(1))
+        owned = [
+            await clients.create_client(db, clock, actor=person, name=f"{TRICKY} Client {n}-{k}")
+            for k in range(4)
+        ]
+        clock.set(at(2))
+        await invoices.create_invoice(
+            db,
+            clock,
+            actor=person,
+            client_id=owned[0].id,
+            number=f"INV-{n}",
+            amount_minor=1000_00 + n,
+            currency="EUR",
+            due_on=dt.date(2026, 8, 1 + n % 28),
+            issued_on=dt.date(2026, 7, 1),
+        )
+        for k, client in enumerate(owned):
+            day = 23 + (n + k) % 7
+            clock.set(at(day, 9 + k))
+            kind = ("call", "meeting", "email")[k % 3]
+            summary = f"=SUM(A1) {TRICKY}"
+            contact = await contacts.log_contact(
+                db, clock, actor=person, client_id=client.id, kind=kind, summary=summary
+            )
+            if k == 3:
+                continue  # left without a next step
+            clock.set(at(day, 9 + k, 5))
+            due = at(day + 1, 10) if k else at(day, 12)
+            if k == 2:
+                await contacts.pause_until(
+                    db, clock, actor=person, contact_id=contact.id, until=at(2, 10, month=12)
+                )
+            else:
+                step = await contacts.schedule_next_step(
+                    db, clock, actor=person, contact_id=contact.id, kind="call", due_at=due
+                )
+                if k == 0:
+                    clock.set(due)
+                    await steps.snooze_step(db, clock, actor=person, step_id=step.id, code="1h")
+    clock.set(at(30, 9))
+    return head, people
+
+
+def assert_valid_messages(parts: list[str]) -> None:
+    """Each message within Telegram's limit and valid HTML for its parser."""
+    for part in parts:
+        assert telegram_length(part) <= 4096
+        parsed = parse_html(part)
+        assert parsed.errors == [], (parsed.errors, part[:300])
+        assert 0 < utf16_len(parsed.text) <= 4096
+
+
+async def test_fifty_managers_split_into_valid_messages(db: Database, clock: FrozenClock) -> None:
+    """A 50-manager digest is several messages, each ≤ 4096 and valid Telegram HTML, cut
+    between sections or between managers, with every manager shown once."""
+    head, people = await big_team(db, clock, 50)
+    result = await build_team_digest(db, week=Week.parse(WEEK, LONDON), now=clock.now())
+    parts = render_team_digest(result, head)
+    assert len(parts) > 3
+    assert_valid_messages(parts)
+    text = "\n".join(parse_html(part).text for part in parts)
+    for person in people:
+        assert text.count(person.name) >= 1
+    headings = [line for line in text.splitlines() if "Manager-" in line and ":" in line]
+    assert len({line.split(":")[0] for line in headings if line.startswith(TRICKY)}) == 50
+    assert text.startswith("📊 Team digest · week 48 (23–29 Nov 2026)")
+    assert "Needs your attention" in text and "💰 Receivables" in text
+    assert "&lt;b&gt;" in parts[1] or any("&lt;b&gt;&amp;amp;&lt;/b&gt;" in p for p in parts)
+    for part in parts:  # a manager's entry is never cut in two
+        first = parse_html(part).text.splitlines()[0]
+        assert not first.startswith("   "), first
+
+
+async def test_own_summary_renders_valid(db: Database, clock: FrozenClock) -> None:
+    """A manager's "Your week" with every section is valid and short."""
+    _, people = await big_team(db, clock, 2)
+    summary = await build_own_summary(
+        db, manager=people[0], week=Week.parse(WEEK, LONDON), now=clock.now()
+    )
+    parts = render_own_summary(summary, people[0])
+    assert_valid_messages(parts)
+    text = parse_html(parts[0]).text
+    assert "Your week · week 48" in text and "Still need a next step (1)" in text
+    assert "Next week" in text and "Your receivables" in text
+
+
+async def test_empty_week_is_a_short_digest(db: Database, clock: FrozenClock) -> None:
+    """No activity: one short message saying so; no chart, no spreadsheet."""
+    head = await make_user(db, clock, 9, Role.HEAD, name="Hal", timezone=LONDON)
+    await make_user(db, clock, 1, name="Mia", timezone=LONDON)
+    makers = await plan_parts(db, clock, head, DigestKind.TEAM, Week.parse(WEEK, LONDON))
+    parts = [await make() for make in makers]
+    assert [part.kind for part in parts] == ["text"]
+    assert "No activity logged this week" in parts[0].text
+    assert len(parts[0].text) < 1500
+    assert_valid_messages([parts[0].text])
+
+
+def test_pack_sections_keeps_sections_whole() -> None:
+    """Small sections share a message; one that doesn't fit starts the next; a long one is
+    cut at blank lines."""
+    small = ["a" * 1000, "b" * 1000, "c" * 2500]
+    assert [len(m) for m in pack_sections(small)] == [2002, 2500]
+    entries = "\n\n".join("<b>x</b>" + "y" * 1000 for _ in range(10))
+    packed = pack_sections(["head", entries])
+    assert packed[0] == "head" and all(len(m) <= 4096 for m in packed)
+    assert all(m.count("<b>") == m.count("</b>") for m in packed)
+
+
+def test_chart_png_for_one_and_a_hundred_managers() -> None:
+    """1280 px wide whatever the team's size; taller with more managers; odd names work."""
+    labels = day_labels(Week.parse(WEEK, LONDON), "en")
+    assert labels[0] == "Mon 23" and labels[6] == "Sun 29"
+    one = render_chart(
+        ChartData(("Mia $x$ <b>",), (((3, 1, 0),) * 5 + ((0, 0, 0),) * 2,)),
+        title="Contacts per day",
+        day_labels=labels,
+    )
+    many = render_chart(
+        ChartData(
+            tuple(f"Manager {n:03d} 王 🎄" for n in range(100)),
+            tuple(tuple((n % 7, d % 3, 1) for d in range(7)) for n in range(100)),
+        ),
+        title="Contacts per day",
+        day_labels=labels,
+    )
+    sizes = []
+    for png in (one, many):
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        with Image.open(io.BytesIO(png)) as image:
+            sizes.append(image.size)
+    assert sizes[0][0] == sizes[1][0] == WIDTH_PX
+    assert sizes[1][1] > 40 * 100 > sizes[0][1]
+    assert sizes[1][0] + sizes[1][1] <= 10000  # Telegram's limit for photos
+
+
+async def test_spreadsheet_sheets_and_types(db: Database, clock: FrozenClock) -> None:
+    """Three sheets with a header row; dates are dates, money numbers with a currency."""
+    head, _ = await big_team(db, clock, 3)
+    clock.set(at(25, 12))
+    entry = await db.fetch_one("SELECT id FROM invoices ORDER BY id LIMIT 1")
+    assert entry is not None
+    person = await db.fetch_one(
+        "SELECT u.telegram_id FROM invoices i JOIN clients c ON c.id = i.client_id"
+        " JOIN users u ON u.telegram_id = c.owner_id WHERE i.id = ?",
+        (entry["id"],),
+    )
+    owner = await get_user(db, person["telegram_id"])
+    assert owner is not None
+    await invoices.record_payment(
+        db, clock, actor=owner, invoice_id=entry["id"], amount_minor=250_50
+    )
+    clock.set(at(30, 9))
+    result = await build_team_digest(db, week=Week.parse(WEEK, LONDON), now=clock.now())
+    kinds = [
+        (await make()).kind
+        for make in await plan_parts(db, clock, head, DigestKind.TEAM, result.week)
+    ]
+    assert kinds[-2:] == ["photo", "document"] and set(kinds[:-2]) == {"text"}
+    assert chart_part(result, head).filename == "nextstep-2026-W48.png"
+    records = await digest.week_records(db, week=result.week)
+    document = document_part(result, records, head)
+    assert document.filename == "nextstep-2026-W48.xlsx"
+    book = load_workbook(io.BytesIO(document.content))
+    assert book.sheetnames == ["Contacts", "Steps", "Invoice movements"]
+    sheet = book["Contacts"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:5] == [
+        "Happened (Europe/London)",
+        "Manager",
+        "Client",
+        "Kind",
+        "Next step or closure",
+    ]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 12
+    assert all(isinstance(row[0], dt.datetime) for row in rows)
+    assert rows[0][8].startswith("=SUM(A1)")  # text, not a formula
+    assert sheet.cell(row=2, column=9).data_type == "s"
+    assert {row[4] for row in rows} == {"scheduled", "paused", "missing"}
+    steps_sheet = list(book["Steps"].iter_rows(min_row=2, values_only=True))
+    assert steps_sheet and all(isinstance(row[1], dt.datetime) for row in steps_sheet)
+    money = list(book["Invoice movements"].iter_rows(values_only=True))
+    assert money[0][5:7] == ("Currency", "Amount")
+    assert money[1][:2] == (dt.datetime(2026, 11, 25), "payment")
+    assert money[1][5] == "EUR" and money[1][6] == 250.5
+    assert money[1][7] == 1000 and money[1][8] == 749.5  # invoice amount, balance now
+    cell = book["Invoice movements"].cell(row=2, column=7)
+    assert cell.data_type == "n" and cell.number_format == "#,##0.00"
+
+
+def test_chart_of_a_huge_team_keeps_the_busiest() -> None:
+    """Beyond 150 people the chart keeps the busiest, so the photo stays within limits."""
+    people = [PersonWeek(n, f"P{n:03d}", calls=n) for n in range(1, 161)]
+    rows = [DayKindCount(n, 0, n, 0, 0) for n in range(1, 161)]
+    chart = digest_rules._chart(rows, people)
+    assert (len(chart.names), chart.omitted) == (150, 10)
+    assert chart.names[0] == "P011" and chart.names[-1] == "P160"
+    png = render_chart(chart, title="x", day_labels=["d"] * 7)
+    with Image.open(io.BytesIO(png)) as image:
+        assert sum(image.size) <= 10000

@@ -1,0 +1,252 @@
+"""End-to-end: /digest on demand, and the weekly digest delivered on schedule exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+
+from openpyxl import load_workbook
+from telegram.ext import Application
+
+from bot.app import build_application, polling, services_of
+from bot.clock import FrozenClock
+from bot.config import Settings
+from bot.sandbox.client import ChatUser
+from bot.sandbox.server import FakeBotApiServer
+from bot.services import clients, contacts
+from storage import digest as ledger
+from storage.db import Database
+from storage.digest import DigestKind
+from storage.users import Role, User
+from tests.e2e_helpers import eventually
+from tests.factories import make_user
+
+HEAD_ID = 7001
+MANAGER_ID = 5005
+LONDON = "Europe/London"
+
+
+def at(day: int, hour: int = 0, minute: int = 0, month: int = 11) -> dt.datetime:
+    """A moment in 2026 (UTC, which is London time in November)."""
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
+
+
+async def team_with_a_week(db: Database, clock: FrozenClock) -> tuple[User, User]:
+    """A head and a manager who logged two calls this week (Mon 23 – Sun 29 Nov)."""
+    now = clock.now()
+    head = await make_user(db, clock, HEAD_ID, Role.HEAD, name="Hal", timezone=LONDON)
+    mia = await make_user(db, clock, MANAGER_ID, name="Mia <M>", timezone=LONDON)
+    acme = await clients.create_client(db, clock, actor=mia, name="Acme & Sons")
+    beta = await clients.create_client(db, clock, actor=mia, name="Beta")
+    for client in (acme, beta):
+        contact = await contacts.log_contact(
+            db, clock, actor=mia, client_id=client.id, kind="call", summary="Prices"
+        )
+        await contacts.schedule_next_step(
+            db, clock, actor=mia, contact_id=contact.id, kind="call", due_at=at(1, 10, month=12)
+        )
+    clock.set(now)
+    return head, mia
+
+
+def count(person: ChatUser, text: str) -> int:
+    """How many of the bot's messages in the chat contain `text`."""
+    return sum(text in event.text for event in person.chat.events)
+
+
+async def test_head_gets_text_chart_and_spreadsheet(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """/digest asks which week; "This week so far" brings the text, the photo and the file."""
+    await team_with_a_week(services_of(app).db, clock)
+    hal = server.user(HEAD_ID, "Hal")
+    await hal.send("/digest")
+    ask = await hal.expect("which week?")
+    assert ask.labels == ["This week so far", "Last week"]
+    assert "/digest 2026-W47" in ask.text
+    await hal.press("This week so far")
+    text = await hal.expect("Team digest · week 48")
+    assert "This week so far, as of Thu 26 Nov 2026, 09:00" in text.text
+    assert "Mia <M>" in text.text and "Mia &lt;M&gt;" in text.html
+    assert "Calls 2 (▲2)" in text.text
+    photo = await hal.expect("Contacts per manager and day")
+    assert photo.kind == "photo" and photo.photo is not None
+    assert photo.photo.startswith(b"\x89PNG")
+    document = await hal.expect("contacts, steps and invoice movements")
+    assert document.document is not None
+    assert document.document.filename == "nextstep-2026-W48.xlsx"
+    book = load_workbook(io.BytesIO(document.document.content))
+    assert book["Contacts"].max_row == 3  # the header and two calls
+    assert document.labels == [] and text.labels == []
+
+    await hal.send("/digest 2026-W47")
+    last = await hal.expect("Team digest · week 47")
+    assert "No activity logged this week" in last.text
+    assert last.labels == ["This week so far", "Last week"]
+    await hal.send("/digest 2026-W50")
+    assert "hasn't started yet" in (await hal.reply()).text
+    await hal.send("/digest next friday")
+    assert "for example /digest 2026-W47" in (await hal.reply()).text
+    await hal.send("/digest <b>&amp; W1")
+    hostile = await hal.reply()
+    assert "“<b>&amp; W1” as a week" in hostile.text
+
+
+async def test_manager_gets_only_their_own_week(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A manager's /digest is "Your week"; a team button (forged) gives their own too."""
+    await team_with_a_week(services_of(app).db, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/digest")
+    own = await mia.expect("Your week · week 48")
+    assert "Calls 2 (▲2)" in own.text and "Next week (2)" in own.text
+    assert "Tue 1 Dec\n• 10:00 Acme & Sons — call" in own.text
+    assert "Team digest" not in own.text
+    assert own.labels == ["This week so far", "Last week"]
+    answer = await mia.press_data("dg:t:last", message_id=own.message_id)
+    assert answer is not None and "Only heads of sales" in answer
+    forged = await mia.expect("Your week · week 47")
+    assert "No activity logged" in forged.text
+    await mia.no_reply(0.3)
+    assert count(mia, "Team digest") == 0 and count(mia, "Contacts per manager") == 0
+
+
+async def test_schedule_buttons_in_settings(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """/settings → Weekly digest: a head picks Tuesday and 08:00; the ledger-free part works."""
+    db = services_of(app).db
+    await team_with_a_week(db, clock)
+    hal = server.user(HEAD_ID, "Hal")
+    await hal.send("/settings")
+    card = await hal.expect("Your settings")
+    assert "📊 Weekly digest" in card.labels
+    await hal.press("📊 Weekly digest")
+    screen = await hal.expect("Weekly team digest")
+    assert "Mon 09:00" in screen.text and "✅ Mon" in screen.labels
+    await hal.press("Tue")
+    await hal.expect("Tue 09:00")
+    await hal.press("08:00")
+    saved = await hal.expect("Tue 08:00")
+    assert "✅ Tue" in saved.labels and "✅ 08:00" in saved.labels
+    assert await ledger.get_prefs(db, HEAD_ID) == ledger.DigestPrefs(2, dt.time(8, 0))
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/settings")
+    await mia.expect("Your settings")
+    await mia.press("📊 Weekly digest")
+    screen = await mia.expect("“Your week” summary")
+    assert "Fri 16:00" in screen.text
+    await mia.press("Off")
+    await mia.expect("summary: off")
+
+
+async def test_scheduled_delivery_exactly_once_across_restarts(
+    e2e_settings: Settings, clock: FrozenClock, server: FakeBotApiServer
+) -> None:
+    """Friday 16:00: the manager's "Your week"; Monday 09:00 (the bot down then): the head's
+    digest at start-up; further restarts send nothing again."""
+    hal = server.user(HEAD_ID, "Hal")
+    mia = server.user(MANAGER_ID, "Mia")
+    first = build_application(e2e_settings, clock=clock)
+    async with polling(first, poll_timeout=1):
+        db = services_of(first).db
+        await team_with_a_week(db, clock)
+        await asyncio.sleep(1.5)  # a tick on Thursday: nothing is due
+        assert count(mia, "Your week") == 0 and count(hal, "Team digest") == 0
+        clock.set(at(27, 16))
+        week = await mia.expect("Your week · week 48", timeout=10)
+        assert "So far, as of Fri 27 Nov 2026, 16:00" in week.text
+        await eventually(
+            db, "SELECT kind, iso_week, state FROM digest_sent", [("own", "2026-W48", "sent")]
+        )
+    clock.set(at(30, 10, 30))  # Monday 09:00 passed while the bot was down
+    second = build_application(e2e_settings, clock=clock)
+    async with polling(second, poll_timeout=1):
+        digest = await hal.expect("Team digest · week 48", timeout=10)
+        assert "The full week, Monday to Sunday (Europe/London)" in digest.text
+        await hal.expect("Contacts per manager and day", timeout=10)
+        await hal.expect("invoice movements", timeout=10)
+        await eventually(
+            services_of(second).db,
+            "SELECT user_id, kind, iso_week, state, parts_sent FROM digest_sent ORDER BY kind",
+            [(MANAGER_ID, "own", "2026-W48", "sent", 1), (HEAD_ID, "team", "2026-W48", "sent", 3)],
+        )
+    third = build_application(e2e_settings, clock=clock)
+    async with polling(third, poll_timeout=1):
+        await asyncio.sleep(2.5)  # two ticks and the start-up run
+        clock.advance(dt.timedelta(hours=3))
+        await asyncio.sleep(1.5)
+    assert count(hal, "Team digest") == 1
+    assert count(hal, "Contacts per manager and day") == 1
+    assert count(mia, "Your week") == 1
+
+
+async def test_scheduled_delivery_at_monday_nine(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """The job sends the head's digest when Monday 09:00 comes, not a minute before."""
+    await team_with_a_week(services_of(app).db, clock)
+    hal = server.user(HEAD_ID, "Hal")
+    clock.set(at(30, 8, 59))
+    await asyncio.sleep(1.5)
+    assert count(hal, "Team digest") == 0
+    clock.advance(dt.timedelta(minutes=1))
+    await hal.expect("Team digest · week 48", timeout=10)
+    await hal.expect("invoice movements", timeout=10)
+    await asyncio.sleep(1.5)
+    assert count(hal, "Team digest") == 1
+
+
+async def test_interrupted_delivery_resumes_after_the_sent_parts(
+    e2e_settings: Settings, clock: FrozenClock, server: FakeBotApiServer
+) -> None:
+    """A crash after the text went out: the next start sends only the chart and the file."""
+    hal = server.user(HEAD_ID, "Hal")
+    server.user(MANAGER_ID, "Mia")
+    first = build_application(e2e_settings, clock=clock)
+    async with polling(first, poll_timeout=1):
+        db = services_of(first).db
+        await team_with_a_week(db, clock)
+        clock.set(at(30, 8))
+        async with db.transaction() as tx:  # what the crashed sender left behind
+            await ledger.claim(
+                tx,
+                HEAD_ID,
+                DigestKind.TEAM,
+                "2026-W48",
+                now=clock.now(),
+                stale_before=clock.now(),
+                max_attempts=5,
+            )
+            await ledger.record_part(tx, HEAD_ID, DigestKind.TEAM, "2026-W48", parts_sent=1)
+        await asyncio.sleep(1.5)
+        assert count(hal, "Contacts per manager") == 0  # not due yet, nothing sent
+        clock.set(at(30, 9, 5))  # due, and the claim is more than a minute old
+        await hal.expect("Contacts per manager and day", timeout=10)
+        await hal.expect("invoice movements", timeout=10)
+        await eventually(
+            db,
+            "SELECT state, parts_sent, attempts FROM digest_sent WHERE user_id = ?",
+            [("sent", 3, 2)],
+            (HEAD_ID,),
+        )
+    assert count(hal, "Team digest") == 0  # the text was the part already delivered
+
+
+async def test_blocked_head_is_not_retried(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A head who blocked the bot: marked unreachable, the week closed as failed, no retry."""
+    db = services_of(app).db
+    await team_with_a_week(db, clock)
+    hal = server.user(HEAD_ID, "Hal")
+    server.block_chat(HEAD_ID)
+    clock.set(at(30, 9))
+    await eventually(db, "SELECT state FROM digest_sent WHERE user_id = ?", ["failed"], (HEAD_ID,))
+    await eventually(db, "SELECT reachable FROM users WHERE telegram_id = ?", [0], (HEAD_ID,))
+    clock.advance(dt.timedelta(minutes=5))
+    await asyncio.sleep(1.2)
+    assert await db.fetch_value("SELECT attempts FROM digest_sent") == 1
+    assert count(hal, "Team digest") == 0

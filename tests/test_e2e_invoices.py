@@ -1,0 +1,235 @@
+"""End-to-end: invoices by flow and in one line, overdue ones in /agenda, /invoices and the
+stage reminder, the payment reminder for the client, payments, and every bad input's message."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram.ext import Application
+
+from bot.app import services_of
+from bot.clock import FrozenClock
+from bot.sandbox.server import FakeBotApiServer
+from bot.services import clients, schedule
+from storage.users import Role, User
+from tests.e2e_helpers import eventually
+from tests.factories import make_user
+
+MANAGER_ID = 5005
+HEAD_ID = 5009
+ACTIONS = ["Suggest a reminder to the client", "Record payment", "Promise to pay", "Snooze 3 days"]
+OVERDUE_LINE = "/newinvoice Acme LLC; INV-1042; 1250.00 EUR; due 2026-11-16; issued 2026-10-17"
+
+
+async def setup_manager(app: Application, clock: FrozenClock) -> User:
+    """A manager in London with the client Acme LLC (contact Ivan Petrov)."""
+    db = services_of(app).db
+    manager = await make_user(
+        db, clock, MANAGER_ID, Role.MANAGER, name="Mia", timezone="Europe/London"
+    )
+    await clients.create_client(
+        db, clock, actor=manager, name="Acme LLC", contact_person="Ivan Petrov"
+    )
+    return manager
+
+
+async def test_guided_flow_with_every_bad_input(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """/newinvoice asks field by field; each mistake is named and asked again."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/newinvoice Acme LLC; INV-1; 10")
+    await mia.expect("Invoice saved")
+
+    await mia.send("/newinvoice")
+    await mia.expect("For which client?")
+    await mia.send("zzz")
+    assert "No client matches “zzz”" in (await mia.reply()).text
+    await mia.press("Acme LLC")
+    await mia.expect("What is the invoice number?")
+    await mia.send("inv 1")
+    assert "Acme LLC already has an invoice inv 1" in (await mia.reply()).text
+    await mia.send("INV-1042")
+    await mia.expect("How much is INV-1042?")
+    for bad, message in (
+        ("lots", "is not an amount"),
+        ("-5", "can't be negative"),
+        ("12.345 EUR", "EUR amounts have at most 2 decimals"),
+        ("10.5 JPY", "JPY amounts have no decimals"),
+        ("100 XYZ", "“XYZ” is not a currency I know"),
+    ):
+        await mia.send(bad)
+        assert message in (await mia.reply()).text, bad
+    await mia.send("1250.00 EUR")
+    await mia.expect("When was it issued?")
+    await mia.press("Today, 2026-11-26")
+    await mia.expect("When is it due?")
+    await mia.send("2026-11-01")
+    assert "is before the issue date 2026-11-26" in (await mia.reply()).text
+    await mia.press("Net 30")
+    await mia.expect("Any note")
+    await mia.press("Skip")
+    card = await mia.expect("Invoice saved")
+    assert "INV-1042" in card.text
+    assert "Amount: €1,250.00" in card.text
+    assert "Balance: €1,250.00" in card.text
+    assert "due Sat 26 Dec 2026" in card.text
+    assert card.labels[:4] == [
+        "Record payment",
+        "Promise to pay",
+        "Suggest a reminder to the client",
+        "Cancel invoice",
+    ]
+
+
+async def test_one_line_form_and_its_refusals(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """The one-line form saves at once; each bad part gets its own message."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/newinvoice Acme; INV-2; 1250.00 EUR; due 2026-12-15")
+    card = await mia.expect("Invoice saved")
+    assert "€1,250.00" in card.text and "due Tue 15 Dec 2026" in card.text
+    await mia.send("/newinvoice acme llc; INV-3; 99; net 30")
+    card = await mia.expect("Invoice saved")
+    assert "$99.00" in card.text  # no currency: the configured default (USD)
+    for line, message in (
+        ("Nobody; INV-9; 10", "I found no client called “Nobody”"),
+        ("Acme; inv-2; 10", "Acme LLC already has an invoice inv-2"),
+        ("Acme; INV-9; ten", "is not an amount"),
+        ("Acme; INV-9; -10 EUR", "can't be negative"),
+        ("Acme; INV-9; 10.5 JPY", "JPY amounts have no decimals"),
+        ("Acme; INV-9; 1.2345 KWD", "KWD amounts have at most 3 decimals"),
+        ("Acme; INV-9; 10 ABC", "“ABC” is not a currency I know"),
+        ("Acme; INV-9; 10; due 2026-11-01", "before the issue date"),
+        ("Acme 10", "separated by semicolons"),
+    ):
+        await mia.send(f"/newinvoice {line}")
+        assert message in (await mia.reply()).text, line
+    db = services_of(app).db
+    assert await db.fetch_value("SELECT count(*) FROM invoices") == 2
+
+
+async def test_overdue_invoice_from_agenda_to_paid(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """An invoice entered 10 days overdue: /agenda, /invoices, the morning stage reminder with
+    its buttons, the payment reminder, a partial and a final payment cancelling reminders."""
+    manager = await setup_manager(app, clock)
+    db = services_of(app).db
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send(OVERDUE_LINE)
+    assert "10 days overdue" in (await mia.expect("Invoice saved")).text
+
+    await mia.send("/agenda")
+    agenda = await mia.expect("Your agenda")
+    assert "1 overdue invoice: €1,250.00" in agenda.text
+
+    await mia.send("/invoices")
+    listed = await mia.expect("Invoices · All open")
+    assert "INV-1042 · Acme LLC — €1,250.00, 10 days overdue" in listed.text
+    await mia.press("Paid")
+    assert "No paid invoices yet" in (await mia.expect("Invoices · Paid")).text
+
+    await schedule.ensure_agenda_reminder(db, manager, clock.now())
+    clock.set(dt.datetime(2026, 11, 27, 9, 0, 1, tzinfo=dt.UTC))  # Friday 09:00 London
+    morning = await mia.expect("Good morning! Today", timeout=10)
+    assert "1 overdue invoice: €1,250.00" in morning.text
+    notice = await mia.expect("Overdue 11 days", timeout=10)
+    assert "INV-1042 from Acme LLC, €1,250.00 open" in notice.text
+    assert "2nd reminder (firm)" in notice.text
+    assert notice.labels == ACTIONS
+
+    await mia.press("Suggest a reminder to the client")
+    await mia.expect("firm payment reminder")
+    text = (await mia.reply()).text
+    assert "INV-1042" in text and "Ivan" in text and "Mia" in text
+    await mia.press("Snooze 3 days", message_id=notice.message_id)
+    assert "Mon 30 Nov 2026, 09:00" in (await mia.expect("Snoozed")).text
+
+    await mia.press("Record payment", message_id=notice.message_id)
+    await mia.expect("How much was paid?")
+    await mia.send("2000")
+    assert "more than the balance of €1,250.00" in (await mia.reply()).text
+    await mia.send("1000")
+    await mia.press("Today, 2026-11-27")
+    partial = await mia.expect("Recorded €1,000.00 for INV-1042")
+    assert "Balance: €250.00" in partial.text
+    await eventually(
+        db,
+        "SELECT count(*) FROM reminders WHERE subject = 'invoice' AND state = 'pending'",
+        [2],  # the snoozed one and the final stage (day 30) are still to come
+    )
+    await mia.press("Record payment")
+    await mia.press("Full balance: €250.00")
+    await mia.press("Yesterday, 2026-11-26")
+    paid = await mia.expect("is paid in full")
+    assert "Its reminders are cancelled" in paid.text
+    assert paid.labels[0] == "Suggest a thank-you"
+    assert (
+        await db.fetch_value(
+            "SELECT count(*) FROM reminders WHERE subject = 'invoice' AND state = 'pending'"
+        )
+        == 0
+    )
+    await mia.send("/invoices paid")
+    assert "INV-1042 · Acme LLC — €1,250.00, paid" in (await mia.expect("Invoices · Paid")).text
+
+
+async def test_card_button_promise_snooze_aging_and_head_view(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """The client card's Invoice button, a promise, snooze, /invoices aging, and a head's
+    list grouped by manager."""
+    await setup_manager(app, clock)
+    db = services_of(app).db
+    await make_user(db, clock, HEAD_ID, Role.HEAD, name="Hal", timezone="Europe/London")
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/clients")
+    await mia.press("Acme LLC")
+    card = await mia.expect("Receivables")
+    assert "No open invoices." in card.text
+    assert "Trust: normal · broken promises: 0" in card.text
+    await mia.press("Invoice")
+    await mia.expect("New invoice for Acme LLC")
+    await mia.send("A-7")
+    await mia.send("700 EUR")
+    await mia.send("2026-10-01")
+    await mia.expect("When is it due?")
+    await mia.send("net 14")
+    await mia.expect("Any note")
+    await mia.send("PO <77> & co")
+    saved = await mia.expect("Invoice saved")
+    assert "PO &lt;77&gt; &amp; co" in saved.html
+    assert "42 days overdue" in saved.text
+
+    await mia.press("Promise to pay")
+    await mia.expect("When did Acme LLC promise to pay")
+    await mia.press("In 3 days")
+    assert "promised to pay by Sun 29 Nov 2026" in (await mia.expect("Noted")).text
+
+    await mia.send("/invoices aging")
+    aging = await mia.expect("Receivables aging")
+    assert "31-60: €700.00" in aging.text
+
+    await mia.send("/clients")
+    await mia.press("Acme LLC")
+    card = await mia.expect("Oldest overdue: A-7")
+    await mia.press("Trust level")
+    await mia.expect("pays as a normal payer")
+    await mia.press("👍 Good")
+    await mia.expect("Trust level: good")
+
+    hal = server.user(HEAD_ID, "Hal")
+    await hal.send("/invoices overdue")
+    listed = await hal.expect("Invoices · Overdue")
+    assert "💼 Mia" in listed.text
+    await hal.press("A-7 · Acme LLC")
+    await hal.expect("💼 Manager: Mia")
+    await hal.press("Cancel invoice")
+    await hal.expect("Cancel invoice A-7")
+    await hal.press("Yes, cancel it")
+    await hal.expect("Invoice cancelled")
+    assert await db.fetch_value("SELECT count(*) FROM reminders WHERE state = 'pending'") == 0
