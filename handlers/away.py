@@ -44,7 +44,7 @@ async def away(update: Update, context: NextStepContext) -> None:
             deputy = await team.find_member(context.db, deputy_text)
             if deputy is None:
                 raise DomainError(
-                    f"I can't find a colleague called “{escape(deputy_text)}”. Use their "
+                    f"I can't find a colleague called “{deputy_text}”. Use their "
                     "@username or the name shown in /team."
                 )
             deputy_id = deputy.telegram_id
@@ -52,7 +52,7 @@ async def away(update: Update, context: NextStepContext) -> None:
             context.db, context.clock, actor=user, until=until, deputy_id=deputy_id
         )
     except DomainError as exc:
-        await reply(update, f"{exc}\n\n{USAGE}")
+        await reply(update, f"{escape(str(exc))}\n\n{USAGE}")
         return
     shown = format_moment(until, updated.timezone, updated.locale)
     note = f"Enjoy! You're away until <b>{escape(shown)}</b>; no reminders until then."

@@ -318,7 +318,7 @@ async def typed_when(update: Update, context: NextStepContext) -> int:
             _text(update), now=context.clock.now(), timezone=user.timezone, locale=user.locale
         )
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return WHEN
     draft_of(context)["happened_at"] = happened.isoformat()
     return await _ask_summary(update, context)
@@ -345,7 +345,7 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
         )
     except DomainError as exc:
         draft.pop("summary", None)
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return SUMMARY
     new_draft(context, contact_id=contact.id)
     return await _ask_next_step(update, context, contact.id, saved=True)
@@ -459,7 +459,7 @@ async def quick_due(update: Update, context: NextStepContext) -> int:
     try:
         due = dates.quick_due(parts[1], now=context.clock.now(), timezone=user.timezone)
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return DUE
     return await _confirm_due(update, context, due)
 
@@ -472,7 +472,7 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
             _text(update), now=context.clock.now(), timezone=user.timezone, locale=user.locale
         )
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return DUE
     return await _confirm_due(update, context, due)
 
@@ -534,10 +534,10 @@ async def replace_step(update: Update, context: NextStepContext) -> int:
     """ "Replace it": the client's other open step gives way to this one."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
     if "due_at" not in draft_of(context):
-        await query.answer(NOT_VALID, show_alert=True)
+        await query.answer(NOT_VALID, show_alert=True)  # a query is answered once only
         return ConversationHandler.END
+    await query.answer()
     return await _save_step(update, context, replace=True)
 
 
@@ -582,10 +582,10 @@ async def _save_step(update: Update, context: NextStepContext, *, replace: bool 
         )
         return DUE
     except AlreadyResolved as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return ConversationHandler.END
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return DUE
     return await _done(update, context, contact_id)
 
@@ -623,10 +623,10 @@ async def _close(
             reason=reason,
         )
     except AlreadyResolved as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return ConversationHandler.END
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return REASON
     return await _done(update, context, contact_id)
 
@@ -708,7 +708,7 @@ async def typed_edit(update: Update, context: NextStepContext) -> int:
             summary=_text(update),
         )
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return EDIT if "10 minutes" not in str(exc) else ConversationHandler.END
     new_draft(context)
     await reply(update, "✏️ Summary updated.")

@@ -157,7 +157,7 @@ async def typed_reschedule(update: Update, context: NextStepContext) -> int:
             locale=user.locale,
         )
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return RESCHEDULE
     return await _reschedule(update, context, step_id, due)
 
@@ -168,7 +168,7 @@ async def _reschedule(update: Update, context: NextStepContext, step_id: int, du
             context.db, context.clock, actor=context.member, step_id=step_id, due_at=due
         )
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return RESCHEDULE if "past" in str(exc) or "year" in str(exc) else ConversationHandler.END
     user = context.member
     shown = format_moment(step.due_at, user.timezone, user.locale)
@@ -207,7 +207,7 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
             reason=message.text or "",
         )
     except DomainError as exc:
-        await reply(update, str(exc))
+        await reply(update, escape(str(exc)))
         return CANCEL_REASON if "reason" in str(exc).lower() else ConversationHandler.END
     context.user_data.pop(KEY, None)
     await reply(

@@ -575,3 +575,17 @@ async def test_no_sequence_breaks_the_next_step_rules(db, clock, actions) -> Non
         else:
             event(f"{name}: done")
         await _check_invariants(db)
+
+
+async def test_nul_characters_are_dropped_from_summaries(db, clock) -> None:
+    """SQLite's length() stops at NUL: such text must not reach the CHECK as is."""
+    from bot.services import clients as client_service
+    from bot.services import contacts as contact_service
+    from tests.factories import make_user
+
+    manager = await make_user(db, clock, 10)
+    client = await client_service.create_client(db, clock, actor=manager, name="Acme")
+    contact = await contact_service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="\x00\x01 hi\x00"
+    )
+    assert contact.summary == "\x01 hi"

@@ -206,3 +206,23 @@ async def test_heads_see_who_is_away_and_what_falls_due_meanwhile(db, clock) -> 
     assert notes[MANAGER].deputy is None
     assert notes[DEPUTY].deputy is not None and notes[DEPUTY].deputy.telegram_id == 12
     assert notes[DEPUTY].due_meanwhile == []
+
+
+async def test_a_heads_up_and_its_due_reminder_together_make_one_entry(db, clock) -> None:
+    manager = await make_user(db, clock, MANAGER)
+    client = await client_service.create_client(db, clock, actor=manager, name="Acme")
+    contact = await contact_service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="Talked"
+    )
+    await contact_service.schedule_next_step(
+        db,
+        clock,
+        actor=manager,
+        contact_id=contact.id,
+        kind="meeting",
+        due_at=clock.now() + 2 * HOUR,
+    )
+    clock.advance(3 * HOUR)  # the bot was down through both
+    [notice] = await service.claim_due_notices(db, clock)
+    assert [(i.view.client_name, i.heads_up) for i in notice.steps] == [("Acme", False)]
+    assert len(notice.reminder_ids) == 2

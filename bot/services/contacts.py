@@ -90,14 +90,15 @@ def _step_kind(kind: StepKind | str) -> StepKind:
 
 
 def _summary(text: str) -> str:
-    summary = text.strip()
+    # NUL is never meant in a message, and SQLite's length() stops at it (the CHECK fails).
+    summary = text.replace("\x00", "").strip()
     if not 1 <= len(summary) <= MAX_SUMMARY:
         raise DomainError(f"The summary must be 1 to {MAX_SUMMARY} characters.")
     return summary
 
 
 def _optional_text(text: str | None, *, limit: int, label: str) -> str | None:
-    cleaned = (text or "").strip()
+    cleaned = (text or "").replace("\x00", "").strip()
     if len(cleaned) > limit:
         raise DomainError(f"The {label} is too long (at most {limit} characters).")
     return cleaned or None
