@@ -16,8 +16,8 @@ from bot.context import NextStepContext
 from bot.digest_views import settings_button as digest_settings_button
 from bot.keyboards import button, grid, keyboard
 from bot.render import escape
-from bot.services import schedule, team
-from bot.services.errors import DomainError
+from bot.services import schedule, team, team_settings
+from bot.services.errors import DomainError, NotAllowed
 from bot.timefmt import format_moment
 from handlers.common import edit, flow_fallbacks, reply
 from storage.users import User, clock_text
@@ -83,16 +83,55 @@ SETTINGS_BUTTONS = (
 )
 
 
-def _card_markup():  # type: ignore[no-untyped-def]
+def _card_markup(user: User | None = None):  # type: ignore[no-untyped-def]
     rows = grid([button(label, "set", key) for label, key in SETTINGS_BUTTONS], 2)
-    return keyboard([*rows, [digest_settings_button()]])  # handled in handlers/digest.py
+    rows.append([digest_settings_button()])  # handled in handlers/digest.py
+    if user is not None and user.is_lead:
+        rows.append([button("🏢 Team: overdue alert", "set", "th")])
+    return keyboard(rows)
+
+
+THRESHOLDS = ("0", "1000", "5000", "10000", "50000", "100000")
+
+
+async def team_threshold(update: Update, context: NextStepContext) -> None:
+    """Heads and admins: the overdue total of one client that alerts heads (presets)."""
+    query = update.callback_query
+    assert query is not None
+    parts = unpack(query.data, "set", 1) or unpack(query.data, "set", 2)
+    chosen = parts[1] if parts and len(parts) == 2 else None
+    try:
+        if chosen is not None:
+            if chosen not in THRESHOLDS:
+                raise DomainError("That button is not valid any more.")
+            await team_settings.change(
+                context.db,
+                context.clock,
+                actor=context.member,
+                key="overdue_alert_threshold",
+                value=chosen,
+            )
+        elif not context.member.is_lead:
+            raise NotAllowed("Only a head of sales or an admin changes team settings.")
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return
+    await query.answer("Saved" if chosen is not None else None)
+    current = (await team_settings.load(context.db)).get("overdue_alert_threshold")
+    shown = "off" if current == "0" else f"{int(float(current)):,} in the invoice's currency"
+    text = (
+        "<b>Team: overdue alert</b>\nHeads are alerted when one client's overdue total in a "
+        f"currency passes this amount (and always at an invoice's final stage).\nNow: {shown}"
+    )
+    presets = [button("Off" if v == "0" else f"{int(v):,}", "set", "th", v) for v in THRESHOLDS]
+    await edit(query, text, keyboard(grid(presets, 3)))
 
 
 async def show_settings(update: Update, context: NextStepContext) -> int:
     """/settings: the card with what can be changed."""
     user = context.member
     now_text = format_moment(context.clock.now(), user.timezone, user.locale)
-    await reply(update, _card(user, now_text), reply_markup=_card_markup())
+    await reply(update, _card(user, now_text), reply_markup=_card_markup(user))
     return ConversationHandler.END
 
 
@@ -101,9 +140,9 @@ async def _show_updated(update: Update, context: NextStepContext, user: User, no
     text = f"✅ {note}\n\n{_card(user, now_text)}"
     query = update.callback_query
     if query is not None:
-        await edit(query, text, _card_markup())
+        await edit(query, text, _card_markup(user))
     else:
-        await reply(update, text, reply_markup=_card_markup())
+        await reply(update, text, reply_markup=_card_markup(user))
     return ConversationHandler.END
 
 
@@ -308,4 +347,5 @@ def handlers() -> list[tuple[object, int]]:
         },
         fallbacks=flow_fallbacks(),
     )
-    return [(conversation, 0)]
+    threshold = CallbackQueryHandler(team_threshold, pattern=r"^set:th(:\d+)?$")
+    return [(threshold, 0), (conversation, 0)]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.app import build_application, polling
+from bot.app import build_application, polling, services_of
 from bot.sandbox.server import FakeBotApiServer
+from bot.services import team_settings
 from tests.conftest import ADMIN_ID
-from tests.e2e_helpers import invite, start_admin
+from tests.e2e_helpers import invite, join, start_admin
 
 
 async def test_admin_bootstrap(app: Application, server: FakeBotApiServer) -> None:
@@ -247,3 +248,23 @@ async def test_settings_reminder_preferences(app: Application, server: FakeBotAp
     await admin.expect("How long before")
     await admin.press("15 min")
     assert "Meeting heads-up: 15 min before" in (await admin.expect("heads-up saved")).text
+
+
+async def test_team_overdue_alert_threshold_for_leads_only(
+    app: Application, server: FakeBotApiServer
+) -> None:
+    """A lead picks the per-team overdue alert; a forged press by a manager is refused."""
+    admin = await start_admin(server)
+    await admin.send("/settings")
+    await admin.expect("Your settings")
+    await admin.press("🏢 Team: overdue alert")
+    assert "Now: off" in (await admin.expect("Team: overdue alert")).text
+    assert await admin.press("10,000") == "Saved"
+    assert "Now: 10,000" in (await admin.expect("Now: 10,000")).text
+    manager = await join(server, admin, 2002, "Max")
+    await manager.send("/settings")
+    card = await manager.expect("Your settings")
+    assert "🏢 Team: overdue alert" not in card.labels
+    assert await manager.press_data("set:th:0", message_id=card.message_id)  # an alert
+    stored = await team_settings.load(services_of(app).db)
+    assert stored.get("overdue_alert_threshold") == "10000"
