@@ -28,8 +28,6 @@ from bot.services.digest import (
     WeekRecords,
     describe_schedule,
 )
-from bot.services.digest_chart import render_chart
-from bot.services.digest_xlsx import build_workbook
 from bot.services.money import format_money
 from bot.timefmt import format_date, format_moment, local_time
 from storage.db import Database
@@ -249,6 +247,9 @@ def _ready(part: Part) -> PartMaker:
 
 def chart_part(figures: TeamDigest, viewer: User) -> Part:
     """The chart as a photo with its caption (CPU-bound: matplotlib)."""
+    # Imported here: matplotlib adds ~0.7 s to every start-up, and most runs draw no chart.
+    from bot.services.digest_chart import render_chart
+
     label = f"week {figures.week.number} ({week_range(figures.week, viewer.locale)})"
     return Part(
         "photo",
@@ -265,6 +266,8 @@ def chart_part(figures: TeamDigest, viewer: User) -> Part:
 
 def document_part(figures: TeamDigest, records: WeekRecords, viewer: User) -> Part:
     """The spreadsheet as a document with its caption (CPU-bound: openpyxl)."""
+    from bot.services.digest_xlsx import build_workbook  # lazily, as in chart_part
+
     label = f"week {figures.week.number} ({week_range(figures.week, viewer.locale)})"
     return Part(
         "document",
