@@ -19,6 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import NextStepContext, Services
 from bot.errors import error_handler
+from bot.http import AiohttpRequest
 from bot.jobs import schedule_jobs
 from bot.menu import publish_commands_for, publish_default_commands
 from bot.persistence import SqlitePersistence
@@ -47,6 +48,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .base_file_url(settings.file_base_url)
         # Retries calls lost to the network or a 5xx, a few times with back-off (bot/retry.py).
         .request(RetryingRequest())
+        # getUpdates on aiohttp too (one connection); the updater retries it itself.
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         # Different people's updates concurrently, each person's in order (bot/updates.py).
         .concurrent_updates(PerChatUpdateProcessor())
         .defaults(

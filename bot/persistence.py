@@ -3,7 +3,8 @@
 Conversation states and per-user drafts are written as JSON rows, so a restart (or a crash)
 resumes each person where they were. `bot_data` holds live objects and is not persisted.
 python-telegram-bot hands over every user's and chat's data it touched, changed or not; a
-write that would store what is already stored is skipped (each one is a transaction).
+write that would store what is already stored is skipped. The changes handed over together
+(and any arriving while a commit runs) are written in one transaction (bot/coalesce.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from bot.coalesce import Coalescer
 from storage import ptb_state
 from storage.db import Database, Transaction
 
@@ -32,6 +34,9 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
         self.db = db
         # What each row holds now, as last read or written: (table or conversation, key) -> JSON.
         self._stored: dict[tuple[str, str], str] = {}
+        # Changes not yet committed, by row; the latest change of a row wins.
+        self._pending: dict[tuple[str, str], Callable[[Transaction], Awaitable[None]]] = {}
+        self._commit = Coalescer(self._commit_pending)
 
     def _unchanged(self, table: str, key: object, value: object) -> bool:
         """Whether `value` is what the row already holds; remembers it as stored if not."""
@@ -123,11 +128,27 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
             return
         if self._unchanged(table, key, value):
             return
+        await self._save(table, key, save)
+
+    async def _save(
+        self, table: str, key: object, save: Callable[[Transaction], Awaitable[None]]
+    ) -> None:
+        """Queue one row's change and return once it is committed."""
+        self._pending[(table, str(key))] = save
+        await self._commit.run()
+
+    async def _commit_pending(self) -> None:
+        """Write every queued change in one transaction: all of them, or none."""
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
         try:
             async with (await self._ready()).transaction() as tx:
-                await save(tx)
+                for save in pending.values():
+                    await save(tx)
         except BaseException:
-            self._forget(table, key)
+            for table, key in pending:  # their rows' content is unknown now
+                self._forget(table, key)
             raise
 
     async def update_bot_data(self, data: dict[Any, Any]) -> None:
@@ -139,14 +160,16 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forget one chat's data."""
         self._forget(CHAT_TABLE, chat_id)
-        async with (await self._ready()).transaction() as tx:
-            await ptb_state.drop_data(tx, CHAT_TABLE, chat_id)
+        await self._save(
+            CHAT_TABLE, chat_id, lambda tx: ptb_state.drop_data(tx, CHAT_TABLE, chat_id)
+        )
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one user's data."""
         self._forget(USER_TABLE, user_id)
-        async with (await self._ready()).transaction() as tx:
-            await ptb_state.drop_data(tx, USER_TABLE, user_id)
+        await self._save(
+            USER_TABLE, user_id, lambda tx: ptb_state.drop_data(tx, USER_TABLE, user_id)
+        )
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         """Nothing to refresh: this process is the only writer."""
@@ -158,4 +181,5 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
         """Nothing to refresh."""
 
     async def flush(self) -> None:
-        """Nothing buffered: every update is written when it happens."""
+        """Commit anything still queued (at shutdown)."""
+        await self._commit.run()

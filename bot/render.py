@@ -26,6 +26,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the code: no stat() of the file on every render.
+        auto_reload=False,
     )
 
 

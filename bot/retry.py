@@ -21,7 +21,9 @@ import random
 from http import HTTPStatus
 
 from telegram.error import NetworkError
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import RequestData
+
+from bot.http import AiohttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +45,11 @@ def backoff(attempt: int) -> float:
     return delay * random.uniform(0.75, 1.25)
 
 
-class RetryingRequest(HTTPXRequest):
-    """The default HTTP client of python-telegram-bot, retrying transient failures."""
+class RetryingRequest(AiohttpRequest):
+    """The bot's HTTP client (aiohttp, bot/http.py), retrying transient failures."""
 
     def __init__(self, *, attempts: int = ATTEMPTS, read_timeout: float | None = None) -> None:
-        super().__init__(
-            connection_pool_size=256,  # what ApplicationBuilder gives the bot's own client
-            read_timeout=READ_TIMEOUT if read_timeout is None else read_timeout,
-        )
+        super().__init__(read_timeout=READ_TIMEOUT if read_timeout is None else read_timeout)
         self.attempts = attempts
 
     async def do_request(  # type: ignore[override]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, BaseHandler, TypeHandler
+from telegram.ext import Application, BaseHandler, CallbackContext, TypeHandler
 
+from bot.coalesce import Coalescer
 from handlers import (
     access,
     agenda,
@@ -45,11 +46,21 @@ FEATURES = (
     fallback,
 )
 PERSIST_GROUP = 100
+PERSIST_FLUSHER = "persist_flusher"
 
 
-async def _persist_now(update: Update, context: object) -> None:
-    """Write conversation states and drafts after every update, so a crash loses nothing."""
-    await context.application.update_persistence()  # type: ignore[attr-defined]
+async def _persist_now(update: Update, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    """Write conversation states and drafts after every update, so a crash loses nothing.
+
+    Concurrent updates share one write (bot/coalesce.py): each returns once a write that
+    started after its handlers finished has been committed.
+    """
+    flusher = context.bot_data.get(PERSIST_FLUSHER)
+    if flusher is None:
+        flusher = context.bot_data[PERSIST_FLUSHER] = Coalescer(
+            context.application.update_persistence
+        )
+    await flusher.run()
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
