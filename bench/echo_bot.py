@@ -3,13 +3,17 @@
     BOT_TOKEN=... TELEGRAM_BASE_URL=http://127.0.0.1:PORT/bot python -m bench.echo_bot
 
 Echoes every text with one button under it; a press is answered and edits the message. The
-same PTB defaults as PTB's own echobot example (no persistence, no rate limiter).
+same PTB defaults as PTB's own echobot example (no persistence, no rate limiter). With
+ECHO_STACK=nextstep it runs on NextStep's plumbing instead: Bot API calls over aiohttp
+(bot/http.py), different chats' updates concurrently (bot/updates.py) and the 1 ms GIL switch
+interval of `python -m bot run`: the ceiling of the stack NextStep itself runs on.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -37,12 +41,23 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def main() -> None:
     """Poll the server named by TELEGRAM_BASE_URL."""
     logging.basicConfig(level=logging.WARNING)
-    application = (
+    builder = (
         Application.builder()
         .token(os.environ["BOT_TOKEN"])
         .base_url(os.environ.get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot"))
-        .build()
     )
+    if os.environ.get("ECHO_STACK") == "nextstep":
+        from bot.__main__ import GIL_SWITCH_INTERVAL
+        from bot.http import AiohttpRequest
+        from bot.updates import PerChatUpdateProcessor
+
+        builder = (
+            builder.request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+            .concurrent_updates(PerChatUpdateProcessor())
+        )
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     application.add_handler(CallbackQueryHandler(pressed))
     application.run_polling(allowed_updates=Update.ALL_TYPES)

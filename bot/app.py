@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.context import NextStepContext, Services
 from bot.errors import error_handler
 from bot.http import AiohttpRequest
+from bot.inbox import DurableUpdateQueue, Inbox
 from bot.jobs import schedule_jobs
 from bot.menu import publish_commands_for, publish_default_commands
 from bot.persistence import SqlitePersistence
@@ -29,6 +30,7 @@ from bot.updates import PerChatUpdateProcessor
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+INBOX = "inbox"
 
 # Flows mix typed text with buttons, so conversations are tracked per chat and user, not per
 # message; PTB warns about exactly that choice.
@@ -41,6 +43,12 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         raise ValueError("BOT_TOKEN is required to build the application")
     db = Database(settings.database_path)
     services = Services(settings=settings, db=db, clock=clock or SystemClock())
+    # Every update is kept in the database until handled, and replayed after a crash.
+    inbox = Inbox(db, services.clock)
+    queue = DurableUpdateQueue()
+    processor = PerChatUpdateProcessor()
+    queue.inbox = processor.inbox = inbox
+    persistence = processor.persistence = SqlitePersistence(db)
     application = (
         Application.builder()
         .token(settings.bot_token.get_secret_value())
@@ -51,7 +59,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         # getUpdates on aiohttp too (one connection); the updater retries it itself.
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         # Different people's updates concurrently, each person's in order (bot/updates.py).
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
+        .update_queue(queue)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -60,13 +69,14 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
             )
         )
         .rate_limiter(rate_limiter(settings.telegram_messages_per_second))
-        .persistence(SqlitePersistence(db))
+        .persistence(persistence)
         .context_types(ContextTypes(context=NextStepContext))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data["services"] = services
+    application.bot_data[INBOX] = inbox
     handlers.register(application)
     application.add_error_handler(error_handler)
     return application
@@ -91,9 +101,11 @@ def services_of(application: Application) -> Services:  # type: ignore[type-arg]
 
 
 async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Open the database (migrating it), start the jobs and publish the command menus."""
+    """Open the database (migrating it), handle what a crash left in the inbox, start the
+    jobs and publish the command menus."""
     services = services_of(application)
     await services.db.open()
+    await application.bot_data[INBOX].recover(application)
     await schedule_jobs(application)
     await publish_default_commands(application.bot)
     for lead in await access.leads(services.db):

@@ -11,7 +11,7 @@ import sqlite3
 from collections import deque
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import NextStepContext
 from bot.services import team
@@ -26,6 +26,7 @@ COULD_NOT_SAVE = (
     "Could not save — please retry in a minute. Nothing was half-saved: "
     "what you sent last was not stored."
 )
+NOT_MODIFIED = "message is not modified"
 # SQLite result codes that mean "not now" rather than "a bug": busy past the timeout, locked,
 # disk full, I/O error (SQLITE_IOERR_* included).
 UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR")
@@ -51,6 +52,10 @@ def storage_unavailable(error: BaseException | None) -> bool:
 async def error_handler(update: object, context: NextStepContext) -> None:
     """Log the exception with the update id, then apologise to the person (if there is one)."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, BadRequest) and NOT_MODIFIED in str(context.error).lower():
+        # A button pressed twice redraws the same message: nothing went wrong.
+        logger.info("Update %s left a message as it was", update_id)
+        return
     unavailable = storage_unavailable(context.error)
     logger.error(
         "Error while handling update %s%s",

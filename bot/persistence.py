@@ -5,14 +5,24 @@ resumes each person where they were. `bot_data` holds live objects and is not pe
 python-telegram-bot hands over every user's and chat's data it touched, changed or not; a
 write that would store what is already stored is skipped. The changes handed over together
 (and any arriving while a commit runs) are written in one transaction (bot/coalesce.py).
+
+A person's conversation state and drafts are written together, once their update's handlers
+are done: python-telegram-bot writes every person it has marked whenever any update asks, so
+a write triggered by someone else could store one person's half-changed draft with the
+conversation state from before (after a crash: "waiting for the summary" with a draft that
+no longer names the client). Changes of people with an update in progress are held back
+until that update is settled (`started` / `settled`, called by bot/updates.py and the last
+handler group).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from telegram import Update
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
@@ -21,6 +31,13 @@ from storage import ptb_state
 from storage.db import Database, Transaction
 
 USER_TABLE, CHAT_TABLE = "ptb_user_data", "ptb_chat_data"
+Save = Callable[[Transaction], Awaitable[None]]
+
+
+def _owners(update: Update) -> tuple[int, ...]:
+    """The person and the chat whose stored state an update may change."""
+    ids = {entity.id for entity in (update.effective_user, update.effective_chat) if entity}
+    return tuple(sorted(ids))
 
 
 class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type-arg]
@@ -35,8 +52,43 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
         # What each row holds now, as last read or written: (table or conversation, key) -> JSON.
         self._stored: dict[tuple[str, str], str] = {}
         # Changes not yet committed, by row; the latest change of a row wins.
-        self._pending: dict[tuple[str, str], Callable[[Transaction], Awaitable[None]]] = {}
+        self._pending: dict[tuple[str, str], Save] = {}
         self._commit = Coalescer(self._commit_pending)
+        # People and chats with an update in progress (counted), those updates, and the
+        # changes held back until they are settled: row -> (owners, save).
+        self._busy: Counter[int] = Counter()
+        self._in_progress: dict[int, tuple[int, ...]] = {}
+        self._held: dict[tuple[str, str], tuple[tuple[int, ...], Save]] = {}
+
+    def started(self, update: object) -> None:
+        """An update's handlers are about to run: hold back its person's and chat's changes."""
+        if not isinstance(update, Update) or update.update_id in self._in_progress:
+            return
+        owners = _owners(update)
+        self._in_progress[update.update_id] = owners
+        self._busy.update(owners)
+
+    def settled(self, update: object) -> None:
+        """The update's handlers are done: its person's held-back changes may be written."""
+        if not isinstance(update, Update):
+            return
+        owners = self._in_progress.pop(update.update_id, None)
+        if owners is None:
+            return
+        self._busy.subtract(owners)
+        for owner in owners:
+            if self._busy[owner] <= 0:
+                del self._busy[owner]
+        for slot, (row_owners, save) in list(self._held.items()):
+            if not any(self._busy[owner] > 0 for owner in row_owners):
+                del self._held[slot]
+                self._pending[slot] = save
+
+    async def handled(self, update: object) -> None:
+        """After the update (however it ended): write what it left held back."""
+        self.settled(update)
+        if self._pending:
+            await self._commit.run()
 
     def _unchanged(self, table: str, key: object, value: object) -> bool:
         """Whether `value` is what the row already holds; remembers it as stored if not."""
@@ -94,6 +146,7 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
             encoded_key,
             new_state,
             lambda tx: ptb_state.save_conversation(tx, name, encoded_key, new_state),
+            owners=tuple(part for part in key if isinstance(part, int)),
         )
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
@@ -103,6 +156,7 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
             user_id,
             data or None,
             lambda tx: ptb_state.save_data(tx, USER_TABLE, user_id, data),
+            owners=(user_id,),
         )
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
@@ -112,6 +166,7 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
             chat_id,
             data or None,
             lambda tx: ptb_state.save_data(tx, CHAT_TABLE, chat_id, data),
+            owners=(chat_id,),
         )
 
     async def _write(
@@ -119,7 +174,9 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
         table: str,
         key: object,
         value: object,
-        save: Callable[[Transaction], Awaitable[None]],
+        save: Save,
+        *,
+        owners: tuple[int, ...],
     ) -> None:
         # None and an empty dict both mean "no row"; a row never read nor written counts as
         # absent, so the first empty value of a new person costs nothing either.
@@ -128,11 +185,14 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
             return
         if self._unchanged(table, key, value):
             return
+        if any(self._busy[owner] > 0 for owner in owners):
+            self._held[(table, str(key))] = (owners, save)  # written once they are settled
+            self._pending.pop((table, str(key)), None)
+            return
+        self._held.pop((table, str(key)), None)
         await self._save(table, key, save)
 
-    async def _save(
-        self, table: str, key: object, save: Callable[[Transaction], Awaitable[None]]
-    ) -> None:
+    async def _save(self, table: str, key: object, save: Save) -> None:
         """Queue one row's change and return once it is committed."""
         self._pending[(table, str(key))] = save
         await self._commit.run()
@@ -160,6 +220,7 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forget one chat's data."""
         self._forget(CHAT_TABLE, chat_id)
+        self._held.pop((CHAT_TABLE, str(chat_id)), None)
         await self._save(
             CHAT_TABLE, chat_id, lambda tx: ptb_state.drop_data(tx, CHAT_TABLE, chat_id)
         )
@@ -167,6 +228,7 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one user's data."""
         self._forget(USER_TABLE, user_id)
+        self._held.pop((USER_TABLE, str(user_id)), None)
         await self._save(
             USER_TABLE, user_id, lambda tx: ptb_state.drop_data(tx, USER_TABLE, user_id)
         )

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, BaseHandler, CallbackContext, TypeHandler
 
 from bot.coalesce import Coalescer
+from bot.persistence import SqlitePersistence
 from handlers import (
     access,
     agenda,
@@ -55,6 +56,15 @@ async def _persist_now(update: Update, context: CallbackContext) -> None:  # typ
     Concurrent updates share one write (bot/coalesce.py): each returns once a write that
     started after its handlers finished has been committed.
     """
+    persistence = context.application.persistence
+    if isinstance(persistence, SqlitePersistence):
+        persistence.settled(update)  # this update's state may be written now, all of it
+    # python-telegram-bot marks the update's person and chat only after the last handler
+    # group: mark them now, so this flush writes their drafts with their conversation state.
+    context.application.mark_data_for_update_persistence(
+        chat_ids=update.effective_chat.id if update.effective_chat else None,
+        user_ids=update.effective_user.id if update.effective_user else None,
+    )
     flusher = context.bot_data.get(PERSIST_FLUSHER)
     if flusher is None:
         flusher = context.bot_data[PERSIST_FLUSHER] = Coalescer(

@@ -236,7 +236,9 @@ class ScriptedManager:
             return await self.quick_won()
         number = self._token("INV-")
         sent = await self.send(f"/newinvoice {self.work_client}; {number}; 100 EUR")
-        await self.expect("Invoice saved", sent_at=sent)
+        saved = await self.expect("Invoice saved", sent_at=sent)
+        if number not in saved.text:  # a late answer to an earlier request, replayed
+            raise Disrupted(f"{number} not confirmed")
         self.ack("invoice", number)
         await self.press("Record payment")
         await self.expect("How much was paid?")

@@ -1,0 +1,167 @@
+"""Nothing a person sent is lost when the bot process dies.
+
+python-telegram-bot confirms updates to Telegram as soon as it fetches the next batch, and a
+webhook is answered as soon as the update is queued; an update still waiting in memory (or
+being handled) when the process is killed was gone. Now every update is written to the
+`inbox` table before it is queued (`DurableUpdateQueue`), marked when a handler starts on it
+and removed once it has been handled (`bot/updates.py`). After a restart:
+
+- updates never started are handled as if they had just arrived, in their order;
+- updates a handler had started on may have been half done (a reply sent, a record saved):
+  they are not repeated; the person is told what happened and asked to check.
+
+Telegram re-sends updates that were fetched but not confirmed; ids up to the newest one ever
+received are dropped, so nothing is handled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.clock import Clock
+from bot.coalesce import Coalescer
+from bot.render import escape
+from storage import inbox as inbox_store
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_CHARS = 80
+INTERRUPTED = (
+    "⚠️ NextStep restarted while it was handling your {what}. It may not have been "
+    "finished: please check (/agenda, the client's card) and send it again if needed."
+)
+
+
+class Inbox:
+    """Stores received updates until they are handled; replays them after a crash."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._newest: int | None = None
+        self._handled: list[int] = []
+        self._remove = Coalescer(self._remove_handled)
+
+    async def receive(self, update: Update) -> bool:
+        """Store a new update; False for one already received (re-sent by Telegram)."""
+        if self._newest is None:
+            self._newest = await inbox_store.last_update_id(self.db)
+        if update.update_id <= self._newest:
+            logger.info("Update %d was received before; dropped", update.update_id)
+            return False
+        chat = update.effective_chat
+        payload = json.dumps(update.to_dict(), ensure_ascii=False)
+        async with self.db.transaction() as tx:
+            await inbox_store.store(
+                tx, [(update.update_id, chat.id if chat else None, payload)], self.clock.now()
+            )
+        self._newest = update.update_id
+        return True
+
+    async def started(self, update: Update) -> None:
+        """A handler is about to act on `update`."""
+        try:
+            async with self.db.transaction() as tx:
+                await inbox_store.mark_started(tx, update.update_id)
+        except sqlite3.Error as exc:  # the handler reports its own failure to save
+            logger.warning("Update %d not marked as started: %s", update.update_id, exc)
+
+    async def handled(self, update: Update) -> None:
+        """`update` was handled: forget it (updates handled together share one write)."""
+        self._handled.append(update.update_id)
+        try:
+            await self._remove.run()
+        except sqlite3.Error as exc:  # left in the inbox: explained after a restart
+            logger.warning("Handled updates not removed from the inbox: %s", exc)
+
+    async def _remove_handled(self) -> None:
+        handled, self._handled = self._handled, []
+        if handled:
+            async with self.db.transaction() as tx:
+                await inbox_store.remove(tx, handled)
+
+    async def recover(self, application: Application) -> tuple[int, int]:  # type: ignore[type-arg]
+        """After a start: queue the updates never started, explain the interrupted ones.
+
+        Returns (replayed, explained).
+        """
+        replayed = explained = 0
+        queue = application.update_queue
+        for entry in await inbox_store.pending(self.db):
+            update = Update.de_json(json.loads(entry.payload), application.bot)
+            if not entry.started:
+                await _queue_stored(queue, update)
+                replayed += 1
+                continue
+            await self._explain(application, update)
+            async with self.db.transaction() as tx:
+                await inbox_store.remove(tx, [entry.update_id])
+            explained += 1
+        if replayed or explained:
+            logger.warning(
+                "Recovered after a restart: %d updates handled now, %d people told theirs "
+                "was interrupted",
+                replayed,
+                explained,
+            )
+        return replayed, explained
+
+    async def _explain(self, application: Application, update: Update) -> None:  # type: ignore[type-arg]
+        chat = update.effective_chat
+        if chat is None:
+            return
+        message = update.message or update.edited_message
+        if message is not None and message.text:
+            text = (
+                message.text
+                if len(message.text) <= PREVIEW_CHARS
+                else (message.text[: PREVIEW_CHARS - 1] + "…")
+            )
+            what = f"message “{escape(text)}”"
+        elif update.callback_query is not None:
+            what = "button press"
+        else:
+            what = "last message"
+        try:
+            await application.bot.send_message(chat.id, INTERRUPTED.format(what=what))
+        except TelegramError as exc:  # blocked, gone: nothing more to do for this one
+            logger.info("Could not tell chat %d about an interrupted update: %s", chat.id, exc)
+
+
+class DurableUpdateQueue(asyncio.Queue[Any]):
+    """The application's update queue: each update is in the inbox before it is queued."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inbox: Inbox | None = None
+
+    async def put(self, item: Any) -> None:
+        """Store, then queue; an update received before is dropped.
+
+        If the database refuses the write (locked, full), the update is handled from memory
+        all the same: the person gets an answer (the handler's own "could not save").
+        """
+        if isinstance(item, Update) and self.inbox is not None:
+            try:
+                if not await self.inbox.receive(item):
+                    return
+            except sqlite3.Error as exc:
+                logger.warning("Update %d not kept in the inbox: %s", item.update_id, exc)
+        await super().put(item)
+
+
+async def _queue_stored(queue: asyncio.Queue[Any], update: Update) -> None:
+    """Queue an update that is in the inbox already."""
+    if isinstance(queue, DurableUpdateQueue):
+        await asyncio.Queue.put(queue, update)
+    else:
+        await queue.put(update)

@@ -1,0 +1,79 @@
+"""A crash loses no update: the inbox replays what was never started and explains the rest."""
+
+from __future__ import annotations
+
+import json
+
+from telegram import Update
+
+from bot.app import build_application, polling
+from bot.clock import FrozenClock
+from bot.config import Settings
+from bot.inbox import Inbox
+from bot.sandbox.server import FakeBotApiServer
+from storage import inbox as inbox_store
+from storage.db import Database
+from tests.e2e_helpers import eventually, start_admin
+
+
+async def test_updates_left_by_a_crash_are_replayed_or_explained(
+    e2e_settings: Settings, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """Two updates a killed bot had fetched (so Telegram will not send them again): one no
+    handler had touched is handled after the restart; one a handler had started on is not
+    repeated, and the person is told, quoting their message. The inbox is empty after."""
+    first = build_application(e2e_settings, clock=clock)
+    async with polling(first, poll_timeout=1):
+        admin = await start_admin(server)
+    # The bot is down; two messages arrive, which the dead process had fetched and stored.
+    world = server.world
+    untouched = world.user_message(admin.chat, admin.id, text="/help")
+    interrupted = world.user_message(admin.chat, admin.id, text="/call Acme <b>big</b> order")
+    fetched = world.updates[-2:]
+    del world.updates[-2:]
+    db = Database(e2e_settings.database_path)
+    await db.open()
+    async with db.transaction() as tx:
+        await inbox_store.store(
+            tx,
+            [(u["update_id"], admin.chat.id, json.dumps(u)) for u in fetched],
+            clock.now(),
+        )
+        await inbox_store.mark_started(tx, fetched[1]["update_id"])
+    await db.close()
+    assert untouched["text"] == "/help" and interrupted["message_id"]
+
+    admin.cursor = len(admin.chat.events)
+    second = build_application(e2e_settings, clock=clock)
+    async with polling(second, poll_timeout=1):
+        note = await admin.expect("NextStep restarted while it was handling your message")
+        assert "“/call Acme &lt;b&gt;big&lt;/b&gt; order”" in note.html
+        assert "“/call Acme <b>big</b> order”" in note.text
+        await admin.expect("/log")  # the help text: the untouched /help was handled
+        await admin.send("/agenda")
+        await admin.reply()
+        # Each update leaves the inbox just after its handlers are done.
+        await eventually(second.bot_data["services"].db, "SELECT count(*) FROM inbox", [0])
+
+
+async def test_a_resent_update_is_dropped(db: Database, clock: FrozenClock) -> None:
+    """Telegram re-sends updates fetched but not confirmed before a crash: ids up to the
+    newest one received are not handled twice, across restarts."""
+    payload = {
+        "update_id": 41,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "A"},
+            "text": "hi",
+        },
+    }
+    update = Update.de_json(payload, None)
+    inbox = Inbox(db, clock)
+    assert await inbox.receive(update)
+    assert not await inbox.receive(update)
+    assert not await Inbox(db, clock).receive(Update.de_json({**payload, "update_id": 40}, None))
+    assert await Inbox(db, clock).receive(Update.de_json({**payload, "update_id": 42}, None))
+    await inbox.handled(update)
+    assert [entry.update_id for entry in await inbox_store.pending(db)] == [42]
