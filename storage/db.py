@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 Params = Sequence[Any] | dict[str, Any]
 Row = sqlite3.Row
 BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_EVERY = 200  # commits between WAL checkpoints (see Database.open)
 
 
 def to_db_time(moment: dt.datetime) -> str:
@@ -120,6 +121,10 @@ class Database(Queries):
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._busy_ms = BUSY_TIMEOUT_MS
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._lookup: sqlite3.Connection | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._commits = 0
         self._open_lock = asyncio.Lock()
 
     @property
@@ -140,6 +145,15 @@ class Database(Queries):
             # The writer never waits for a lock on the loop's thread (see `transaction`).
             self._busy_ms = BUSY_TIMEOUT_MS
             await writer.execute("PRAGMA busy_timeout = 0")
+            # Commits run on the loop's thread; SQLite's automatic checkpoint (copying the WAL
+            # into the database, with fsyncs) would run inside one of them and stall the bot
+            # for tens of ms. A connection of its own checkpoints on its thread instead.
+            await writer.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = await self._connect()
+            self._lookup = sqlite3.connect(self.path, isolation_level=None)
+            self._lookup.row_factory = sqlite3.Row
+            self._lookup.execute("PRAGMA busy_timeout = 0")  # never wait on the loop's thread
+            self._lookup.execute("PRAGMA foreign_keys = ON")
             self._writer = writer
             self._reader = await self._connect()
             self._conn = self._reader
@@ -157,12 +171,62 @@ class Database(Queries):
         await conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """Run a query and return its first row, if any.
+
+        Point lookups (a person, a client, a step by id) run at once on the loop's thread, on
+        a read connection of their own: through aiosqlite's thread each waited for two turns
+        of a busy event loop (4–8 ms under load, several per update; bench/bench_load.py).
+        Lists and aggregates (`fetch_all`) stay on the reader's thread.
+        """
+        if self._lookup is None:
+            return await super().fetch_one(sql, params)
+        try:
+            cursor = self._lookup.execute(sql, params)
+            try:
+                return cursor.fetchone()  # type: ignore[no-any-return]
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        # Busy (a WAL recovery after a crash, say): wait for it on the reader's thread.
+        return await super().fetch_one(sql, params)
+
+    def _after_commit(self) -> None:
+        """Every CHECKPOINT_EVERY commits, checkpoint the WAL on the checkpointer's thread."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY or (
+            self._checkpoint is not None and not self._checkpoint.done()
+        ):
+            return
+        self._commits = 0
+        self._checkpoint = asyncio.get_running_loop().create_task(self._checkpoint_wal())
+
+    async def _checkpoint_wal(self) -> None:
+        conn = self._checkpointer
+        if conn is None:
+            return
+        try:
+            # PASSIVE: copies what no reader still needs, never waits for anyone.
+            await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # a full disk, say: the WAL keeps everything meanwhile
+            logger.warning("WAL checkpoint failed: %s", exc)
+
     async def close(self) -> None:
-        """Close both connections."""
-        for conn in (self._reader, self._writer):
+        """Close the connections (after a last checkpoint)."""
+        if self._checkpoint is not None:
+            await self._checkpoint
+            self._checkpoint = None
+        if self._checkpointer is not None and self._writer is not None:
+            await self._checkpoint_wal()
+        for conn in (self._reader, self._writer, self._checkpointer):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        if self._lookup is not None:
+            self._lookup.close()
+            self._lookup = None
+        self._reader = self._writer = self._checkpointer = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -188,6 +252,7 @@ class Database(Queries):
             try:
                 yield Transaction(raw)
                 raw.execute("COMMIT")
+                self._after_commit()
             except BaseException:
                 # SQLite has already rolled back after some errors (a full disk, an I/O
                 # error); a second ROLLBACK would fail and hide the real error. A failed

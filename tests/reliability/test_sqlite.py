@@ -201,9 +201,11 @@ async def test_disk_full_asks_to_retry_and_recovers(
     await logged_call(person, "/agenda")
     writer_conn = db._writer
     assert writer_conn is not None
-    await writer_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    pages = (await (await writer_conn.execute("PRAGMA page_count")).fetchone())[0]
-    await writer_conn.execute(f"PRAGMA max_page_count = {pages}")
+    # The bot's transactions use this connection from the loop's thread: hold the write lock.
+    async with db._write_lock:
+        await writer_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = (await (await writer_conn.execute("PRAGMA page_count")).fetchone())[0]
+        await writer_conn.execute(f"PRAGMA max_page_count = {pages}")
     long_summary = "x" * 1900  # fills the free room in the existing pages quickly
     for _ in range(40):
         before = counts(path)
@@ -214,7 +216,8 @@ async def test_disk_full_asks_to_retry_and_recovers(
     assert COULD_NOT_SAVE in answer
     assert counts(path) == before, "nothing may be half-written"
 
-    await writer_conn.execute("PRAGMA max_page_count = 1073741823")
+    async with db._write_lock:
+        await writer_conn.execute("PRAGMA max_page_count = 1073741823")
     answer = await logged_call(person, f"/call Acme {MANAGER} {long_summary}")
     assert "What is the next step?" in answer
     assert counts(path)["contacts"] == before["contacts"] + 1
