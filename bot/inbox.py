@@ -10,6 +10,9 @@ and removed once it has been handled (`bot/updates.py`). After a restart:
 - updates a handler had started on may have been half done (a reply sent, a record saved):
   they are not repeated; the person is told what happened and asked to check.
 
+The inbox's own writes never wait for a lock another process holds: a locked or full
+database is reported by the handler ("could not save"), and the update is handled from memory.
+
 Telegram re-sends updates that were fetched but not confirmed; ids up to the newest one ever
 received are dropped, so nothing is handled twice.
 """
@@ -60,7 +63,7 @@ class Inbox:
             return False
         chat = update.effective_chat
         payload = json.dumps(update.to_dict(), ensure_ascii=False)
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(wait=False) as tx:
             await inbox_store.store(
                 tx, [(update.update_id, chat.id if chat else None, payload)], self.clock.now()
             )
@@ -70,7 +73,7 @@ class Inbox:
     async def started(self, update: Update) -> None:
         """A handler is about to act on `update`."""
         try:
-            async with self.db.transaction() as tx:
+            async with self.db.transaction(wait=False) as tx:
                 await inbox_store.mark_started(tx, update.update_id)
         except sqlite3.Error as exc:  # the handler reports its own failure to save
             logger.warning("Update %d not marked as started: %s", update.update_id, exc)
@@ -85,9 +88,14 @@ class Inbox:
 
     async def _remove_handled(self) -> None:
         handled, self._handled = self._handled, []
-        if handled:
-            async with self.db.transaction() as tx:
+        if not handled:
+            return
+        try:
+            async with self.db.transaction(wait=False) as tx:
                 await inbox_store.remove(tx, handled)
+        except BaseException:
+            self._handled[:0] = handled  # removed with the next batch
+            raise
 
     async def recover(self, application: Application) -> tuple[int, int]:  # type: ignore[type-arg]
         """After a start: queue the updates never started, explain the interrupted ones.

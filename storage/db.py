@@ -229,8 +229,11 @@ class Database(Queries):
         self._reader = self._writer = self._checkpointer = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def transaction(self, *, wait: bool = True) -> AsyncIterator[Transaction]:
         """Run the block in one IMMEDIATE transaction: all of it is saved, or none of it.
+
+        `wait=False`: if another process holds the lock, fail at once instead of waiting up
+        to the busy timeout (for bookkeeping that must not delay the person's answer).
 
         BEGIN, the block's statements and COMMIT run on the loop's thread, so a block without
         other awaits holds the write lock for one step of its task, and writers never queue
@@ -246,7 +249,7 @@ class Database(Queries):
             try:
                 raw.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+                if not wait or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                     raise
                 await writer._execute(_begin_waiting, raw, self._busy_ms)
             try:
