@@ -18,6 +18,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import NextStepContext, Services
+from bot.digest_workers import shutdown as stop_digest_workers
 from bot.errors import error_handler
 from bot.http import AiohttpRequest
 from bot.inbox import DurableUpdateQueue, Inbox
@@ -116,6 +117,7 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Close the database."""
     await services_of(application).db.close()
+    stop_digest_workers()  # the digest's chart and spreadsheet processes, if started
 
 
 @asynccontextmanager

@@ -62,7 +62,7 @@ async def deliver(bot: Bot, services: Services, due: DueDigest, delivery: Delive
         await digest.finish_delivery(db, clock, delivery, delivered=False)
         return
     try:
-        makers = await plan_parts(db, clock, person, due.kind, due.week)
+        makers = await plan_parts(db, clock, person, due.kind, due.week, skip=delivery.parts_sent)
         for index, make in enumerate(makers):
             if index < delivery.parts_sent:
                 continue

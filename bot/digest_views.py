@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,10 @@ from typing import Any
 from babel.dates import format_date as babel_date
 from telegram import InlineKeyboardMarkup
 
+from bot import digest_workers
 from bot.clock import Clock
 from bot.config import Settings
+from bot.digest_workers import Job
 from bot.keyboards import button, grid, keyboard
 from bot.render import MAX_MESSAGE, environment, escape, split_message, telegram_length
 from bot.services import digest
@@ -33,6 +36,8 @@ from bot.timefmt import format_date, format_moment, local_time
 from storage.db import Database
 from storage.digest import DigestKind, DigestPrefs
 from storage.users import User
+
+logger = logging.getLogger(__name__)
 
 TEAM_TEMPLATE = "digest/team.html.j2"
 OWN_TEMPLATE = "digest/own.html.j2"
@@ -151,8 +156,8 @@ def pack_sections(sections: Sequence[str], limit: int = MAX_MESSAGE) -> list[str
     return messages
 
 
-def render_team_digest(digest: TeamDigest, viewer: User) -> list[str]:
-    """The head's digest as Telegram messages, in the viewer's zone and language."""
+def team_context(digest: TeamDigest, viewer: User) -> dict[str, Any]:
+    """What `digest/team.html.j2` renders, in the viewer's zone and language."""
     postponers, postponers_more = _top(
         digest.people,
         lambda p: p.snoozes + p.reschedules,
@@ -168,22 +173,27 @@ def render_team_digest(digest: TeamDigest, viewer: User) -> list[str]:
         overnight=overnight,
         overnight_more=overnight_more,
     )
-    context = {
+    return {
         **_formatters(viewer),
         "days_since": _days_since(digest.now),
         "d": digest,
         "delta": _deltas(digest.changes),
         "v": view,
     }
+
+
+def render_team_digest(digest: TeamDigest, viewer: User) -> list[str]:
+    """The head's digest as Telegram messages, in the viewer's zone and language."""
+    context = team_context(digest, viewer)
     return pack_sections(_render_sections(TEAM_TEMPLATE, TEAM_SECTIONS, context))
 
 
-def render_own_summary(summary: OwnSummary, viewer: User) -> list[str]:
-    """A manager's "Your week" as Telegram messages."""
+def own_context(summary: OwnSummary, viewer: User) -> dict[str, Any]:
+    """What `digest/own.html.j2` renders, in the viewer's zone and language."""
     plan_days: dict[dt.date, list[Any]] = {}
     for item in summary.plan:
         plan_days.setdefault(local_time(item.due_at, viewer.timezone).date(), []).append(item)
-    context = {
+    return {
         **_formatters(viewer),
         "days_since": _days_since(summary.now),
         "s": summary,
@@ -191,6 +201,11 @@ def render_own_summary(summary: OwnSummary, viewer: User) -> list[str]:
         "week_range": week_range(summary.week, viewer.locale),
         "plan_days": sorted(plan_days.items()),
     }
+
+
+def render_own_summary(summary: OwnSummary, viewer: User) -> list[str]:
+    """A manager's "Your week" as Telegram messages."""
+    context = own_context(summary, viewer)
     return pack_sections(_render_sections(OWN_TEMPLATE, OWN_SECTIONS, context))
 
 
@@ -235,7 +250,15 @@ def day_labels(week: Week, locale: str) -> list[str]:
 
 
 PartMaker = Callable[[], Awaitable[Part]]
-"""Makes one part when it is its turn to be sent (the chart and the file take a while)."""
+"""Gives one part when it is its turn to be sent (the chart and the file may still be in the
+making then)."""
+WORKER_TIMEOUT = 300.0
+"""Seconds a chart or file may take (a 100-manager week takes about 2) before its worker is
+taken for hung."""
+CHART_FAILED = "⚠️ The chart could not be drawn this time."
+FILE_FAILED = (
+    "⚠️ The spreadsheet could not be made this time; <code>/digest {week}</code> tries again."
+)
 
 
 def _ready(part: Part) -> PartMaker:
@@ -245,75 +268,143 @@ def _ready(part: Part) -> PartMaker:
     return make
 
 
-def chart_part(figures: TeamDigest, viewer: User) -> Part:
-    """The chart as a photo with its caption (CPU-bound: matplotlib)."""
-    # Imported here: matplotlib adds ~0.7 s to every start-up, and most runs draw no chart.
-    from bot.services.digest_chart import render_chart
+def _label(figures: TeamDigest, viewer: User) -> str:
+    return f"week {figures.week.number} ({week_range(figures.week, viewer.locale)})"
 
-    label = f"week {figures.week.number} ({week_range(figures.week, viewer.locale)})"
+
+def _chart_title(figures: TeamDigest, viewer: User) -> str:
+    omitted = f" · the {len(figures.chart.names)} busiest" if figures.chart.omitted else ""
+    return f"Contacts per day · {_label(figures, viewer)}{omitted}"
+
+
+def _chart(figures: TeamDigest, viewer: User, png: bytes) -> Part:
     return Part(
         "photo",
-        f"📊 Contacts per manager and day, {label}",
-        render_chart(
-            figures.chart,
-            title=f"Contacts per day · {label}"
-            + (f" · the {len(figures.chart.names)} busiest" if figures.chart.omitted else ""),
-            day_labels=day_labels(figures.week, viewer.locale),
-        ),
+        f"📊 Contacts per manager and day, {_label(figures, viewer)}",
+        png,
         f"nextstep-{figures.week.iso}.png",
     )
 
 
-def document_part(figures: TeamDigest, records: WeekRecords, viewer: User) -> Part:
-    """The spreadsheet as a document with its caption (CPU-bound: openpyxl)."""
-    from bot.services.digest_xlsx import build_workbook  # lazily, as in chart_part
-
-    label = f"week {figures.week.number} ({week_range(figures.week, viewer.locale)})"
+def _document(figures: TeamDigest, viewer: User, xlsx: bytes) -> Part:
     return Part(
         "document",
-        f"📎 The data of {label}: contacts, steps and invoice movements "
+        f"📎 The data of {_label(figures, viewer)}: contacts, steps and invoice movements "
         f"(times in {figures.week.timezone}).",
-        build_workbook(
-            timezone=figures.week.timezone,
-            contacts=records.contacts,
-            steps=records.steps,
-            movements=records.movements,
-        ),
+        xlsx,
         f"nextstep-{figures.week.iso}.xlsx",
     )
 
 
-def team_plan(db: Database, figures: TeamDigest, viewer: User) -> list[PartMaker]:
+def chart_part(figures: TeamDigest, viewer: User) -> Part:
+    """The chart as a photo with its caption, drawn in this process (matplotlib: CPU-bound;
+    the bot draws it in a worker process, see `team_plan`)."""
+    # Imported here: matplotlib adds ~0.7 s to every start-up, and most runs draw no chart.
+    from bot.services.digest_chart import render_chart
+
+    png = render_chart(
+        figures.chart,
+        title=_chart_title(figures, viewer),
+        day_labels=day_labels(figures.week, viewer.locale),
+    )
+    return _chart(figures, viewer, png)
+
+
+def document_part(figures: TeamDigest, records: WeekRecords, viewer: User) -> Part:
+    """The spreadsheet as a document with its caption, written in this process (CPU-bound;
+    the bot writes it in a worker process, see `plan_parts`)."""
+    from bot.services.digest_xlsx import build_workbook  # lazily, as in chart_part
+
+    xlsx = build_workbook(
+        timezone=figures.week.timezone,
+        contacts=records.contacts,
+        steps=records.steps,
+        movements=records.movements,
+    )
+    return _document(figures, viewer, xlsx)
+
+
+def _from_worker(
+    job: Job[bytes], part: Callable[[bytes], Part], failed: str, what: str
+) -> PartMaker:
+    """The part a worker's job makes; if the job fails, the error is logged and a short note
+    takes the part's place, so the rest of the digest still goes out."""
+
+    async def make() -> Part:
+        try:
+            return part(await asyncio.wait_for(job.result(), WORKER_TIMEOUT))
+        except TimeoutError:
+            logger.error("Digest: the %s took over %s s; workers stopped", what, WORKER_TIMEOUT)
+            digest_workers.shutdown(kill=True)  # the next digest gets fresh ones
+        except Exception:
+            logger.exception("Digest: the %s could not be made", what)
+        return Part("text", failed)
+
+    return make
+
+
+def team_plan(
+    figures: TeamDigest, viewer: User, workbook: Job[bytes], *, skip: int = 0
+) -> list[PartMaker]:
     """The head's digest, part by part: the text messages (rendered now), then the chart
-    (if anyone logged a contact) and the spreadsheet (unless nothing happened), each made in
-    a worker thread only when its turn comes, so the text goes out at once."""
+    (if anyone logged a contact) and the spreadsheet (unless nothing happened; `workbook` is
+    its job, already running, cancelled when not wanted).
+
+    The chart's worker starts now, unless the chart is among the first `skip` parts (sent by
+    an interrupted delivery): it is drawn while the text goes out."""
+    week = figures.week
     makers = [_ready(Part("text", text)) for text in render_team_digest(figures, viewer)]
     if figures.chart.total:
-
-        async def chart() -> Part:
-            return await asyncio.to_thread(chart_part, figures, viewer)
-
-        makers.append(chart)
-    if not figures.no_activity:
-
-        async def document() -> Part:
-            records = await digest.week_records(db, week=figures.week)
-            return await asyncio.to_thread(document_part, figures, records, viewer)
-
-        makers.append(document)
+        chart = Job(
+            digest_workers.draw_chart,
+            figures.chart,
+            _chart_title(figures, viewer),
+            day_labels(week, viewer.locale),
+        )
+        if len(makers) >= skip:
+            chart.start()
+        makers.append(
+            _from_worker(
+                chart,
+                lambda png: _chart(figures, viewer, png),
+                CHART_FAILED,
+                f"chart of {week.iso} for {viewer.telegram_id}",
+            )
+        )
+    if figures.no_activity:
+        workbook.cancel()
+    else:
+        makers.append(
+            _from_worker(
+                workbook,
+                lambda xlsx: _document(figures, viewer, xlsx),
+                FILE_FAILED.format(week=week.iso),
+                f"spreadsheet of {week.iso} for {viewer.telegram_id}",
+            )
+        )
     return makers
 
 
 async def plan_parts(
-    db: Database, clock: Clock, viewer: User, kind: DigestKind, week: Week
+    db: Database, clock: Clock, viewer: User, kind: DigestKind, week: Week, *, skip: int = 0
 ) -> list[PartMaker]:
     """Everything one delivery sends, in order: a head's team digest (text, chart, file) or
     a manager's "Your week" (text). The number of parts is fixed here, so a delivery can
-    resume after the parts already sent."""
+    resume after the parts already sent (`skip` of them: their work is not started).
+
+    The spreadsheet's worker starts first: it reads the week's rows from the database while
+    the figures are computed here."""
     now = clock.now()
     if kind is DigestKind.TEAM:
-        figures = await digest.build_team_digest(db, week=week, now=now)
-        return team_plan(db, figures, viewer)
+        workbook = digest_workers.start(
+            digest_workers.week_workbook, db.path, week.monday, week.timezone
+        )
+        try:
+            figures = await digest.build_team_digest(db, week=week, now=now)
+        except BaseException:
+            workbook.cancel()
+            raise
+        return team_plan(figures, viewer, workbook, skip=skip)
     summary = await digest.build_own_summary(db, manager=viewer, week=week, now=now)
     return [_ready(Part("text", text)) for text in render_own_summary(summary, viewer)]
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from bot.commands import commands_for
+from bot.digest_samples import digest_samples
 from bot.invoice_samples import invoice_samples
 from bot.samples import (
     NOW,
@@ -186,3 +187,6 @@ def _reminder_samples() -> dict[str, list[dict[str, Any]]]:
 
 
 SAMPLE_CONTEXTS.update(_reminder_samples())
+
+
+SAMPLE_CONTEXTS.update(digest_samples())  # the weekly digest (bot/digest_views.py)

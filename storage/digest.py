@@ -13,11 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
-from storage.db import Queries, Row, Transaction, from_db_time, optional_time, to_db_time
+import aiosqlite
+
+from storage.db import (
+    BUSY_TIMEOUT_MS,
+    Queries,
+    Row,
+    Transaction,
+    from_db_time,
+    optional_time,
+    to_db_time,
+)
 
 MEETING_KINDS = ("meeting", "visit")
 OTHER_KINDS = ("email", "message")
@@ -252,11 +265,14 @@ async def contact_figures(
         " sum(c.resolved_at IS NOT NULL"
         "     AND unixepoch(c.resolved_at) - unixepoch(c.happened_at) <= :discipline)"
         "     AS disciplined,"
-        " sum(c.outcome = 'won') AS won,"
-        " sum(c.outcome = 'refused') AS refused,"
-        " sum(c.outcome = 'not_target') AS not_target,"
-        " sum(coalesce(c.resolved_at, :far) >= (SELECT d.end_at FROM days d"
-        "     WHERE c.logged_at >= d.start_at AND c.logged_at < d.end_at)) AS missing_overnight"
+        # `IS`, not `=`: the outcome is NULL until chosen, and a sum of NULLs is NULL.
+        " sum(c.outcome IS 'won') AS won,"
+        " sum(c.outcome IS 'refused') AS refused,"
+        " sum(c.outcome IS 'not_target') AS not_target,"
+        # A contact logged after the period (back-dated into it) was not left overnight in it.
+        " sum(coalesce(coalesce(c.resolved_at, :far) >= (SELECT d.end_at FROM days d"
+        "     WHERE c.logged_at >= d.start_at AND c.logged_at < d.end_at), 0))"
+        "     AS missing_overnight"
         f" FROM contacts c WHERE c.happened_at >= :b0 AND c.happened_at < :end{only}"
         " GROUP BY c.manager_id",
         {
@@ -524,6 +540,31 @@ async def open_steps_between(
 # --- Raw rows for the spreadsheet ---------------------------------------------------------
 
 
+class _Reader(Queries):
+    """Queries over a connection of its own (see `read_only`)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+
+def _read_only_uri(path: Path) -> str:
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
+@asynccontextmanager
+async def read_only(path: Path) -> AsyncIterator[Queries]:
+    """A read-only connection of its own to the database file at `path`, for a process other
+    than the bot's (the digest's spreadsheet worker): it sees what is committed, like the
+    bot's reader, and can write nothing."""
+    conn = await aiosqlite.connect(_read_only_uri(path), uri=True)
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        yield _Reader(conn)
+    finally:
+        await conn.close()
+
+
 async def contact_records(
     db: Queries, start: dt.datetime, end: dt.datetime, *, manager_id: int | None = None
 ) -> list[ContactRecord]:
@@ -538,21 +579,13 @@ async def contact_records(
         " ORDER BY c.happened_at, c.id",
         {"start": to_db_time(start), "end": to_db_time(end), **extra},
     )
+    # Positional decoding (no lookups by name, no keywords): half the cost of 10,000 rows.
+    # The SELECT lists the columns in the record's field order (as in `step_records`).
     return [
         ContactRecord(
-            id=row["id"],
-            happened_at=from_db_time(row["happened_at"]),
-            logged_at=from_db_time(row["logged_at"]),
-            resolved_at=optional_time(row["resolved_at"]),
-            manager_name=row["manager_name"],
-            client_name=row["client_name"],
-            kind=row["kind"],
-            state=row["state"],
-            outcome=row["outcome"],
-            outcome_reason=row["outcome_reason"],
-            summary=row["summary"],
+            id_, from_db_time(happened), from_db_time(logged), optional_time(resolved), *rest
         )
-        for row in rows
+        for id_, happened, logged, resolved, *rest in rows
     ]
 
 
@@ -578,19 +611,8 @@ async def step_records(
         params,
     )
     return [
-        StepRecord(
-            id=row["id"],
-            created_at=from_db_time(row["created_at"]),
-            due_at=from_db_time(row["due_at"]),
-            manager_name=row["manager_name"],
-            client_name=row["client_name"],
-            kind=row["kind"],
-            state=row["state"],
-            snooze_count=row["snooze_count"],
-            reschedule_count=row["reschedule_count"],
-            agenda=row["agenda"],
-        )
-        for row in rows
+        StepRecord(id_, from_db_time(created), from_db_time(due), *rest)
+        for id_, created, due, *rest in rows
     ]
 
 

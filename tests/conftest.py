@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from telegram.ext import Application
 
+from bot import digest_workers
 from bot.app import build_application, polling
 from bot.clock import FrozenClock
 from bot.config import Settings
@@ -19,6 +20,14 @@ from storage.db import Database
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as timedelta, no warning
 
 START = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_digest_workers() -> Iterator[None]:
+    """No digest worker process outlives the tests (tests that plan a digest without the
+    Application, whose shutdown stops them, share the pool until the end)."""
+    yield
+    digest_workers.shutdown()
 
 
 @pytest.fixture

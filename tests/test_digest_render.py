@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from bot.check import check_templates
 from bot.clock import FrozenClock
+from bot.digest_samples import sample_own_summaries, sample_team_digests
 from bot.digest_views import (
     chart_part,
     day_labels,
@@ -18,6 +25,7 @@ from bot.digest_views import (
     render_own_summary,
     render_team_digest,
 )
+from bot.invoice_samples import sample_user
 from bot.render import telegram_length
 from bot.sandbox.telegram_html import parse_html, utf16_len
 from bot.services import clients, contacts, digest, invoices, steps
@@ -30,14 +38,27 @@ from bot.services.digest import (
     build_team_digest,
 )
 from bot.services.digest_chart import WIDTH_PX, render_chart
+from bot.services.digest_xlsx import build_workbook
+from bot.texts import SAMPLE_CONTEXTS
 from storage.db import Database
-from storage.digest import DayKindCount, DigestKind
+from storage.digest import (
+    ContactRecord,
+    DayKindCount,
+    DigestKind,
+    InvoiceMovement,
+    StepRecord,
+)
 from storage.users import Role, User, get_user
 from tests.factories import make_user
 
 LONDON = "Europe/London"
 WEEK = "2026-W48"
 TRICKY = "Zoë <b>&amp;</b> «Ёлка» 🎄 $x$"
+INJECTION = (
+    '<r><t>a</t></r></is></c><c r="J2"><f>HYPERLINK("https://evil.test","x")</f></c>'
+    '<c r="K2" t="inlineStr"><is><r><t>b</t></r>'
+)
+"""Text shaped like the sheet's XML: some writers (XlsxWriter 3.3) copy it unescaped."""
 
 
 def at(day: int, hour: int = 0, minute: int = 0, month: int = 11) -> dt.datetime:
@@ -258,3 +279,158 @@ def test_chart_of_a_huge_team_keeps_the_busiest() -> None:
     png = render_chart(chart, title="x", day_labels=["d"] * 7)
     with Image.open(io.BytesIO(png)) as image:
         assert sum(image.size) <= 10000
+
+
+SUMMER = dt.datetime(2026, 7, 1, 9, 30, tzinfo=dt.UTC)  # 10:30 in London (BST)
+WINTER = dt.datetime(2026, 11, 24, 16, 45, 30, tzinfo=dt.UTC)  # 16:45:30 (GMT)
+HYPERLINK = '=HYPERLINK("https://evil.test","Click")'
+
+
+def hostile_workbook() -> bytes:
+    """A workbook of every cell type, with text meant to break it."""
+    contacts = [
+        ContactRecord(1, SUMMER, SUMMER, SUMMER + dt.timedelta(minutes=95), "@mia", "+44 Acme",
+                      "call", "complete", "scheduled", None, HYPERLINK + "\x07\x00 bell"),
+        ContactRecord(2, WINTER, WINTER, None, "=1+1", "<r>Beta</r>", "visit",
+                      "needs_next_step", None, None, INJECTION),
+        ContactRecord(3, WINTER, WINTER, None, " Mia ", "a_x0041_b", "email", "needs_next_step",
+                      None, None, ""),
+        ContactRecord(4, WINTER, WINTER, None, "Mia", "Ёлка & <b>", "call", "needs_next_step",
+                      None, "x" * 40_000, "line 1\nline 2 🎄"),
+    ]  # fmt: skip
+    steps = [
+        StepRecord(5, SUMMER, WINTER, "Mia", "Acme", "call", "open", 2, 1, "=cmd|' /C calc'!A0"),
+    ]
+    movements = [
+        InvoiceMovement(dt.date(2026, 11, 25), movement, "INV-1", "Acme", "Mia", code, minor,
+                        invoice, balance, dt.date(2026, 12, 1), "open")
+        for movement, code, minor, invoice, balance in (
+            ("payment", "EUR", 250_50, 1000_00, 749_50),
+            ("payment", "JPY", 5000, 12000, 7000),
+            ("promise_kept", "KWD", None, 1_234_567, 1_234_567),
+        )
+    ]  # fmt: skip
+    return build_workbook(timezone=LONDON, contacts=contacts, steps=steps, movements=movements)
+
+
+def test_workbook_types_formats_and_hostile_text() -> None:
+    """Read back by openpyxl (an independent reader): bold frozen headers and column widths;
+    date-times on the team's wall clock (BST and GMT), dates and money as typed numbers with
+    their formats (0, 2 and 3 decimals); text that looks like a formula stays a string, and
+    characters XML cannot hold are dropped; text shaped like the sheet's XML injects
+    nothing; text longer than a cell holds is cut; leading spaces and line breaks stay."""
+    book = load_workbook(io.BytesIO(hostile_workbook()))
+    assert book.sheetnames == ["Contacts", "Steps", "Invoice movements"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert all(cell.font.b for cell in sheet[1])
+        assert sheet.column_dimensions["A"].width >= 12
+    sheet = book["Contacts"]
+    assert sheet.column_dimensions["I"].width >= 60  # the summary
+    first, second, third, fourth = list(sheet.iter_rows(min_row=2))
+    assert first[0].value == dt.datetime(2026, 7, 1, 10, 30)
+    assert first[0].is_date  # openpyxl's date-time format: a style per cell costs 2x
+    assert first[5].value == dt.datetime(2026, 7, 1, 12, 5)
+    assert first[6].value == 95 and first[6].data_type == "n"
+    assert (first[1].value, first[2].value) == ("@mia", "+44 Acme")
+    assert first[8].value == HYPERLINK + " bell" and first[8].data_type == "s"
+    assert second[0].value == dt.datetime(2026, 11, 24, 16, 45, 30)
+    assert second[1].value == "=1+1" and second[1].data_type == "s"
+    assert second[2].value == "<r>Beta</r>" and second[8].value == INJECTION
+    assert sheet.max_column == 9  # nothing injected beside it
+    assert not [
+        c for s in book.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"
+    ]
+    assert third[4].value == "missing" and third[5].value is None and third[8].value is None
+    assert third[1].value == " Mia "
+    assert fourth[2].value == "Ёлка & <b>" and fourth[8].value == "line 1\nline 2 🎄"
+    assert fourth[7].value == "x" * 32_767  # Excel's limit for a cell
+    step = next(book["Steps"].iter_rows(min_row=2))
+    assert step[1].value == dt.datetime(2026, 11, 24, 16, 45, 30)
+    assert [step[6].value, step[7].value] == [2, 1]
+    assert step[8].value == "=cmd|' /C calc'!A0" and step[8].data_type == "s"
+    money = list(book["Invoice movements"].iter_rows(min_row=2))
+    assert [row[0].value for row in money] == [dt.datetime(2026, 11, 25)] * 3
+    assert money[0][0].number_format == "yyyy-mm-dd" and money[0][9].is_date
+    assert [row[1].value for row in money] == ["payment", "payment", "promise kept"]
+    assert [row[5].value for row in money] == ["EUR", "JPY", "KWD"]
+    assert [row[6].value for row in money] == [250.5, 5000, None]
+    assert [row[8].value for row in money] == [749.5, 7000, 1234.567]
+    assert [row[8].number_format for row in money] == ["#,##0.00", "#,##0", "#,##0.000"]
+    assert all(row[8].data_type == "n" for row in money)
+
+
+def test_empty_workbook_has_its_headers() -> None:
+    """No rows: three sheets with their header row only."""
+    book = load_workbook(
+        io.BytesIO(build_workbook(timezone=LONDON, contacts=[], steps=[], movements=[]))
+    )
+    assert [sheet.max_row for sheet in book.worksheets] == [1, 1, 1]
+    assert book["Steps"]["B1"].value == "Due (Europe/London)"
+
+
+def test_samples_cover_the_digest_templates() -> None:
+    """`python -m bot check` renders the digest templates from samples with every section;
+    packed into messages they are valid Telegram HTML too."""
+    assert {"digest/team.html.j2", "digest/own.html.j2"} <= set(SAMPLE_CONTEXTS)
+    assert check_templates() == []
+    head = sample_user(Role.HEAD)
+    full, complete, empty = sample_team_digests()
+    for team in (full, complete, empty):
+        assert_valid_messages(render_team_digest(team, head))
+    text = "\n".join(render_team_digest(full, head))
+    for heading in ("Needs your attention", "By manager", "Behaviour", "Receivables"):
+        assert heading in text
+    assert "No activity logged" in render_team_digest(empty, head)[0]
+    busy, quiet = sample_own_summaries()
+    for summary in (busy, quiet):
+        assert_valid_messages(render_own_summary(summary, sample_user()))
+    assert "Still need a next step" in render_own_summary(busy, sample_user())[0]
+
+
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+def test_workbook_as_libreoffice_reads_it(tmp_path: Path) -> None:
+    """A second independent reader, closer to Excel: LibreOffice opens the file and shows
+    every value as formatted (dates, money with its decimals), text as text, nothing else."""
+    (tmp_path / "week.xlsx").write_bytes(hostile_workbook())
+    assert SOFFICE is not None
+    subprocess.run(  # noqa: S603 - LibreOffice on our own file
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
+            "--outdir",
+            str(tmp_path),
+            str(tmp_path / "week.xlsx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+    def rows(sheet: str) -> list[list[str]]:
+        text = (tmp_path / f"week-{sheet}.csv").read_text(encoding="utf-8")
+        return list(csv.reader(io.StringIO(text)))
+
+    contacts = rows("Contacts")
+    assert contacts[1][:7] == [
+        "2026-07-01 10:30:00", "@mia", "+44 Acme", "call", "scheduled",
+        "2026-07-01 12:05:00", "95",
+    ]  # fmt: skip
+    assert contacts[1][8] == HYPERLINK + " bell"
+    assert contacts[2][1:3] == ["=1+1", "<r>Beta</r>"] and contacts[2][8] == INJECTION
+    assert contacts[3][1:3] == [" Mia ", "a_x0041_b"]  # Excel's escapes stay literal text
+    assert len(contacts) == 5 and all(len(row) == 9 for row in contacts)
+    assert rows("Steps")[1][8] == "=cmd|' /C calc'!A0"
+    money = rows("Invoice movements")
+    assert [row[6:9] for row in money[1:]] == [
+        ["250.50", "1,000.00", "749.50"],
+        ["5,000", "12,000", "7,000"],
+        ["", "1,234.567", "1,234.567"],
+    ]
+    assert money[1][0] == "2026-11-25" and money[1][9] == "2026-12-01"

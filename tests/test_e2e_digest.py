@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import multiprocessing
 
+import pytest
 from openpyxl import load_workbook
 from telegram.ext import Application
 
+from bot import digest_views, digest_workers
 from bot.app import build_application, polling, services_of
 from bot.clock import FrozenClock
 from bot.config import Settings
@@ -78,6 +81,9 @@ async def test_head_gets_text_chart_and_spreadsheet(
     assert document.document.filename == "nextstep-2026-W48.xlsx"
     book = load_workbook(io.BytesIO(document.document.content))
     assert book["Contacts"].max_row == 3  # the header and two calls
+    row = next(book["Contacts"].iter_rows(min_row=2, values_only=True))
+    assert isinstance(row[0], dt.datetime) and row[1:4] == ("Mia <M>", "Acme & Sons", "call")
+    assert row[4] == "scheduled" and row[8] == "Prices"
     assert document.labels == [] and text.labels == []
 
     await hal.send("/digest 2026-W47")
@@ -181,6 +187,7 @@ async def test_scheduled_delivery_exactly_once_across_restarts(
     assert count(hal, "Team digest") == 1
     assert count(hal, "Contacts per manager and day") == 1
     assert count(mia, "Your week") == 1
+    assert multiprocessing.active_children() == []  # the digest's workers stopped with the bot
 
 
 async def test_scheduled_delivery_at_monday_nine(
@@ -250,3 +257,37 @@ async def test_blocked_head_is_not_retried(
     await asyncio.sleep(1.2)
     assert await db.fetch_value("SELECT attempts FROM digest_sent") == 1
     assert count(hal, "Team digest") == 0
+
+
+async def test_failed_chart_does_not_stop_the_delivery(
+    app: Application,
+    server: FakeBotApiServer,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The chart's worker fails on Monday 09:00: the error is logged, a note stands in for the
+    chart, the file still follows and the delivery is complete (never sent again)."""
+    db = services_of(app).db
+    await team_with_a_week(db, clock)
+    real = digest_views.Job
+
+    def failing_chart(function: object, *args: object) -> digest_workers.Job[bytes]:
+        if function is digest_workers.draw_chart:
+            return real(int, "not a chart")  # type: ignore[arg-type]
+        return real(function, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(digest_views, "Job", failing_chart)
+    hal = server.user(HEAD_ID, "Hal")
+    clock.set(at(30, 9))
+    await hal.expect("Team digest · week 48", timeout=10)
+    await hal.expect("The chart could not be drawn", timeout=10)
+    await hal.expect("invoice movements", timeout=10)
+    await eventually(
+        db,
+        "SELECT state, parts_sent FROM digest_sent WHERE user_id = ?",
+        [("sent", 3)],
+        (HEAD_ID,),
+    )
+    assert count(hal, "Contacts per manager") == 0
+    assert [r.levelname for r in caplog.records if "could not be made" in r.message] == ["ERROR"]

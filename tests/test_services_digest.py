@@ -511,6 +511,20 @@ async def test_empty_week(db: Database, clock: FrozenClock) -> None:
     assert {c.key: c.delta for c in result.changes}["discipline"] is None
 
 
+async def test_week_whose_contacts_all_lack_a_next_step(db: Database, clock: FrozenClock) -> None:
+    """Monday morning: every contact so far still without a next step (no outcome at all),
+    one of them back-dated into last week after it ended. Zeros, not a crash."""
+    mia = await make_user(db, clock, 1, name="Mia", timezone=LONDON)
+    acme = await new_client(db, clock, mia, "Acme", at(1))
+    await log(db, clock, mia, acme, "call", at(23, 9))
+    await log(db, clock, mia, acme, "visit", at(29, 17), logged=at(30, 8))
+    result = await build_team_digest(db, week=Week.parse("2026-W48", LONDON), now=at(30, 9))
+    (person,) = result.people
+    assert (person.won, person.refused, person.not_target) == (0, 0, 0)
+    assert (result.totals.contacts, result.totals.missing) == (2, 2)
+    assert result.totals.missing_overnight == 1  # Monday's call; not the Sunday visit
+
+
 # --- Receivables ---------------------------------------------------------------------------
 
 

@@ -43,7 +43,7 @@ from bot.services.receivables_digest import ReceivablesWeek
 from storage import audit
 from storage import digest as store
 from storage.contacts import PendingContact, pending_for_manager
-from storage.db import Database
+from storage.db import Database, Queries
 from storage.digest import (
     DayKindCount,
     Delivery,
@@ -713,8 +713,9 @@ class WeekRecords:
         return not (self.contacts or self.steps or self.movements)
 
 
-async def week_records(db: Database, *, week: Week, manager_id: int | None = None) -> WeekRecords:
-    """The week's contacts, steps (set by them or due in the week) and invoice movements."""
+async def week_records(db: Queries, *, week: Week, manager_id: int | None = None) -> WeekRecords:
+    """The week's contacts, steps (set by them or due in the week) and invoice movements
+    (through the bot's database, or a worker's `storage.digest.read_only` connection)."""
     return WeekRecords(
         contacts=tuple(
             await store.contact_records(db, week.start, week.end, manager_id=manager_id)

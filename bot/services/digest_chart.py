@@ -7,10 +7,11 @@ of the row. All cells share one scale, so a busy day stands out across the team.
 manager), so names stay large enough to read on a phone; the day headers carry the team's
 total per day.
 
-Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display). It runs in
-worker threads; matplotlib's font objects are shared and not thread-safe, so one chart is
-drawn at a time (a lock). Names are drawn as plain text (`parse_math=False`: a `$` in a name
-is not TeX), and glyphs missing from the font are drawn as boxes, not warned about.
+Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display). The bot draws it
+in a worker process (`bot.digest_workers`); matplotlib's font objects are shared and not
+thread-safe, so within a process one chart is drawn at a time (a lock). Names are drawn as
+plain text (`parse_math=False`: a `$` in a name is not TeX), and glyphs missing from the font
+are drawn as boxes, not warned about.
 """
 
 from __future__ import annotations

@@ -33,10 +33,12 @@ MOVEMENTS = {
     "promise_broken": "promise broken",
 }
 _BOLD = Font(bold=True)
+CELL_LIMIT = 32_767  # characters in one Excel cell
 
 
 def _text(value: str | None) -> str | None:
-    return None if value is None else ILLEGAL_CHARACTERS_RE.sub("", value)
+    """Characters XML cannot hold dropped, cut to what an Excel cell holds."""
+    return None if value is None else ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_LIMIT]
 
 
 class _Sheet:
