@@ -4,7 +4,7 @@ python-telegram-bot confirms updates to Telegram as soon as it fetches the next 
 webhook is answered as soon as the update is queued; an update still waiting in memory (or
 being handled) when the process is killed was gone. Now every update is written to the
 `inbox` table before it is queued (`DurableUpdateQueue`), marked when a handler starts on it
-and removed once it has been handled (`bot/updates.py`). After a restart:
+and marked done once it has been handled (`bot/updates.py`). After a restart:
 
 - updates never started are handled as if they had just arrived, in their order;
 - updates a handler had started on may have been half done (a reply sent, a record saved):
@@ -13,13 +13,16 @@ and removed once it has been handled (`bot/updates.py`). After a restart:
 The inbox's own writes never wait for a lock another process holds: a locked or full
 database is reported by the handler ("could not save"), and the update is handled from memory.
 
-Telegram re-sends updates that were fetched but not confirmed; ids up to the newest one ever
-received are dropped, so nothing is handled twice.
+Telegram re-sends updates that were fetched but not confirmed (for up to 24 h); handled ones
+stay in the table, without their content, for a day, so a re-sent update is recognised by its
+id and dropped. Ids are only compared for equality: after a quiet week Telegram starts them
+again at a random number.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import sqlite3
@@ -38,6 +41,8 @@ from storage.db import Database
 logger = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 80
+KEEP_HANDLED = dt.timedelta(days=1)  # Telegram re-sends unconfirmed updates for up to 24 h
+PURGE_EVERY = 1000  # handled updates between purges of the old ones
 INTERRUPTED = (
     "⚠️ NextStep restarted while it was handling your {what}. It may not have been "
     "finished: please check (/agenda, the client's card) and send it again if needed."
@@ -50,25 +55,21 @@ class Inbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self._newest: int | None = None
         self._handled: list[int] = []
-        self._remove = Coalescer(self._remove_handled)
+        self._since_purge = 0
+        self._mark_done = Coalescer(self._mark_handled)
 
     async def receive(self, update: Update) -> bool:
         """Store a new update; False for one already received (re-sent by Telegram)."""
-        if self._newest is None:
-            self._newest = await inbox_store.last_update_id(self.db)
-        if update.update_id <= self._newest:
-            logger.info("Update %d was received before; dropped", update.update_id)
-            return False
         chat = update.effective_chat
         payload = json.dumps(update.to_dict(), ensure_ascii=False)
         async with self.db.transaction(wait=False) as tx:
-            await inbox_store.store(
+            new = await inbox_store.store(
                 tx, [(update.update_id, chat.id if chat else None, payload)], self.clock.now()
             )
-        self._newest = update.update_id
-        return True
+        if not new:
+            logger.info("Update %d was received before; dropped", update.update_id)
+        return bool(new)
 
     async def started(self, update: Update) -> None:
         """A handler is about to act on `update`."""
@@ -79,22 +80,26 @@ class Inbox:
             logger.warning("Update %d not marked as started: %s", update.update_id, exc)
 
     async def handled(self, update: Update) -> None:
-        """`update` was handled: forget it (updates handled together share one write)."""
+        """`update` was handled: mark it (updates handled together share one write)."""
         self._handled.append(update.update_id)
         try:
-            await self._remove.run()
+            await self._mark_done.run()
         except sqlite3.Error as exc:  # left in the inbox: explained after a restart
-            logger.warning("Handled updates not removed from the inbox: %s", exc)
+            logger.warning("Handled updates not marked in the inbox: %s", exc)
 
-    async def _remove_handled(self) -> None:
+    async def _mark_handled(self) -> None:
         handled, self._handled = self._handled, []
         if not handled:
             return
         try:
             async with self.db.transaction(wait=False) as tx:
-                await inbox_store.remove(tx, handled)
+                await inbox_store.mark_done(tx, handled)
+                self._since_purge += len(handled)
+                if self._since_purge >= PURGE_EVERY:
+                    await inbox_store.purge(tx, self.clock.now() - KEEP_HANDLED)
+                    self._since_purge = 0
         except BaseException:
-            self._handled[:0] = handled  # removed with the next batch
+            self._handled[:0] = handled  # marked with the next batch
             raise
 
     async def recover(self, application: Application) -> tuple[int, int]:  # type: ignore[type-arg]
@@ -112,7 +117,7 @@ class Inbox:
                 continue
             await self._explain(application, update)
             async with self.db.transaction() as tx:
-                await inbox_store.remove(tx, [entry.update_id])
+                await inbox_store.mark_done(tx, [entry.update_id])
             explained += 1
         if replayed or explained:
             logger.warning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from telegram import Update
@@ -53,12 +54,16 @@ async def test_updates_left_by_a_crash_are_replayed_or_explained(
         await admin.send("/agenda")
         await admin.reply()
         # Each update leaves the inbox just after its handlers are done.
-        await eventually(second.bot_data["services"].db, "SELECT count(*) FROM inbox", [0])
+        await eventually(
+            second.bot_data["services"].db, "SELECT count(*) FROM inbox WHERE done = 0", [0]
+        )
 
 
 async def test_a_resent_update_is_dropped(db: Database, clock: FrozenClock) -> None:
-    """Telegram re-sends updates fetched but not confirmed before a crash: ids up to the
-    newest one received are not handled twice, across restarts."""
+    """Telegram re-sends updates fetched but not confirmed before a crash: one received
+    before (handled or not) is not handled twice, across restarts. Ids are compared for
+    equality only (after a quiet week Telegram restarts them at a random number); handled
+    ones are forgotten after a day."""
     payload = {
         "update_id": 41,
         "message": {
@@ -73,7 +78,11 @@ async def test_a_resent_update_is_dropped(db: Database, clock: FrozenClock) -> N
     inbox = Inbox(db, clock)
     assert await inbox.receive(update)
     assert not await inbox.receive(update)
-    assert not await Inbox(db, clock).receive(Update.de_json({**payload, "update_id": 40}, None))
-    assert await Inbox(db, clock).receive(Update.de_json({**payload, "update_id": 42}, None))
+    assert await Inbox(db, clock).receive(Update.de_json({**payload, "update_id": 7}, None))
     await inbox.handled(update)
-    assert [entry.update_id for entry in await inbox_store.pending(db)] == [42]
+    assert not await Inbox(db, clock).receive(update)  # handled, then re-sent
+    assert [entry.update_id for entry in await inbox_store.pending(db)] == [7]
+
+    async with db.transaction() as tx:
+        await inbox_store.purge(tx, clock.now() + dt.timedelta(days=1, seconds=1))
+    assert await Inbox(db, clock).receive(update)  # a day later the id may come back

@@ -120,6 +120,13 @@ class ScriptedManager:
             self.ledger.latencies.append(time.monotonic() - sent_at)
         return message
 
+    async def logged(self, token: str, *, sent_at: float | None = None) -> None:
+        """The "Logged" confirmation of this contact (it quotes the summary); one naming
+        another contact is a late answer to an earlier request, replayed after a crash."""
+        message = await self.expect("Logged", sent_at=sent_at)
+        if token not in message.text:
+            raise Disrupted(f"{token} not confirmed")
+
     async def press(self, label: str) -> None:
         """Press a button on the newest message that shows it."""
         try:
@@ -184,7 +191,7 @@ class ScriptedManager:
             await self.press("Replace it")
         else:
             await self.press("Skip")
-        await self.expect("Logged")
+        await self.logged(token)
         self.ack("complete", token, "scheduled")
 
     async def quick_won(self) -> None:
@@ -194,7 +201,7 @@ class ScriptedManager:
         await self.expect("What is the next step?", sent_at=sent)
         self.ack("contact", token)
         await self.press("🏆 Deal won")
-        await self.expect("Logged")
+        await self.logged(token)
         self.ack("complete", token, "won")
 
     async def refused(self) -> None:
@@ -206,7 +213,7 @@ class ScriptedManager:
         await self.press("🚫 Client refused")
         await self.expect("Why did the client refuse?")
         sent = await self.send(f"No budget this year {token}")
-        await self.expect("Logged", sent_at=sent)
+        await self.logged(token, sent_at=sent)
         self.ack("complete", token, "refused")
 
     async def new_client(self) -> None:
