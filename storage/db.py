@@ -40,13 +40,18 @@ def optional_time(value: str | None) -> dt.datetime | None:
     return None if value is None else from_db_time(value)
 
 
-def _first_row(conn: aiosqlite.Connection, sql: str, params: Params) -> Row | None:
-    """Runs on the connection's thread: execute, take the first row, finalise the statement."""
-    cursor = conn._conn.execute(sql, params)  # the raw sqlite3 connection (private API)
+def _first_row(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
+    """Execute, take the first row, finalise the statement (on whichever thread owns `conn`)."""
+    cursor = conn.execute(sql, params)
     try:
         return cursor.fetchone()  # type: ignore[no-any-return]
     finally:
         cursor.close()
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether another connection holds the lock (extended result codes included)."""
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 class Queries:
@@ -61,7 +66,8 @@ class Queries:
         pin its snapshot for every other coroutine's query on the shared reader connection,
         which would then miss writes committed meanwhile (seen under concurrent updates).
         """
-        return await self._conn._execute(_first_row, self._conn, sql, params)
+        # The raw sqlite3 connection (private API), used on aiosqlite's thread.
+        return await self._conn._execute(_first_row, self._conn._conn, sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all rows."""
@@ -96,11 +102,7 @@ class Transaction(Queries):
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """Run a query and return its first row, if any."""
-        cursor = self._raw.execute(sql, params)
-        try:
-            return cursor.fetchone()  # type: ignore[no-any-return]
-        finally:
-            cursor.close()
+        return _first_row(self._raw, sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all rows."""
@@ -182,13 +184,9 @@ class Database(Queries):
         if self._lookup is None:
             return await super().fetch_one(sql, params)
         try:
-            cursor = self._lookup.execute(sql, params)
-            try:
-                return cursor.fetchone()  # type: ignore[no-any-return]
-            finally:
-                cursor.close()
+            return _first_row(self._lookup, sql, params)
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            if not _busy(exc):
                 raise
         # Busy (a WAL recovery after a crash, say): wait for it on the reader's thread.
         return await super().fetch_one(sql, params)
@@ -249,7 +247,7 @@ class Database(Queries):
             try:
                 raw.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                if not wait or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                if not wait or not _busy(exc):
                     raise
                 await writer._execute(_begin_waiting, raw, self._busy_ms)
             try:
