@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,10 @@ Params = Sequence[Any] | dict[str, Any]
 Row = sqlite3.Row
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_EVERY = 200  # commits between WAL checkpoints (see Database.open)
+# A read on the loop's thread taking longer than this is interrupted and re-run on the
+# reader's thread, and its statement is run there from then on (see Database._read).
+INLINE_BUDGET_S = 0.002
+PROGRESS_STEPS = 1000  # SQLite VM steps between checks of that budget
 
 
 def to_db_time(moment: dt.datetime) -> str:
@@ -49,9 +54,19 @@ def _first_row(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None
         cursor.close()
 
 
+def _all_rows(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
+    """Execute and fetch every row (on whichever thread owns `conn`)."""
+    return conn.execute(sql, params).fetchall()
+
+
 def _busy(exc: sqlite3.OperationalError) -> bool:
     """Whether another connection holds the lock (extended result codes included)."""
     return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def _interrupted(exc: sqlite3.OperationalError) -> bool:
+    """Whether the statement was stopped by the progress handler."""
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_INTERRUPT
 
 
 class Queries:
@@ -106,7 +121,7 @@ class Transaction(Queries):
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all rows."""
-        return self._raw.execute(sql, params).fetchall()
+        return _all_rows(self._raw, sql, params)
 
 
 class Database(Queries):
@@ -125,6 +140,8 @@ class Database(Queries):
         self._busy_ms = BUSY_TIMEOUT_MS
         self._checkpointer: aiosqlite.Connection | None = None
         self._lookup: sqlite3.Connection | None = None
+        self._lookup_deadline = 0.0
+        self._slow_statements: set[str] = set()
         self._checkpoint: asyncio.Task[None] | None = None
         self._commits = 0
         self._open_lock = asyncio.Lock()
@@ -156,6 +173,7 @@ class Database(Queries):
             self._lookup.row_factory = sqlite3.Row
             self._lookup.execute("PRAGMA busy_timeout = 0")  # never wait on the loop's thread
             self._lookup.execute("PRAGMA foreign_keys = ON")
+            self._lookup.set_progress_handler(self._over_budget, PROGRESS_STEPS)
             self._writer = writer
             self._reader = await self._connect()
             self._conn = self._reader
@@ -174,22 +192,45 @@ class Database(Queries):
         return conn
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        """Run a query and return its first row, if any.
-
-        Point lookups (a person, a client, a step by id) run at once on the loop's thread, on
-        a read connection of their own: through aiosqlite's thread each waited for two turns
-        of a busy event loop (4–8 ms under load, several per update; bench/bench_load.py).
-        Lists and aggregates (`fetch_all`) stay on the reader's thread.
-        """
-        if self._lookup is None:
+        """Run a query and return its first row, if any (see `_read`)."""
+        if self._lookup is None or sql in self._slow_statements:
             return await super().fetch_one(sql, params)
+        return await self._read(_first_row, sql, params)  # type: ignore[no-any-return]
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run a query and return all rows (see `_read`)."""
+        if self._lookup is None or sql in self._slow_statements:
+            return await super().fetch_all(sql, params)
+        return await self._read(_all_rows, sql, params)  # type: ignore[no-any-return]
+
+    async def _read(self, read: Any, sql: str, params: Params) -> Any:
+        """Run a read at once on the loop's thread, on a read connection of its own.
+
+        Through aiosqlite's thread each read waited for two turns of a busy event loop and
+        for the GIL (0.3–0.9 ms a query instead of 0.01–0.1 ms, several per update, queued
+        behind each other on the one thread; bench/bench_load.py). A read that runs longer
+        than INLINE_BUDGET_S (an export, a digest's aggregates) is interrupted and re-run on
+        the reader's thread, and its statement goes there directly from then on; so does a
+        read that finds the database locked (a WAL recovery after a crash, say).
+        """
+        assert self._lookup is not None
+        self._lookup_deadline = time.perf_counter() + INLINE_BUDGET_S
         try:
-            return _first_row(self._lookup, sql, params)
+            return read(self._lookup, sql, params)
         except sqlite3.OperationalError as exc:
-            if not _busy(exc):
+            if _interrupted(exc):
+                self._slow_statements.add(sql)
+            elif not _busy(exc):
                 raise
-        # Busy (a WAL recovery after a crash, say): wait for it on the reader's thread.
-        return await super().fetch_one(sql, params)
+        finally:
+            self._lookup_deadline = 0.0
+        if read is _first_row:
+            return await super().fetch_one(sql, params)
+        return await super().fetch_all(sql, params)
+
+    def _over_budget(self) -> int:
+        """SQLite's progress handler on the inline connection: non-zero stops the statement."""
+        return int(self._lookup_deadline and time.perf_counter() > self._lookup_deadline)
 
     def _after_commit(self) -> None:
         """Every CHECKPOINT_EVERY commits, checkpoint the WAL on the checkpointer's thread."""

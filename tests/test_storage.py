@@ -10,7 +10,7 @@ import pytest
 
 from storage import audit, users
 from storage.backup import backup_database, restore_database
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Queries, from_db_time, to_db_time
 from storage.migrate import migration_files, split_statements
 from storage.users import Role
 
@@ -35,8 +35,26 @@ async def test_pragmas(db: Database) -> None:
     another process's lock, the loop's thread never does (storage/db.py)."""
     assert await db.fetch_value("PRAGMA journal_mode") == "wal"
     assert await db.fetch_value("PRAGMA foreign_keys") == 1
-    assert (await db.fetch_all("PRAGMA busy_timeout"))[0][0] == 5000
+    assert (await Queries.fetch_all(db, "PRAGMA busy_timeout"))[0][0] == 5000
     assert await db.fetch_value("PRAGMA busy_timeout") == 0
+    assert (await db.fetch_all("PRAGMA busy_timeout"))[0][0] == 0
+
+
+async def test_slow_read_moves_to_the_readers_thread(db: Database) -> None:
+    """A read over its time budget on the loop's thread is re-run on the reader's thread,
+    with the same answer, and its statement runs there from then on; quick ones stay."""
+    slow = (
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)"
+        " SELECT count(*), sum(x) FROM n"
+    )
+    rows = await db.fetch_all(slow, (300_000,))
+    assert tuple(rows[0]) == (300_000, 300_000 * 300_001 // 2)
+    assert slow in db._slow_statements
+    row = await db.fetch_one(slow, (10,))
+    assert row is not None and tuple(row) == (10, 55)
+    quick = "SELECT count(*) FROM schema_migrations"
+    assert await db.fetch_value(quick) == len(migration_files())
+    assert quick not in db._slow_statements
 
 
 async def test_failed_transaction_leaves_nothing(db: Database, clock) -> None:
