@@ -20,8 +20,7 @@ from bot.config import Settings
 from bot.context import NextStepContext, Services
 from bot.digest_workers import shutdown as stop_digest_workers
 from bot.errors import error_handler
-from bot.http import AiohttpRequest
-from bot.inbox import DurableUpdateQueue, Inbox
+from bot.inbox import DurableUpdateQueue, Inbox, UpdatesRequest
 from bot.jobs import schedule_jobs
 from bot.menu import publish_commands_for, publish_default_commands
 from bot.persistence import SqlitePersistence
@@ -57,8 +56,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .base_file_url(settings.file_base_url)
         # Retries calls lost to the network or a 5xx, a few times with back-off (bot/retry.py).
         .request(RetryingRequest())
-        # getUpdates on aiohttp too (one connection); the updater retries it itself.
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        # getUpdates on aiohttp too (one connection), each batch stored in the inbox before
+        # it is handled (bot/inbox.py); the updater retries it itself.
+        .get_updates_request(UpdatesRequest(inbox, connection_pool_size=1))
         # Different people's updates concurrently, each person's in order (bot/updates.py).
         .concurrent_updates(processor)
         .update_queue(queue)

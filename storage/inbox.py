@@ -19,23 +19,24 @@ class InboxEntry:
     started: bool
 
 
-async def store(
+async def store_new(
     tx: Transaction, entries: Iterable[tuple[int, int | None, str]], now: dt.datetime
-) -> int:
-    """Keep updates (id, chat id, JSON) not seen before; returns how many were new.
+) -> set[int]:
+    """Keep updates (id, chat id, JSON) not seen before; returns the ids of those.
 
     Update ids are only compared for equality: after a week without updates Telegram starts
     them again at a random number.
     """
     received = to_db_time(now)
-    new = 0
+    new: set[int] = set()
     for update_id, chat_id, payload in entries:
         cursor = await tx.execute(
             "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, received_at)"
             " VALUES (?, ?, ?, ?)",
             (update_id, chat_id, payload, received),
         )
-        new += cursor.rowcount
+        if cursor.rowcount:
+            new.add(update_id)
     return new
 
 

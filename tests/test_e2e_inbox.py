@@ -35,7 +35,7 @@ async def test_updates_left_by_a_crash_are_replayed_or_explained(
     db = Database(e2e_settings.database_path)
     await db.open()
     async with db.transaction() as tx:
-        await inbox_store.store(
+        await inbox_store.store_new(
             tx,
             [(u["update_id"], admin.chat.id, json.dumps(u)) for u in fetched],
             clock.now(),
@@ -86,3 +86,37 @@ async def test_a_resent_update_is_dropped(db: Database, clock: FrozenClock) -> N
     async with db.transaction() as tx:
         await inbox_store.purge(tx, clock.now() + dt.timedelta(days=1, seconds=1))
     assert await Inbox(db, clock).receive(update)  # a day later the id may come back
+
+
+async def test_a_fetched_batch_is_stored_as_sent(db: Database, clock: FrozenClock) -> None:
+    """A batch from getUpdates is stored in one write, exactly as Telegram sent it, with each
+    update's chat; a re-sent one in the batch is recognised when PTB queues it."""
+    message = {
+        "update_id": 50,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "Ann"},
+            "text": "<b>hi</b> «ok»",
+        },
+    }
+    press = {
+        "update_id": 51,
+        "callback_query": {
+            "id": "q1",
+            "chat_instance": "c",
+            "from": {"id": 6, "is_bot": False, "first_name": "Bo"},
+            "message": {**message["message"], "chat": {"id": 6, "type": "private"}},
+            "data": "x:1",
+        },
+    }
+    inbox = Inbox(db, clock)
+    assert await inbox.receive(Update.de_json(message, None))  # stored one by one before
+    await inbox.receive_batch([message, press])
+    assert not await inbox.receive(Update.de_json(message, None))  # the re-sent copy
+    assert await inbox.receive(Update.de_json(press, None))
+    entries = {entry.update_id: entry for entry in await inbox_store.pending(db)}
+    assert entries[51].chat_id == 6 and json.loads(entries[51].payload) == press
+    assert entries[50].chat_id == 5
+    assert not inbox._arrived  # nothing left behind
