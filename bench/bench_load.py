@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import datetime as dt
+import gc
 import os
 import random
 import sys
@@ -55,6 +57,11 @@ ANSWER_TIMEOUT = 10.0
 TARGET_RATE = 200
 TARGET_P99_MS = 250
 TARGET_RSS_GROWTH = 0.20
+WINDOW_SECONDS = 30  # the p99 is also shown per window, to see drift over the run
+# The harness keeps only this much history: a growing heap made its own garbage collector
+# pause for up to 0.4 s every ~10 s by the end of a run, which it measured as bot latency.
+KEEP_CALLS = 1000
+KEEP_MESSAGES = 12  # per chat
 # The echo bot on PTB's defaults (httpx, one update at a time), then on NextStep's plumbing.
 ECHO_STACKS = (("PTB echo bot", "ptb"), ("echo bot, NextStep stack", "nextstep"))
 
@@ -64,6 +71,8 @@ class LoadServer(FakeBotApiServer):
 
     def __init__(self) -> None:
         super().__init__(token=TOKEN)
+        self.calls = collections.deque(maxlen=KEEP_CALLS)  # type: ignore[assignment]
+        self.polls = 0
         self.waiters: dict[int, asyncio.Future[float]] = {}
         self.query_chats: dict[str, int] = {}
         publish = self.world._publish
@@ -79,6 +88,10 @@ class LoadServer(FakeBotApiServer):
         waiter = self.waiters.pop(chat_id, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(time.perf_counter())
+
+    async def _get_updates(self, params: dict, files: dict) -> list[dict]:  # type: ignore[override]
+        self.polls += 1
+        return await super()._get_updates(params, files)
 
     async def _answer_callback_query(self, params: dict, files: dict) -> bool:  # type: ignore[override]
         result = await super()._answer_callback_query(params, files)
@@ -99,10 +112,12 @@ class Stats:
     """Latencies and failures of one phase."""
 
     latencies: list[float] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)  # perf_counter of each answer
     unanswered: int = 0
     started: float = 0.0
     ended: float = 0.0
     bot_cpu: float = 0.0  # CPU seconds the bot process used during the phase
+    bot_cpu_windows: list[float] = field(default_factory=list)  # ... in each window
     harness_cpu: float = 0.0  # ... and this process (fake server and simulated people)
 
     def cpu_share(self) -> str:
@@ -117,10 +132,25 @@ class Stats:
 
     def percentile(self, share: float) -> float:
         """Latency percentile in ms."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+        return _percentile(self.latencies, share)
+
+    def by_window(self, seconds: float) -> list[tuple[float, float, float]]:
+        """(updates/s, p50 ms, p99 ms) of each `seconds`-long window of the run."""
+        windows: dict[int, list[float]] = {}
+        for at, latency in zip(self.answered_at, self.latencies, strict=True):
+            windows.setdefault(int((at - self.started) // seconds), []).append(latency)
+        return [
+            (len(chunk) / seconds, _percentile(chunk, 0.5), _percentile(chunk, 0.99))
+            for _, chunk in sorted(windows.items())
+        ]
+
+
+def _percentile(latencies: list[float], share: float) -> float:
+    """The `share` percentile of latencies (s) in ms."""
+    if not latencies:
+        return float("nan")
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
 
 class Person:
@@ -147,6 +177,7 @@ class Person:
             self.stats.unanswered += 1
             return False
         self.stats.latencies.append(answered - start)
+        self.stats.answered_at.append(answered)
         return True
 
     async def send(self, text: str) -> bool:
@@ -178,6 +209,14 @@ class Person:
     async def settle(self) -> None:
         """Let the rest of the bot's answer (a second message, an edit) arrive."""
         await asyncio.sleep(0.05)
+
+    def forget_old(self) -> None:
+        """Keep the chat's newest KEEP_MESSAGES messages (the bot only edits recent ones)."""
+        chat = self.chat
+        for messages in (chat.messages, chat.bot_messages):
+            for message_id in sorted(messages)[:-KEEP_MESSAGES]:
+                del messages[message_id]
+        del chat.events[:-KEEP_MESSAGES]
 
 
 class Manager(Person):
@@ -232,10 +271,21 @@ async def drive(people: list[Person], stats: Stats, seconds: float, pid: int) ->
         await asyncio.sleep(person.rng.uniform(0, max(person.think, 0.5)))  # staggered start
         while time.perf_counter() < deadline:
             await person.step()
+            person.forget_old()
             await person.pause()
 
+    async def sample_cpu() -> None:
+        last = bot_cpu
+        while True:
+            await asyncio.sleep(WINDOW_SECONDS)
+            now = cpu_seconds(pid)
+            stats.bot_cpu_windows.append(now - last)
+            last = now
+
     stats.started = time.perf_counter()
+    sampler = asyncio.create_task(sample_cpu())
     await asyncio.gather(*(loop(p) for p in people))
+    sampler.cancel()
     stats.ended = time.perf_counter()
     stats.bot_cpu = cpu_seconds(pid) - bot_cpu
     stats.harness_cpu = time.process_time() - harness_cpu
@@ -252,7 +302,7 @@ def rss_mb(pid: int) -> float:
 
 async def start_process(server: LoadServer, args: list[str], env: dict[str, str], log: Path):
     """Start a bot process and wait until it long-polls the server."""
-    seen = len(server.calls)
+    seen = server.polls
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *args,
@@ -262,7 +312,7 @@ async def start_process(server: LoadServer, args: list[str], env: dict[str, str]
         stderr=log.open("wb"),
     )
     for _ in range(300):
-        if any(call.method == "getUpdates" for call in server.calls[seen:]):
+        if server.polls > seen:
             return process
         if process.returncode is not None:
             raise RuntimeError(f"{args} exited with {process.returncode}; see {log}")
@@ -316,6 +366,8 @@ async def measure(
         print(f"[{name}] warm-up 5 s …", flush=True)
         await drive(people, warm, 5, process.pid)
         await asyncio.sleep(1)
+        gc.collect()
+        gc.freeze()  # the harness's set-up is not scanned again by its collector
         rss_start = rss_mb(process.pid)
         main = Stats()
         for person in people:
@@ -390,6 +442,16 @@ def table(results: list[Result]) -> str:
     lines.append("")
     for result in results:
         lines.append(f"CPU, {result.name}: main run {result.main.cpu_share()}")
+        windows = result.main.by_window(WINDOW_SECONDS)
+        lines.append(
+            f"Per {WINDOW_SECONDS} s, {result.name}: p99 ms "
+            + " ".join(f"{p99:.0f}" for _, _, p99 in windows)
+            + "; bot CPU ms per update "
+            + " ".join(
+                f"{1000 * cpu / (rate * WINDOW_SECONDS):.1f}"
+                for cpu, (rate, _, _) in zip(result.main.bot_cpu_windows, windows, strict=False)
+            )
+        )
         if result.ceiling:
             lines.append(f"CPU, {result.name}: ceiling run {result.ceiling.cpu_share()}")
     ours = results[0]
