@@ -206,11 +206,13 @@ async def chosen_setting(update: Update, context: NextStepContext) -> int:
     key, value = parts[1], parts[2]
     db, clock, actor = context.db, context.clock, context.member
     try:
+        # Each branch answers the press only once the value is accepted: a refused (forged)
+        # value is answered by the alert below, and a press can be answered only once.
         if key == "ag":
-            await query.answer()
             user = await schedule.set_agenda_time(
                 db, clock, actor=actor, text=f"{value[:-2]}:{value[-2:]}"
             )
+            await query.answer()
             return await _show_updated(update, context, user, "Morning agenda time saved.")
         if key == "wd" and value == "save":
             days = set(context.user_data.pop("working_days", []))
@@ -225,13 +227,13 @@ async def chosen_setting(update: Update, context: NextStepContext) -> int:
             await query.edit_message_reply_markup(_days_markup(context))
             return ConversationHandler.END
         if key == "qh":
-            await query.answer()
             start, end = schedule.parse_quiet_range(value)
             user = await schedule.set_quiet_hours(db, clock, actor=actor, start=start, end=end)
+            await query.answer()
             return await _show_updated(update, context, user, "Quiet hours saved.")
         if key == "hu" and value.isdigit():
-            await query.answer()
             user = await schedule.set_heads_up(db, clock, actor=actor, minutes=int(value))
+            await query.answer()
             return await _show_updated(update, context, user, "Meeting heads-up saved.")
     except DomainError as exc:
         await query.answer(str(exc)[:200], show_alert=True)

@@ -277,6 +277,27 @@ async def test_fuzzed_callback_data_for_every_pattern(
     await press_forged(app, server, clock, errors, data.draw(pattern_examples(app)))
 
 
+@pytest.mark.parametrize("data", ["set:ag:1", "set:ag:2599", "set:qh:9-", "set:hu:999999"])
+async def test_refused_setting_values_are_answered_once(
+    app: Application,
+    server: FakeBotApiServer,
+    clock: FrozenClock,
+    errors: list[BaseException],
+    data: str,
+) -> None:
+    """Found by the fuzz: a settings button with a value the service refuses was answered
+    twice (an empty answer, then the alert), and the second answer failed. Now the one
+    answer is the reason."""
+    await prepared(app, server, clock)
+    attacker = server.user(ATTACKER, "Mallory")
+    await attacker.send("hi")
+    anchor = await attacker.reply(timeout=10)
+    answer = await attacker.press_data(data, message_id=anchor.message_id, timeout=10)
+    assert answer and ("24-hour clock" in answer or "not valid" in answer or "minutes" in answer)
+    await settle(attacker)
+    assert_clean(server, errors)
+
+
 @pytest.mark.reliability
 @MANY
 @given(data=st.data())
