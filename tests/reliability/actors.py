@@ -124,7 +124,10 @@ class ScriptedManager:
         """The "Logged" confirmation of this contact (it quotes the summary); one naming
         another contact is a late answer to an earlier request, replayed after a crash."""
         message = await self.expect("Logged", sent_at=sent_at)
-        if token not in message.text:
+        # The summary is the second line; a closing reason carries the token too, so a press
+        # on an older contact's late "next step?" message would otherwise pass for this one.
+        lines = message.text.splitlines()
+        if len(lines) < 2 or token not in lines[1]:
             raise Disrupted(f"{token} not confirmed")
 
     async def press(self, label: str) -> None:
