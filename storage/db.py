@@ -1,4 +1,4 @@
-"""The database handle: one writer connection for transactions, one reader for queries."""
+"""The database handle: one writer connection for transactions, readers for queries."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ Params = Sequence[Any] | dict[str, Any]
 Row = sqlite3.Row
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_EVERY = 200  # commits between WAL checkpoints (see Database.open)
-# A read on the loop's thread taking longer than this is interrupted and re-run on the
+# A read on the loop's thread using more CPU than this is interrupted and re-run on the
 # reader's thread, and its statement is run there from then on (see Database._read).
 INLINE_BUDGET_S = 0.002
-PROGRESS_STEPS = 1000  # SQLite VM steps between checks of that budget
+PROGRESS_STEPS = 4000  # SQLite VM steps between checks of that budget (~20-40 us)
 
 
 def to_db_time(moment: dt.datetime) -> str:
@@ -129,7 +129,8 @@ class Database(Queries):
 
     Writes go through `transaction()`, which serialises them on one writer connection with a
     lock (coroutines must not interleave statements in one SQLite transaction). Reads outside a
-    transaction use a separate reader connection, which in WAL mode only sees committed data.
+    transaction use separate read connections (inline, or aiosqlite's reader thread for slow
+    ones; see `_read`), which in WAL mode only see committed data.
     """
 
     def __init__(self, path: Path) -> None:
@@ -208,18 +209,26 @@ class Database(Queries):
 
         Through aiosqlite's thread each read waited for two turns of a busy event loop and
         for the GIL (0.3–0.9 ms a query instead of 0.01–0.1 ms, several per update, queued
-        behind each other on the one thread; bench/bench_load.py). A read that runs longer
-        than INLINE_BUDGET_S (an export, a digest's aggregates) is interrupted and re-run on
-        the reader's thread, and its statement goes there directly from then on; so does a
-        read that finds the database locked (a WAL recovery after a crash, say).
+        behind each other on the one thread; bench/bench_load.py). A read that uses more
+        than INLINE_BUDGET_S of CPU (an export, a digest's aggregates) is interrupted and
+        re-run on the reader's thread, and its statement goes there directly from then on. A
+        read that finds the database locked (a WAL recovery after a crash, say) is re-run
+        there too, where it may wait for the lock.
         """
         assert self._lookup is not None
-        self._lookup_deadline = time.perf_counter() + INLINE_BUDGET_S
+        # CPU time of this thread, not wall time: a quick read must not be sent to the
+        # thread for good because the machine paused this one for a few ms.
+        self._lookup_deadline = time.thread_time() + INLINE_BUDGET_S
         try:
             return read(self._lookup, sql, params)
         except sqlite3.OperationalError as exc:
             if _interrupted(exc):
                 self._slow_statements.add(sql)
+                logger.info(
+                    "Read over %.0f ms of CPU, run on the reader's thread from now: %.80s",
+                    INLINE_BUDGET_S * 1000,
+                    " ".join(sql.split()),
+                )
             elif not _busy(exc):
                 raise
         finally:
@@ -230,7 +239,7 @@ class Database(Queries):
 
     def _over_budget(self) -> int:
         """SQLite's progress handler on the inline connection: non-zero stops the statement."""
-        return int(self._lookup_deadline and time.perf_counter() > self._lookup_deadline)
+        return int(self._lookup_deadline and time.thread_time() > self._lookup_deadline)
 
     def _after_commit(self) -> None:
         """Every CHECKPOINT_EVERY commits, checkpoint the WAL on the checkpointer's thread."""
