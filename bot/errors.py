@@ -30,9 +30,10 @@ NOT_MODIFIED = "message is not modified"
 # SQLite result codes that mean "not now" rather than "a bug": busy past the timeout, locked,
 # disk full, I/O error (SQLITE_IOERR_* included).
 UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR")
-# Updates already apologised for: the persistence step after a failed handler usually fails
+# Updates already apologised for (kept in the application's bot_data, so two Applications
+# in one process never share it): the persistence step after a failed handler usually fails
 # the same way, and one apology per update is enough.
-_answered: deque[tuple[int, int]] = deque(maxlen=256)
+APOLOGISED = "apologised_updates"
 
 
 def storage_unavailable(error: BaseException | None) -> bool:
@@ -69,10 +70,10 @@ async def error_handler(update: object, context: NextStepContext) -> None:
     if isinstance(context.error, Forbidden) and chat is not None:
         await team.set_reachable(context.db, context.clock, chat.id, reachable=False)
         return
-    key = (id(context.application), update.update_id)
-    if key in _answered:
+    apologised: deque[int] = context.bot_data.setdefault(APOLOGISED, deque(maxlen=256))
+    if update.update_id in apologised:
         return
-    _answered.append(key)
+    apologised.append(update.update_id)
     text = COULD_NOT_SAVE if unavailable else SORRY
     if update.callback_query is not None:
         try:
