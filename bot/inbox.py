@@ -3,8 +3,9 @@
 python-telegram-bot confirms updates to Telegram as soon as it fetches the next batch, and a
 webhook is answered as soon as the update is queued; an update still waiting in memory (or
 being handled) when the process is killed was gone. Now every update is written to the
-`inbox` table before it is queued (`DurableUpdateQueue`), marked when a handler starts on it
-and marked done once it has been handled (`bot/updates.py`). After a restart:
+`inbox` table before it is queued (a polled batch by `UpdatesRequest` as it arrives, a
+webhook's update by `DurableUpdateQueue`), marked when a handler starts on it and marked done
+once it has been handled (`bot/updates.py`). After a restart:
 
 - updates never started are handled as if they had just arrived, in their order;
 - updates a handler had started on may have been half done (a reply sent, a record saved):
