@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -194,33 +194,36 @@ class Database(Queries):
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """Run a query and return its first row, if any (see `_read`)."""
-        if self._lookup is None or sql in self._slow_statements:
-            return await super().fetch_one(sql, params)
-        return await self._read(_first_row, sql, params)  # type: ignore[no-any-return]
+        return await self._read(_first_row, super().fetch_one, sql, params)  # type: ignore[no-any-return]
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all rows (see `_read`)."""
-        if self._lookup is None or sql in self._slow_statements:
-            return await super().fetch_all(sql, params)
-        return await self._read(_all_rows, sql, params)  # type: ignore[no-any-return]
+        return await self._read(_all_rows, super().fetch_all, sql, params)  # type: ignore[no-any-return]
 
-    async def _read(self, read: Any, sql: str, params: Params) -> Any:
+    async def _read(
+        self,
+        inline: Callable[[sqlite3.Connection, str, Params], Any],
+        on_thread: Callable[[str, Params], Awaitable[Any]],
+        sql: str,
+        params: Params,
+    ) -> Any:
         """Run a read at once on the loop's thread, on a read connection of its own.
 
         Through aiosqlite's thread each read waited for two turns of a busy event loop and
         for the GIL (0.3–0.9 ms a query instead of 0.01–0.1 ms, several per update, queued
         behind each other on the one thread; bench/bench_load.py). A read that uses more
         than INLINE_BUDGET_S of CPU (an export, a digest's aggregates) is interrupted and
-        re-run on the reader's thread, and its statement goes there directly from then on. A
-        read that finds the database locked (a WAL recovery after a crash, say) is re-run
-        there too, where it may wait for the lock.
+        re-run on the reader's thread (`on_thread`), and its statement goes there directly
+        from then on. A read that finds the database locked (a WAL recovery after a crash,
+        say) is re-run there too, where it may wait for the lock.
         """
-        assert self._lookup is not None
+        if self._lookup is None or sql in self._slow_statements:
+            return await on_thread(sql, params)
         # CPU time of this thread, not wall time: a quick read must not be sent to the
         # thread for good because the machine paused this one for a few ms.
         self._lookup_deadline = time.thread_time() + INLINE_BUDGET_S
         try:
-            return read(self._lookup, sql, params)
+            return inline(self._lookup, sql, params)
         except sqlite3.OperationalError as exc:
             if _interrupted(exc):
                 self._slow_statements.add(sql)
@@ -233,9 +236,7 @@ class Database(Queries):
                 raise
         finally:
             self._lookup_deadline = 0.0
-        if read is _first_row:
-            return await super().fetch_one(sql, params)
-        return await super().fetch_all(sql, params)
+        return await on_thread(sql, params)
 
     def _over_budget(self) -> int:
         """SQLite's progress handler on the inline connection: non-zero stops the statement."""
