@@ -72,8 +72,7 @@ class Inbox:
             (raw["update_id"], _raw_chat_id(raw), json.dumps(raw, ensure_ascii=False))
             for raw in raw_updates
         ]
-        async with self.db.transaction(wait=False) as tx:
-            new = await inbox_store.store_new(tx, entries, self.clock.now())
+        new = await self._store(entries)
         for update_id, _, _ in entries:
             self._arrived[update_id] = update_id in new
 
@@ -83,14 +82,15 @@ class Inbox:
         if new is None:  # not fetched by UpdatesRequest: a webhook's, or replayed by a test
             chat = update.effective_chat
             payload = json.dumps(update.to_dict(), ensure_ascii=False)
-            async with self.db.transaction(wait=False) as tx:
-                stored = await inbox_store.store_new(
-                    tx, [(update.update_id, chat.id if chat else None, payload)], self.clock.now()
-                )
-            new = bool(stored)
+            new = bool(await self._store([(update.update_id, chat.id if chat else None, payload)]))
         if not new:
             logger.info("Update %d was received before; dropped", update.update_id)
         return new
+
+    async def _store(self, entries: list[tuple[int, int | None, str]]) -> set[int]:
+        """Keep the updates not seen before, in one write; the ids of those."""
+        async with self.db.transaction(wait=False) as tx:
+            return await inbox_store.store_new(tx, entries, self.clock.now())
 
     async def started(self, update: Update) -> None:
         """A handler is about to act on `update`."""
