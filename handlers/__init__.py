@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, BaseHandler, CallbackContext, TypeHandler
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackContext,
+    ConversationHandler,
+    TypeHandler,
+)
 
 from bot.coalesce import Coalescer
 from bot.persistence import SqlitePersistence
@@ -14,6 +20,7 @@ from handlers import (
     clients,
     contacts,
     digest,
+    edits,
     fallback,
     invites,
     invoices,
@@ -25,12 +32,14 @@ from handlers import (
     team,
     templates,
 )
+from handlers.flow import Flow
 
 # Order matters: group -1 holds the access gate; within group 0 the first matching handler
 # wins, so conversations come before plain commands and the fallback comes last.
 FEATURES = (
     refusals,  # group -2: audits every refused button press (handlers/refusals.py)
     access,
+    edits,  # first in group 0: an edited message never reaches a command or a flow
     settings,
     contacts,
     clients,
@@ -75,8 +84,15 @@ async def _persist_now(update: Update, context: CallbackContext) -> None:  # typ
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add every feature's handlers to the application."""
+    flows: list[Flow] = []
     for feature in FEATURES:
         for handler, group in feature.handlers():
             assert isinstance(handler, BaseHandler)
+            assert not isinstance(handler, ConversationHandler) or isinstance(handler, Flow), (
+                f"{handler!r}: every conversation is a Flow (one active question per person)"
+            )
+            if isinstance(handler, Flow):
+                flows.append(handler)
             application.add_handler(handler, group=group)
+    Flow.link(flows)
     application.add_handler(TypeHandler(Update, _persist_now), group=PERSIST_GROUP)

@@ -35,12 +35,13 @@ from bot.callback_data import parse_id, unpack
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
 from bot.render import MAX_MESSAGE, escape, render, telegram_length
-from bot.services import clients, team
+from bot.services import clients, notes, team
 from bot.services.clients import ClientCard, DuplicateClient, ImportReport
 from bot.services.contacts import client_history
 from bot.services.errors import DomainError
-from bot.timefmt import format_day, format_moment, format_span, local_time
-from handlers.common import edit, flow_fallbacks, interrupt_flow, reply
+from bot.timefmt import format_day, format_moment, format_span
+from handlers.common import NOT_AN_ANSWER, edit, flow_fallbacks, remember_source, reply
+from handlers.flow import Flow
 from storage.clients import ClientStatus
 from storage.users import Role, User
 
@@ -499,6 +500,13 @@ async def typed_while_duplicate(update: Update, context: NextStepContext) -> int
     return DUPLICATE
 
 
+async def open_existing(update: Update, context: NextStepContext) -> int:
+    """“Open …” on the duplicate question: that answers it; the new client is not made."""
+    _new_draft(context)
+    await open_card(update, context)
+    return ConversationHandler.END
+
+
 async def not_text(update: Update, context: NextStepContext) -> int | None:
     """A sticker, photo or the like while a typed answer is expected."""
     await reply(update, "I need that as a text message. Please type it, or /cancel to stop.")
@@ -704,31 +712,25 @@ async def typed_note(update: Update, context: NextStepContext) -> int:
     if not client_id:
         await reply(update, "That note is no longer open. Open the client card and tap Notes.")
         return ConversationHandler.END
-    note = _text(update).strip()
-    if not note:
-        await reply(update, "The note is empty. Please type it, or /cancel.")
-        return NOTE
     user = context.member
     try:
-        card = await clients.get_card(context.db, context.clock, actor=user, client_id=client_id)
-        day = local_time(context.clock.now(), user.timezone).date().isoformat()
-        line = f"{day}: {note}"
-        notes = f"{card.client.notes}\n{line}" if card.client.notes else line
-        if len(notes) > clients.MAX_NOTES:
-            room = clients.MAX_NOTES - len(notes) + len(note)
-            await reply(
-                update,
-                f"The notes can hold {clients.MAX_NOTES} characters and this note doesn't fit "
-                f"({max(room, 0)} left). Send a shorter note, or /cancel.",
-            )
-            return NOTE
-        await clients.update_client(
-            context.db, context.clock, actor=user, client_id=client_id, notes=notes
+        _, line = await notes.add_note(
+            context.db, context.clock, actor=user, client_id=client_id, note=_text(update)
         )
         card = await clients.get_card(context.db, context.clock, actor=user, client_id=client_id)
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
         return NOTE
+    message = update.effective_message
+    remember_source(
+        context,
+        message.message_id if message else None,
+        "note",
+        client_id,
+        line=line,
+        at=context.clock.now().isoformat(),
+        client=card.client.name,
+    )
     _new_draft(context)
     text, markup = _notes_view(card, notice="✅ Note added.")
     await reply(update, text, reply_markup=markup)
@@ -944,16 +946,26 @@ async def export(update: Update, context: NextStepContext) -> None:
     )
 
 
+async def park_newclient(context: NextStepContext, state: object, restart: bool) -> str | None:
+    """Another flow took over: say so if a new client's details were being typed."""
+    draft = _draft(context)
+    _new_draft(context)
+    if restart:  # /newclient again replaces the unsaved one
+        return None
+    name = (draft.get("values") or {}).get("name")
+    if state in (FIELD, DUPLICATE) and name:
+        return f"The new client “{escape(str(name))}” was not saved."
+    return None
+
+
 # --- wiring ---------------------------------------------------------------------------------
 
 
 def handlers() -> list[tuple[object, int]]:
     """The client flow as one persistent conversation, then the card's stateless buttons."""
     text = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
+    conversation = Flow(
         name="newclient",
-        persistent=True,
-        allow_reentry=True,
         entry_points=[
             CommandHandler("newclient", start_newclient),
             CallbackQueryHandler(ask_field_value, pattern=r"^cl:ef:"),
@@ -966,6 +978,7 @@ def handlers() -> list[tuple[object, int]]:
             ],
             DUPLICATE: [
                 CallbackQueryHandler(create_anyway, pattern=r"^nc:dup$"),
+                CallbackQueryHandler(open_existing, pattern=r"^cl:open:"),
                 MessageHandler(text, typed_while_duplicate),
             ],
             EDIT_VALUE: [
@@ -976,11 +989,9 @@ def handlers() -> list[tuple[object, int]]:
         },
         fallbacks=[
             *flow_fallbacks(),
-            # Moving on to a card, a list or a file ends the flow, then is handled as usual.
-            CallbackQueryHandler(interrupt_flow, pattern=r"^cl:"),
-            MessageHandler(filters.Document.ALL, interrupt_flow),
-            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, not_text),
+            MessageHandler(NOT_AN_ANSWER, not_text),
         ],
+        park=park_newclient,
     )
     return [
         (conversation, 0),

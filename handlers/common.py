@@ -11,7 +11,6 @@ from telegram.ext import (
     CallbackContext,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
@@ -58,12 +57,6 @@ def display_name(first: str | None, last: str | None = None) -> str:
     return name or "Unnamed"
 
 
-async def interrupt_flow(update: Update, context: CallbackContext) -> int:  # type: ignore[type-arg]
-    """Another command arrived mid-flow: leave the flow, then handle that command normally."""
-    context.application.create_task(context.application.process_update(update), update=update)
-    return ConversationHandler.END
-
-
 async def cancel_flow(update: Update, context: CallbackContext) -> int:  # type: ignore[type-arg]
     """/cancel inside a flow."""
     if context.user_data is not None:
@@ -72,9 +65,49 @@ async def cancel_flow(update: Update, context: CallbackContext) -> int:  # type:
     return ConversationHandler.END
 
 
+NOT_AN_ANSWER = (
+    filters.ChatType.PRIVATE
+    & filters.UpdateType.MESSAGE
+    & ~filters.COMMAND
+    & ~filters.Document.ALL
+)
+"""A message that can't answer a typed question (a sticker, a photo); commands and files pass
+on to their own handlers, leaving the question open (handlers/flow.py)."""
+
+
 def flow_fallbacks() -> list[BaseHandler]:  # type: ignore[type-arg]
-    """What every conversation accepts in any state: /cancel, and any other command."""
-    return [
-        CommandHandler("cancel", cancel_flow),
-        MessageHandler(filters.COMMAND, interrupt_flow),
-    ]
+    """What every flow accepts in any state: /cancel. Other commands pass through."""
+    return [CommandHandler("cancel", cancel_flow)]
+
+
+SOURCES = "sources"
+SOURCES_KEPT = 20
+
+
+def remember_source(
+    context: CallbackContext,  # type: ignore[type-arg]
+    message_id: int | None,
+    kind: str,
+    object_id: int,
+    **details: str | int,
+) -> None:
+    """Note that the person's message `message_id` supplied `kind` of object `object_id`.
+
+    An edit of that message is then a correction of what it saved (handlers/edits.py); the
+    newest few are kept, in user_data (stored as JSON, so keys are strings).
+    """
+    if message_id is None or context.user_data is None:
+        return
+    sources = context.user_data.setdefault(SOURCES, {})
+    sources.pop(str(message_id), None)
+    sources[str(message_id)] = {"kind": kind, "id": object_id, **details}
+    for old in list(sources)[:-SOURCES_KEPT]:
+        del sources[old]
+
+
+def source_of(context: CallbackContext, message_id: int) -> dict[str, Any] | None:  # type: ignore[type-arg]
+    """What the person's message `message_id` saved, if it saved something recently."""
+    if context.user_data is None:
+        return None
+    found = context.user_data.get(SOURCES, {}).get(str(message_id))
+    return found if isinstance(found, dict) else None

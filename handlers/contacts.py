@@ -30,7 +30,8 @@ from bot.services.contacts import AlreadyResolved, StepExists
 from bot.services.errors import DomainError
 from bot.timefmt import format_moment
 from bot.views import next_step_keyboard
-from handlers.common import edit, flow_fallbacks, reply
+from handlers.common import edit, flow_fallbacks, remember_source, reply
+from handlers.flow import Flow
 from storage.contacts import Outcome
 
 PICK_CLIENT, PICK_KIND, WHEN, SUMMARY, NEXT_STEP, STEP_KIND, DUE, AGENDA, REASON, EDIT = range(10)
@@ -97,6 +98,11 @@ def _text(update: Update) -> str:
     return (message.text or message.caption or "") if message is not None else ""
 
 
+def _message_id(update: Update) -> int | None:
+    message = update.message
+    return message.message_id if message is not None else None
+
+
 # --- entry points -----------------------------------------------------------------------
 
 
@@ -134,6 +140,7 @@ async def start_quick(update: Update, context: NextStepContext) -> int:
     match = await clients.match_quick_log(context.db, actor=context.member, text=rest)
     if match.summary:
         draft["summary"] = match.summary
+        draft["summary_message"] = _message_id(update)
     if len(match.clients) == 1:
         draft["client_id"] = match.clients[0].client.id
         return await _after_client(update, context)
@@ -326,7 +333,9 @@ async def typed_when(update: Update, context: NextStepContext) -> int:
 
 async def typed_summary(update: Update, context: NextStepContext) -> int:
     """The summary: save the contact now, then ask for its next step."""
-    draft_of(context)["summary"] = _text(update)
+    draft = draft_of(context)
+    draft["summary"] = _text(update)
+    draft["summary_message"] = _message_id(update)
     return await _save_contact(update, context)
 
 
@@ -347,6 +356,8 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
         draft.pop("summary", None)
         await reply(update, escape(str(exc)))
         return SUMMARY
+    if draft.get("summary_message"):
+        remember_source(context, int(draft["summary_message"]), "summary", contact.id)
     new_draft(context, contact_id=contact.id)
     return await _ask_next_step(update, context, contact.id, saved=True)
 
@@ -730,16 +741,65 @@ async def cancel_log(update: Update, context: NextStepContext) -> int:
     return ConversationHandler.END
 
 
+NO_SUMMARY = "(no summary)"
+
+
+async def park_log(context: NextStepContext, state: object, restart: bool) -> str | None:
+    """Another flow took over: keep the contact if it happened, and say what became of it.
+
+    Started again by a typed command (a second `/call`), only a saved contact still waiting
+    for its next step is mentioned: the new command replaces an unsaved one.
+    """
+    draft = draft_of(context)
+    new_draft(context)
+    user = context.member
+    if state == EDIT:
+        return None if restart else "✏️ The summary was left as it was."
+    if draft.get("contact_id"):
+        summary = await contacts.describe_contact(
+            context.db, context.clock, actor=user, contact_id=int(draft["contact_id"])
+        )
+        return (
+            f"The {escape(summary.contact.kind.value)} with {escape(summary.client_name)} is "
+            "saved and still needs a next step; it's on your /agenda."
+        )
+    kind = draft.get("kind") or "contact"
+    if restart:
+        return None
+    if not draft.get("client_id"):
+        if draft.get("summary"):
+            return f"The {escape(kind)} you were logging wasn't saved: no client was chosen."
+        return None
+    card = await clients.get_card(
+        context.db, context.clock, actor=user, client_id=int(draft["client_id"])
+    )
+    name = escape(card.client.name)
+    if state not in (SUMMARY, WHEN) or "kind" not in draft:
+        return f"Logging a {escape(kind)} with {name} was left; nothing was saved."
+    happened = draft.get("happened_at")
+    try:
+        await contacts.log_contact(
+            context.db,
+            context.clock,
+            actor=user,
+            client_id=card.client.id,
+            kind=draft["kind"],
+            summary=draft.get("summary") or NO_SUMMARY,
+            happened_at=dt.datetime.fromisoformat(happened) if happened else None,
+        )
+    except DomainError as exc:
+        return f"The {escape(kind)} with {name} could not be kept: {escape(str(exc))}"
+    return f"The {escape(kind)} with {name} is kept without a summary; it's on your /agenda."
+
+
 def handlers() -> list[tuple[object, int]]:
     """The log flow as one persistent conversation."""
     text = filters.TEXT & ~filters.COMMAND
     next_step_buttons = CallbackQueryHandler(
         chosen_next_step, pattern=r"^ns:(menu|follow|won|refused|nottarget|pause):"
     )
-    conversation = ConversationHandler(
+    conversation = Flow(
         name="log",
-        persistent=True,
-        allow_reentry=True,
         entry_points=[
             CommandHandler("log", start_log),
             CommandHandler(["call", "meeting"], start_quick),
@@ -778,5 +838,6 @@ def handlers() -> list[tuple[object, int]]:
             EDIT: [MessageHandler(text, typed_edit)],
         },
         fallbacks=[CommandHandler("cancel", cancel_log), *flow_fallbacks(), next_step_buttons],
+        park=park_log,
     )
     return [(conversation, 0)]

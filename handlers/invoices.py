@@ -33,7 +33,8 @@ from bot.services.errors import DomainError
 from bot.services.invoices import DuplicateNumber
 from bot.services.receivables import ListFilter, Stage
 from bot.timefmt import format_moment
-from handlers.common import edit, flow_fallbacks, interrupt_flow, reply
+from handlers.common import NOT_AN_ANSWER, edit, flow_fallbacks, reply
+from handlers.flow import Flow
 from storage.invoices import InvoiceEntry, InvoiceState, TrustLevel
 from storage.users import User
 
@@ -496,7 +497,7 @@ async def ask_payment(update: Update, context: NextStepContext) -> int:
         await _refuse(query, str(exc))
         return ConversationHandler.END
     await query.answer()
-    _new_draft(context, mode="pay", invoice_id=invoice.id)
+    _new_draft(context, mode="pay", invoice_id=invoice.id, number=invoice.number)
     balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
     await reply(
         update,
@@ -670,7 +671,7 @@ async def ask_promise(update: Update, context: NextStepContext) -> int:
         await _refuse(query, str(exc))
         return ConversationHandler.END
     await query.answer()
-    _new_draft(context, mode="promise", invoice_id=entry.invoice.id)
+    _new_draft(context, mode="promise", invoice_id=entry.invoice.id, number=entry.invoice.number)
     buttons = [button(label, PREFIX, "pr", days) for label, days in PROMISE_PICKS]
     await reply(
         update,
@@ -1061,16 +1062,31 @@ async def set_trust(update: Update, context: NextStepContext) -> None:
     )
 
 
+async def park_invoice(context: NextStepContext, state: object, restart: bool) -> str | None:
+    """Another flow took over: say which half-filled invoice, payment or promise was left."""
+    draft = _draft(context)
+    _new_draft(context)
+    if restart and draft.get("mode") == "new":  # /newinvoice again replaces the unsaved one
+        return None
+    number = escape(str(draft.get("number") or ""))
+    if draft.get("mode") == "pay" and number:
+        return f"The payment on {number} was not recorded."
+    if draft.get("mode") == "promise" and number:
+        return f"The promise to pay {number} was not recorded."
+    if draft.get("mode") == "new" and draft.get("client_name"):
+        what = f" {number}" if number else ""
+        return f"The new invoice{what} for {escape(draft['client_name'])} was not saved."
+    return None
+
+
 # --- wiring -------------------------------------------------------------------------------
 
 
 def handlers() -> list[tuple[object, int]]:
     """The typed inputs as one persistent conversation, then the stateless buttons."""
     text = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
+    conversation = Flow(
         name="newinvoice",
-        persistent=True,
-        allow_reentry=True,
         entry_points=[
             CommandHandler("newinvoice", start_newinvoice),
             CallbackQueryHandler(start_from_card, pattern=r"^iv:new:"),
@@ -1111,11 +1127,9 @@ def handlers() -> list[tuple[object, int]]:
         },
         fallbacks=[
             *flow_fallbacks(),
-            # Another feature's flow button ends this flow, then is handled as usual.
-            CallbackQueryHandler(interrupt_flow, pattern=r"^(log|cl|st|ns|nc):"),
-            MessageHandler(filters.Document.ALL, interrupt_flow),
-            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, not_text),
+            MessageHandler(NOT_AN_ANSWER, not_text),
         ],
+        park=park_invoice,
     )
     return [
         (conversation, 0),

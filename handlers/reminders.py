@@ -19,6 +19,7 @@ from bot.services.errors import DomainError
 from bot.timefmt import format_moment
 from bot.views import next_step_keyboard, step_keyboard
 from handlers.common import edit, flow_fallbacks, reply
+from handlers.flow import Flow
 
 RESCHEDULE, CANCEL_REASON = range(20, 22)
 SNOOZES = (("15 min", "15m"), ("1 hour", "1h"), ("Tomorrow morning", "tomorrow"))
@@ -230,10 +231,8 @@ def handlers() -> list[tuple[object, int]]:
         CallbackQueryHandler(quick_reschedule, pattern=r"^st:rq:"),
         CallbackQueryHandler(ask_cancel, pattern=r"^st:cx:"),
     ]
-    conversation = ConversationHandler(
+    conversation = Flow(
         name="step",
-        persistent=True,
-        allow_reentry=True,
         entry_points=buttons,
         states={
             RESCHEDULE: [MessageHandler(text, typed_reschedule), *buttons],

@@ -20,6 +20,7 @@ from bot.services import schedule, team, team_settings
 from bot.services.errors import DomainError, NotAllowed
 from bot.timefmt import format_moment
 from handlers.common import edit, flow_fallbacks, reply
+from handlers.flow import Flow
 from storage.users import User, clock_text
 
 CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS = 1, 2, 3
@@ -327,10 +328,8 @@ def handlers() -> list[tuple[object, int]]:
         CallbackQueryHandler(ask_setting, pattern=r"^set:(ag|wd|qh|hu)$"),
         CallbackQueryHandler(chosen_setting, pattern=r"^set:(ag|wd|qh|hu):"),
     ]
-    conversation = ConversationHandler(
+    conversation = Flow(
         name="settings",
-        persistent=True,
-        allow_reentry=True,
         entry_points=[
             CommandHandler("settings", show_settings),
             CallbackQueryHandler(ask_timezone, pattern=r"^set:tz$"),

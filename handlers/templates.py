@@ -60,7 +60,8 @@ from bot.services.replies import (
     render_source,
     sample_values,
 )
-from handlers.common import edit, flow_fallbacks, reply
+from handlers.common import NOT_AN_ANSWER, edit, flow_fallbacks, reply
+from handlers.flow import Flow
 
 __all__ = [
     "contact_suggestion",
@@ -809,6 +810,15 @@ async def typed_while_choosing(update: Update, context: NextStepContext) -> int:
 # --- wiring ---------------------------------------------------------------------------------
 
 
+async def park_template(context: NextStepContext, state: object, restart: bool) -> str | None:
+    """Another flow took over: say so if a company template was half written."""
+    draft = _draft(context)
+    _new_draft(context)
+    if state in (ADD_SITUATION, ADD_BODY) and draft.get("title"):
+        return f"The template “{escape(str(draft['title']))}” you were adding was not saved."
+    return None
+
+
 def handlers() -> list[tuple[object, int]]:
     """One persistent conversation for everything that waits for typed text, plus inline."""
     text = filters.TEXT & ~filters.COMMAND
@@ -827,10 +837,8 @@ def handlers() -> list[tuple[object, int]]:
         CallbackQueryHandler(pressed_retire, pattern=r"^tp:(rt|rty):"),
         CallbackQueryHandler(pressed_check, pattern=r"^tc:check$"),
     ]
-    conversation = ConversationHandler(
+    conversation = Flow(
         name="templates",
-        persistent=True,
-        allow_reentry=True,
         # Every button is an entry point, so pressing one always leaves a pending question.
         entry_points=[
             CommandHandler("templates", start_templates),
@@ -848,7 +856,8 @@ def handlers() -> list[tuple[object, int]]:
         },
         fallbacks=[
             *flow_fallbacks(),
-            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, not_text),
+            MessageHandler(NOT_AN_ANSWER, not_text),
         ],
+        park=park_template,
     )
     return [(conversation, 0), (InlineQueryHandler(inline_query), 0)]

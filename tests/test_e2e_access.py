@@ -184,8 +184,10 @@ async def test_group_chat_only_points_to_private(
     await group.no_reply()
 
 
-async def test_other_command_leaves_a_flow(app: Application, server: FakeBotApiServer) -> None:
-    """Mid-flow, another command is handled at once and the flow is left."""
+async def test_other_command_keeps_the_question_open(
+    app: Application, server: FakeBotApiServer
+) -> None:
+    """Mid-flow, a command that asks nothing is handled at once; the question stays open."""
     admin = await start_admin(server)
     await admin.send("/settings")
     await admin.expect("Your settings")
@@ -193,6 +195,8 @@ async def test_other_command_leaves_a_flow(app: Application, server: FakeBotApiS
     await admin.expect("Choose your time zone")
     await admin.send("/help")
     assert "Your commands" in (await admin.reply()).text
+    await admin.send("Tokyo")
+    assert "Time zone set to Asia/Tokyo" in (await admin.reply()).text
     await admin.send("Tokyo")
     assert "didn't understand" in (await admin.reply()).text
 

@@ -109,6 +109,10 @@ class ChatUser(ChatView):
             content["forward_origin"] = origin
         return self.world.user_message(self.chat, self.id, **content)
 
+    async def edit(self, message: JsonDict, text: str) -> JsonDict:
+        """Edit the text of a message this person sent (Telegram's `edited_message`)."""
+        return self.world.user_edit(self.chat, self.id, int(message["message_id"]), text)
+
     async def send_document(
         self,
         filename: str,

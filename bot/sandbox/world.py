@@ -237,6 +237,23 @@ class World:
         self.push_update("message", message)
         return message
 
+    def user_edit(self, chat: Chat, user_id: int, message_id: int, text: str) -> JsonDict:
+        """A person edits the text of a message they sent; queued as an `edited_message`."""
+        original = chat.messages.get(message_id)
+        if original is None or original.get("from", {}).get("id") != user_id:
+            raise ValueError(f"user {user_id} sent no message {message_id} in chat {chat.id}")
+        message: JsonDict = {
+            key: value for key, value in original.items() if key not in {"text", "entities"}
+        }
+        message["text"] = text
+        message["edit_date"] = self.now()
+        command = _COMMAND.match(text)
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        chat.messages[message_id] = message
+        self.push_update("edited_message", message)
+        return message
+
     def callback_query(self, chat: Chat, user_id: int, message_id: int, data: str) -> str:
         """A person presses an inline button; returns the callback query id."""
         query_id = str(4_000_000_000_000 + next(self._ids))
