@@ -68,12 +68,20 @@ async def gate(update: Update, context: NextStepContext) -> None:
         if not actor.reachable:
             await team.set_reachable(context.db, context.clock, actor.telegram_id, reachable=True)
         return
-    if command_of(update) == "start":
-        # handlers/start.py: invitations, first admins, strangers' access requests, and the
-        # refusal of a deactivated person (who never gets an access request).
+    if command_of(update) == "start" and (actor is None or _has_payload(update)):
+        # handlers/start.py: invitations, first admins and strangers' access requests. A
+        # deactivated person only gets through with a link (a valid invitation lets them in
+        # again); never to an access request, and ADMIN_TELEGRAM_IDS does not override a
+        # deactivation: only an admin reactivates, in /team.
         return
     await refuse(update, REFUSAL if actor is None else SWITCHED_OFF)
     raise ApplicationHandlerStop
+
+
+def _has_payload(update: Update) -> bool:
+    """Whether a /start carries a deep-link payload (`/start <token>`)."""
+    message = update.effective_message
+    return bool(message and message.text and len(message.text.split(maxsplit=1)) == 2)
 
 
 async def refuse(update: Update, text: str = REFUSAL) -> None:

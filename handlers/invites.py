@@ -90,7 +90,7 @@ def _open_page(
         made = format_day(item.created_at, actor.timezone, actor.locale)
         expires = format_day(item.expires_at, actor.timezone, actor.locale)
         by = f" by {escape(item.inviter_name)}" if item.created_by != actor.telegram_id else ""
-        lines.append(f"• #{item.id} {escape(role)}, made{by} {made}, expires {expires}")
+        lines.append(f"• #{item.id} {escape(role)} · made {made}{by} · expires {expires}")
         rows.append([button(f"Revoke #{item.id} ({role})", "inv", "rev", item.id)])
     if not found:
         lines.append("None: every link has been used, revoked or has expired.")

@@ -97,6 +97,8 @@ async def test_deactivated_person_start_asks_nobody(
     await head.no_reply()
     await admin.no_reply()
     assert await _role_of(app, 2002) == (Role.MANAGER, False)
+    db = services_of(app).db
+    assert await db.fetch_value("SELECT COUNT(*) FROM access_requests") == 0
 
 
 async def test_deactivated_person_returns_only_by_a_valid_invitation(
