@@ -79,7 +79,7 @@ async def start(update: Update, context: NextStepContext) -> None:
         joined = redemption.user
         if redemption.outcome in {RedeemOutcome.JOINED, RedeemOutcome.REJOINED} and joined:
             again = redemption.outcome is RedeemOutcome.REJOINED
-            greeting = f"Welcome {'back' if again else 'to'} NextStep, {joined.name}!"
+            greeting = f"Welcome {'back to' if again else 'to'} NextStep, {joined.name}!"
             await reply(update, help_text(joined, greeting=greeting))
             await publish_commands_for(context.bot, joined)
             return

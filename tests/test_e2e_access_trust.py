@@ -114,7 +114,7 @@ async def test_deactivated_person_returns_only_by_a_valid_invitation(
     assert "isn't valid" in (await hugo.reply()).text
     token = await invite(hana, "Manager")
     await hugo.send(f"/start {token}")
-    welcome = await hugo.expect("Welcome back")
+    welcome = await hugo.expect("Welcome back to NextStep, Hugo!")
     assert "Your role: manager" in welcome.text
     assert await _role_of(app, 2600) == (Role.MANAGER, True)
 
