@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 SQLITE_PREFIX = "sqlite:///"
+# Telegram accepts 1-256 characters; anything under 32 could be guessed by whoever can reach
+# the webhook port, and would let them post forged updates as any member.
+WEBHOOK_SECRET_MIN = 32
+WEBHOOK_SECRET_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{{WEBHOOK_SECRET_MIN},256}}")
 
 
 class ConfigError(Exception):
@@ -128,10 +132,11 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(
-            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
-        ):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if value is not None and not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                f"must be {WEBHOOK_SECRET_MIN}-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
         return value
 
     @model_validator(mode="after")

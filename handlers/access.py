@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandl
 from bot.callback_data import parse_id, unpack
 from bot.context import NextStepContext
 from bot.keyboards import keyboard, url_button
+from bot.menu import publish_commands_for
 from bot.render import escape
 from bot.services import access, team
 from bot.services.errors import DomainError
@@ -23,6 +24,10 @@ logger = logging.getLogger(__name__)
 REFUSAL = (
     "Sorry, NextStep is invite-only and you don't have access. "
     "Ask your admin or head of sales for an invitation link."
+)
+SWITCHED_OFF = (
+    "Sorry, your access to NextStep was switched off. If you need it again, ask an admin: "
+    "only an admin can switch it back on."
 )
 PRIVATE_ONLY = "I work in private chats only. Please write to me directly."
 DECISIONS = {"mgr": Role.MANAGER, "head": Role.HEAD, "no": None}
@@ -63,20 +68,30 @@ async def gate(update: Update, context: NextStepContext) -> None:
         if not actor.reachable:
             await team.set_reachable(context.db, context.clock, actor.telegram_id, reachable=True)
         return
-    if command_of(update) == "start":
-        return  # handlers/start.py handles invitations, first admins and access requests
-    await refuse(update)
+    if command_of(update) == "start" and (actor is None or _has_payload(update)):
+        # handlers/start.py: invitations, first admins and strangers' access requests. A
+        # deactivated person only gets through with a link (a valid invitation lets them in
+        # again); never to an access request, and ADMIN_TELEGRAM_IDS does not override a
+        # deactivation: only an admin reactivates, in /team.
+        return
+    await refuse(update, REFUSAL if actor is None else SWITCHED_OFF)
     raise ApplicationHandlerStop
 
 
-async def refuse(update: Update) -> None:
+def _has_payload(update: Update) -> bool:
+    """Whether a /start carries a deep-link payload (`/start <token>`)."""
+    message = update.effective_message
+    return bool(message and message.text and len(message.text.split(maxsplit=1)) == 2)
+
+
+async def refuse(update: Update, text: str = REFUSAL) -> None:
     """The one polite refusal a stranger or a deactivated person gets, whatever they sent."""
     if update.callback_query is not None:
-        await update.callback_query.answer(REFUSAL[:200], show_alert=True)
+        await update.callback_query.answer(text[:200], show_alert=True)
     elif update.inline_query is not None:
         await update.inline_query.answer([], cache_time=0, is_personal=True)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(REFUSAL)
+        await update.effective_message.reply_text(text)
 
 
 async def decide_request(update: Update, context: NextStepContext) -> None:
@@ -99,6 +114,10 @@ async def decide_request(update: Update, context: NextStepContext) -> None:
             timezone=context.settings.default_timezone,
             locale=context.settings.default_locale,
         )
+    except access.AlreadyDecided as exc:  # decided by another lead, or the person joined
+        await query.answer(str(exc)[:200], show_alert=True)
+        await edit(query, f"{escape(exc.request.name)}'s access request: {escape(str(exc))}")
+        return
     except DomainError as exc:
         await query.answer(str(exc)[:200], show_alert=True)
         return
@@ -115,6 +134,8 @@ async def decide_request(update: Update, context: NextStepContext) -> None:
         outcome = f"❌ {who}'s request declined by {escape(context.member.name)}."
         note = "Sorry, your request to use NextStep was declined."
     await edit(query, outcome)
+    if decision.user is not None:
+        await publish_commands_for(context.bot, decision.user)
     try:
         await context.bot.send_message(request.telegram_id, note)
     except TelegramError:  # the requester may have blocked the bot; the decision stands

@@ -1,40 +1,57 @@
-"""/invite: an admin or head picks a role and gets a one-time link for a new colleague."""
+"""/invite: an admin or head picks a role and gets a one-time link for a new colleague, or
+lists their open invitations (an admin: everyone's) and revokes one."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
-from bot.callback_data import unpack
+from bot.callback_data import parse_id, unpack
 from bot.context import NextStepContext
 from bot.keyboards import button, keyboard
 from bot.render import escape
 from bot.services import access, invites
 from bot.services.errors import DomainError
-from bot.timefmt import format_moment
+from bot.timefmt import format_day, format_moment
 from handlers.common import edit, reply
-from storage.users import Role
+from storage.users import Role, User
 
 ROLE_BUTTONS = {Role.MANAGER: "Manager", Role.HEAD: "Head of sales", Role.ADMIN: "Admin"}
+MAX_LISTED = 20
+
+
+OPEN_LABEL = "Open invitations"  # a contract: people are told to press it
 
 
 async def invite(update: Update, context: NextStepContext) -> None:
-    """/invite: offer the roles this person may hand out."""
+    """/invite: offer the roles this person may hand out, and their open invitations."""
     roles = access.invitable_roles(context.member)
     if not roles:
         await reply(update, "Only admins and heads of sales can invite people.")
         return
     buttons = [[button(ROLE_BUTTONS[role], "inv", role.value)] for role in roles]
+    buttons.append([button(OPEN_LABEL, "inv", "open")])
     await reply(
         update, "Whom are you inviting? Choose their role:", reply_markup=keyboard(buttons)
     )
 
 
 async def create_link(update: Update, context: NextStepContext) -> None:
-    """A role was chosen: create the invitation and show its link once."""
+    """A button under /invite: a role (create its link), Open invitations, or Revoke."""
     query = update.callback_query
     assert query is not None
+    if query.data == "inv:open":
+        await _show_open(query, context)
+        return
+    revoke = unpack(query.data, "inv", 2)
+    if revoke is not None:
+        invite_id = parse_id(revoke[1])
+        if revoke[0] != "rev" or invite_id is None:
+            await query.answer("That button is not valid any more.", show_alert=True)
+            return
+        await _revoke(query, context, invite_id)
+        return
     parts = unpack(query.data, "inv", 1)
     roles = {role.value: role for role in Role}
     if parts is None or parts[0] not in roles:
@@ -58,6 +75,58 @@ async def create_link(update: Update, context: NextStepContext) -> None:
         f"Send this link to your colleague. It works once and expires on {escape(expires)}. "
         "I show it only now, so copy it before you leave this chat.",
     )
+
+
+def _open_page(
+    found: list[invites.OpenInvite], actor: User, note: str | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list of open invitations with a Revoke button for each."""
+    lines = [f"<b>{OPEN_LABEL}</b>" + ("" if actor.role is Role.ADMIN else " (yours)")]
+    if note:
+        lines.insert(0, note + "\n")
+    rows = []
+    for item in found[:MAX_LISTED]:
+        role = ROLE_BUTTONS[item.role].lower()
+        made = format_day(item.created_at, actor.timezone, actor.locale)
+        expires = format_day(item.expires_at, actor.timezone, actor.locale)
+        by = f" by {escape(item.inviter_name)}" if item.created_by != actor.telegram_id else ""
+        lines.append(f"• #{item.id} {escape(role)} · made {made}{by} · expires {expires}")
+        rows.append([button(f"Revoke #{item.id} ({role})", "inv", "rev", item.id)])
+    if not found:
+        lines.append("None: every link has been used, revoked or has expired.")
+    elif len(found) > MAX_LISTED:
+        lines.append(f"…and {len(found) - MAX_LISTED} more.")
+    return "\n".join(lines), keyboard(rows)
+
+
+async def _show_open(query: CallbackQuery, context: NextStepContext) -> None:
+    """Open invitations pressed: list them."""
+    try:
+        found = await invites.open_invites(context.db, context.clock, actor=context.member)
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return
+    await query.answer()
+    text, markup = _open_page(found, context.member)
+    await edit(query, text, markup)
+
+
+async def _revoke(query: CallbackQuery, context: NextStepContext, invite_id: int) -> None:
+    """Revoke #n pressed: revoke it (the service re-checks who may), then list the rest."""
+    actor = context.member
+    try:
+        revoked = await invites.revoke_invite(
+            context.db, context.clock, actor=actor, invite_id=invite_id
+        )
+    except DomainError as exc:
+        await query.answer(str(exc)[:200], show_alert=True)
+        return
+    await query.answer()
+    found = await invites.open_invites(context.db, context.clock, actor=actor)
+    role = ROLE_BUTTONS[revoked.role].lower()
+    note = f"Invitation #{revoked.id} ({escape(role)}) revoked: its link no longer works."
+    text, markup = _open_page(found, actor, note)
+    await edit(query, text, markup)
 
 
 def handlers() -> list[tuple[object, int]]:

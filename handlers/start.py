@@ -8,12 +8,14 @@ from telegram.ext import CommandHandler
 from bot.commands import commands_for
 from bot.context import NextStepContext
 from bot.keyboards import button, keyboard
+from bot.menu import publish_commands_for
 from bot.notify import send_quietly
 from bot.render import render
 from bot.services import access, invites
-from bot.services.access import RequestOutcome
+from bot.services.access import Deactivated, RequestOutcome
+from bot.services.errors import NotAllowed
 from bot.services.invites import RedeemOutcome
-from handlers.access import REFUSAL
+from handlers.access import SWITCHED_OFF
 from handlers.common import display_name, reply
 from storage.users import Role, User
 
@@ -30,7 +32,10 @@ REDEEM_REFUSALS = {
     RedeemOutcome.EXPIRED: (
         "Sorry, that invitation link has expired (links last 7 days). Please ask for a new one."
     ),
-    RedeemOutcome.DEACTIVATED: REFUSAL,
+    RedeemOutcome.REVOKED: (
+        "Sorry, that invitation link is no longer valid: it was revoked, or whoever made it "
+        "can't invite people any more. Please ask an admin or head of sales for a new one."
+    ),
 }
 
 
@@ -47,7 +52,11 @@ def help_text(user: User, greeting: str | None = None) -> str:
 
 
 async def start(update: Update, context: NextStepContext) -> None:
-    """Greet members; let invited people and configured admins in; queue strangers' requests."""
+    """Greet members; let invited people and configured admins in; queue strangers' requests.
+
+    A deactivated person only gets back in with a valid invitation; otherwise they hear that
+    their access was switched off, and no lead is asked (only an admin reactivates, in /team).
+    """
     person = update.effective_user
     assert person is not None
     payload = context.args[0] if context.args else None
@@ -67,25 +76,36 @@ async def start(update: Update, context: NextStepContext) -> None:
             timezone=settings.default_timezone,
             locale=settings.default_locale,
         )
-        if redemption.outcome is RedeemOutcome.JOINED and redemption.user is not None:
-            greeting = f"Welcome to NextStep, {redemption.user.name}!"
-            await reply(update, help_text(redemption.user, greeting=greeting))
+        joined = redemption.user
+        if redemption.outcome in {RedeemOutcome.JOINED, RedeemOutcome.REJOINED} and joined:
+            again = redemption.outcome is RedeemOutcome.REJOINED
+            greeting = f"Welcome {'back to' if again else 'to'} NextStep, {joined.name}!"
+            await reply(update, help_text(joined, greeting=greeting))
+            await publish_commands_for(context.bot, joined)
             return
         if redemption.outcome in REDEEM_REFUSALS:
             await reply(update, REDEEM_REFUSALS[redemption.outcome])
             return
     known = await access.find_person(context.db, person.id)
+    if known is not None and not known.active:
+        await reply(update, SWITCHED_OFF)
+        return
     if known is None and person.id in settings.admin_telegram_ids:
-        admin = await access.bootstrap_admin(
-            context.db,
-            context.clock,
-            telegram_id=person.id,
-            name=name,
-            username=person.username,
-            timezone=settings.default_timezone,
-            locale=settings.default_locale,
-        )
+        try:
+            admin = await access.bootstrap_admin(
+                context.db,
+                context.clock,
+                telegram_id=person.id,
+                name=name,
+                username=person.username,
+                timezone=settings.default_timezone,
+                locale=settings.default_locale,
+            )
+        except Deactivated:  # switched off a moment ago: the list never overrides an admin
+            await reply(update, SWITCHED_OFF)
+            return
         await reply(update, help_text(admin, greeting=f"Welcome, {admin.name}! You are an admin."))
+        await publish_commands_for(context.bot, admin)
         return
     await ask_for_access(update, context, name)
 
@@ -94,9 +114,16 @@ async def ask_for_access(update: Update, context: NextStepContext, name: str) ->
     """Tell a stranger the bot is invite-only and ask every lead to approve or decline them."""
     person = update.effective_user
     assert person is not None
-    result = await access.request_access(
-        context.db, context.clock, telegram_id=person.id, name=name, username=person.username
-    )
+    try:
+        result = await access.request_access(
+            context.db, context.clock, telegram_id=person.id, name=name, username=person.username
+        )
+    except Deactivated:
+        await reply(update, SWITCHED_OFF)
+        return
+    except NotAllowed as exc:  # joined a moment ago by another route
+        await reply(update, str(exc))
+        return
     if not result.leads:
         state = "nobody"
     else:

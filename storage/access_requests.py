@@ -1,11 +1,15 @@
-"""Access requests from people who wrote to the bot without an invitation."""
+"""Access requests from people who wrote to the bot without an invitation.
+
+States: `pending` until a lead decides (`approved`, `declined`), or `closed` when the person
+joined by another route (an invitation, ADMIN_TELEGRAM_IDS) while the request waited.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from storage.db import Queries, Row, Transaction, from_db_time, to_db_time
+from storage.db import Queries, Row, Transaction, from_db_time, optional_time, to_db_time
 from storage.users import Role
 
 
@@ -21,9 +25,15 @@ class AccessRequest:
     role: Role | None
     decided_by: int | None
     requested_at: dt.datetime
+    decided_at: dt.datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether no lead has decided it and its person has not joined otherwise."""
+        return self.state == "pending"
 
 
-_COLUMNS = "id, telegram_id, name, username, state, role, decided_by, requested_at"
+_COLUMNS = "id, telegram_id, name, username, state, role, decided_by, requested_at, decided_at"
 
 
 def _request(row: Row) -> AccessRequest:
@@ -36,6 +46,7 @@ def _request(row: Row) -> AccessRequest:
         role=Role(row["role"]) if row["role"] else None,
         decided_by=row["decided_by"],
         requested_at=from_db_time(row["requested_at"]),
+        decided_at=optional_time(row["decided_at"]),
     )
 
 
@@ -78,3 +89,13 @@ async def decide_request(
         (state, role.value if role else None, by, to_db_time(now), request_id),
     )
     return cursor.rowcount == 1
+
+
+async def close_pending_for(tx: Transaction, telegram_id: int, *, now: dt.datetime) -> int:
+    """Close this person's pending request (they joined by another route); how many closed."""
+    cursor = await tx.execute(
+        "UPDATE access_requests SET state = 'closed', decided_at = ?"
+        " WHERE telegram_id = ? AND state = 'pending'",
+        (to_db_time(now), telegram_id),
+    )
+    return cursor.rowcount

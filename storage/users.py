@@ -115,6 +115,15 @@ async def list_leads(db: Queries) -> list[User]:
     return [_user(row) for row in rows]
 
 
+async def count_active_admins(db: Queries, *, besides: int | None = None) -> int:
+    """How many active admins there are (not counting `besides`, if given)."""
+    value = await db.fetch_value(
+        "SELECT COUNT(*) FROM users WHERE active = 1 AND role = 'admin' AND telegram_id IS NOT ?",
+        (besides,),
+    )
+    return int(value or 0)
+
+
 async def insert_user(
     tx: Transaction,
     *,

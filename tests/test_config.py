@@ -6,6 +6,8 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 
+LONG_SECRET = "s3cr3t_value-long-enough-for-a-webhook"
+
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
@@ -79,5 +81,25 @@ def test_secrets_lists_token_and_webhook_secret(monkeypatch: pytest.MonkeyPatch)
     """The values to redact from logs."""
     monkeypatch.setenv("BOT_TOKEN", "123:secret")
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example/hook")
-    monkeypatch.setenv("WEBHOOK_SECRET", "s3cr3t_value")
-    assert load_settings().secrets() == ["123:secret", "s3cr3t_value"]
+    monkeypatch.setenv("WEBHOOK_SECRET", LONG_SECRET)
+    assert load_settings().secrets() == ["123:secret", LONG_SECRET]
+
+
+@pytest.mark.parametrize("secret", ["s3cr3t_value", "x" * 31, "bad secret with spaces" * 2])
+def test_webhook_secret_must_be_long(monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
+    """A guessable webhook secret (under 32 characters) or one with other characters stops
+    start-up, naming WEBHOOK_SECRET; the secret itself is never echoed."""
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = str(error.value)
+    assert message.startswith("WEBHOOK_SECRET: ") and "32" in message
+    assert secret not in message and "\n" not in message
+
+
+def test_webhook_secret_of_32_characters_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """32 to 256 characters of A-Z a-z 0-9 _ - are fine."""
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "a" * 32)
+    assert load_settings().webhook_secret is not None

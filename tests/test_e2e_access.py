@@ -92,7 +92,7 @@ async def test_stranger_gets_nothing(app: Application, server: FakeBotApiServer)
 
 
 async def test_deactivated_user_is_refused(app: Application, server: FakeBotApiServer) -> None:
-    """After an admin deactivates someone, they are refused like a stranger."""
+    """After an admin deactivates someone, everything they send gets the same refusal."""
     admin = await start_admin(server)
     token = await invite(admin, "Manager")
     bob = server.user(2002, "Bob")
@@ -108,9 +108,11 @@ async def test_deactivated_user_is_refused(app: Application, server: FakeBotApiS
     await admin.expect("Status: deactivated")
 
     await bob.send("/help")
-    assert "invite-only" in (await bob.reply()).text
+    assert "switched off" in (await bob.reply()).text
+    await bob.send("/start")
+    assert "switched off" in (await bob.reply()).text
     await bob.send(f"/start {token}")
-    assert "invite-only" in (await bob.reply()).text
+    assert "already been used" in (await bob.reply()).text
 
 
 async def test_manager_cannot_use_lead_commands(

@@ -101,7 +101,7 @@ async def test_access_request_once_then_decided_once(db, clock) -> None:
     )
     assert decision.approved and decision.user is not None
     assert decision.user.role is Role.MANAGER
-    with pytest.raises(DomainError, match="Already handled"):
+    with pytest.raises(DomainError, match="Already decided: approved as manager"):
         await access.decide_access(
             db,
             clock,

@@ -1,7 +1,13 @@
-"""Who may do what, first admins, and access requests from people without an invitation."""
+"""Who may do what, first admins, and access requests from people without an invitation.
+
+Every rule that guards a write is checked again inside the write's transaction, against the
+actor and the object as they are then, not as a handler saw them a moment earlier: a press on
+an old message, or two leads pressing at once, can only act on the current state.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -9,7 +15,7 @@ from bot.clock import Clock
 from bot.services.errors import DomainError, NotAllowed
 from storage import access_requests, audit, users
 from storage.access_requests import AccessRequest
-from storage.db import Database
+from storage.db import Database, Queries, Transaction
 from storage.users import Role, User
 
 INVITABLE_ROLES: dict[Role, tuple[Role, ...]] = {
@@ -41,6 +47,42 @@ def require_admin(actor: User) -> None:
         raise NotAllowed("Only an admin can do that.")
 
 
+class Deactivated(NotAllowed):
+    """The person is registered but their access was switched off."""
+
+    def __init__(self) -> None:
+        super().__init__("Your access to NextStep was switched off. Ask an admin to switch it on.")
+
+
+class AlreadyDecided(DomainError):
+    """The access request was decided, or its person joined otherwise, before this press."""
+
+    def __init__(self, message: str, request: AccessRequest) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+async def reread(tx: Queries, actor: User) -> User:
+    """The actor as stored now (inside the caller's transaction); raise if they lost access."""
+    current = await users.get_user(tx, actor.telegram_id)
+    if current is None or not current.active:
+        raise Deactivated
+    return current
+
+
+async def close_requests(tx: Transaction, telegram_id: int, *, now: dt.datetime) -> None:
+    """The person joined by some route: their pending access request (if any) is closed."""
+    if await access_requests.close_pending_for(tx, telegram_id, now=now):
+        await audit.record(
+            tx,
+            actor_id=telegram_id,
+            action="access.closed",
+            now=now,
+            object_type="user",
+            object_id=telegram_id,
+        )
+
+
 async def bootstrap_admin(
     db: Database,
     clock: Clock,
@@ -51,9 +93,19 @@ async def bootstrap_admin(
     timezone: str,
     locale: str,
 ) -> User:
-    """Register a person listed in ADMIN_TELEGRAM_IDS as an admin on their first /start."""
+    """Register a person listed in ADMIN_TELEGRAM_IDS as an admin on their first /start.
+
+    Only a person never registered: the list bootstraps a team, it does not override it. A
+    listed admin whom another admin deactivated stays out (Deactivated) until an admin
+    reactivates them in /team; one already active is returned as they are.
+    """
     now = clock.now()
     async with db.transaction() as tx:
+        existing = await users.get_user(tx, telegram_id)
+        if existing is not None:
+            if not existing.active:
+                raise Deactivated
+            return existing
         user = await users.insert_user(
             tx,
             telegram_id=telegram_id,
@@ -64,6 +116,7 @@ async def bootstrap_admin(
             locale=locale,
             now=now,
         )
+        await close_requests(tx, telegram_id, now=now)
         await audit.record(
             tx,
             actor_id=telegram_id,
@@ -94,24 +147,34 @@ class AccessRequestResult:
 async def request_access(
     db: Database, clock: Clock, *, telegram_id: int, name: str, username: str | None
 ) -> AccessRequestResult:
-    """Open an access request for a stranger, once: repeated /start does not spam the leads."""
-    pending = await access_requests.pending_request_for(db, telegram_id)
+    """Open an access request for a stranger, once: repeated /start does not spam the leads.
+
+    Registered people never ask: a deactivated person is refused (Deactivated), since only
+    an admin reactivates, and no lead is asked.
+    """
+    now = clock.now()
+    async with db.transaction() as tx:
+        known = await users.get_user(tx, telegram_id)
+        if known is not None and not known.active:
+            raise Deactivated
+        if known is not None:
+            raise NotAllowed("You are already on the team.")
+        pending = await access_requests.pending_request_for(tx, telegram_id)
+        if pending is None:
+            request = await access_requests.insert_request(
+                tx, telegram_id=telegram_id, name=name, username=username, now=now
+            )
+            await audit.record(
+                tx,
+                actor_id=telegram_id,
+                action="access.request",
+                now=now,
+                object_type="access_request",
+                object_id=request.id,
+            )
     leads = await users.list_leads(db)
     if pending is not None:
         return AccessRequestResult(RequestOutcome.ALREADY_PENDING, pending, leads)
-    now = clock.now()
-    async with db.transaction() as tx:
-        request = await access_requests.insert_request(
-            tx, telegram_id=telegram_id, name=name, username=username, now=now
-        )
-        await audit.record(
-            tx,
-            actor_id=telegram_id,
-            action="access.request",
-            now=now,
-            object_type="access_request",
-            object_id=request.id,
-        )
     return AccessRequestResult(RequestOutcome.CREATED, request, leads)
 
 
@@ -124,6 +187,18 @@ class Decision:
     user: User | None
 
 
+async def _already_decided(tx: Queries, request: AccessRequest) -> AlreadyDecided:
+    """The answer to a press on a request that is no longer pending."""
+    if request.state == "closed":
+        how = f"{request.name} joined the team meanwhile"
+    else:
+        decider = await users.get_user(tx, request.decided_by) if request.decided_by else None
+        by = f" by {decider.name}" if decider else ""
+        role = f" as {request.role.value}" if request.role else ""
+        how = f"{request.state}{role}{by}"
+    return AlreadyDecided(f"Already decided: {how}. Nothing was changed.", request)
+
+
 async def decide_access(
     db: Database,
     clock: Clock,
@@ -134,28 +209,37 @@ async def decide_access(
     timezone: str,
     locale: str,
 ) -> Decision:
-    """Approve (with a role) or decline (role None) a pending request."""
-    require_lead(actor)
-    if role is not None and not can_invite(actor, role):
-        raise NotAllowed(f"You can't approve someone as {role.value}.")
-    request = await access_requests.get_request(db, request_id)
-    if request is None:
-        raise DomainError("That request no longer exists.")
-    if request.state != "pending":
-        decider = await users.get_user(db, request.decided_by) if request.decided_by else None
-        who = decider.name if decider else "someone"
-        raise DomainError(f"Already handled: {request.state} by {who}.")
+    """Approve (with a role) or decline (role None) a pending request.
+
+    Approving only ever creates a new member. In one transaction: the lead is re-read (still
+    active, still allowed to grant the role), the request must still be pending, and its
+    person must not have joined by another route (then the request is closed, nothing else
+    changes, and AlreadyDecided is raised, as for a request another lead decided first).
+    """
     now = clock.now()
+    refusal: AlreadyDecided | None = None
     async with db.transaction() as tx:
-        state = "approved" if role is not None else "declined"
-        if not await access_requests.decide_request(
-            tx, request_id, state=state, role=role, by=actor.telegram_id, now=now
-        ):
-            raise DomainError("Already handled by another colleague.")
-        user = None
-        if role is not None:
-            existing = await users.get_user(tx, request.telegram_id)
-            if existing is None:
+        lead = await reread(tx, actor)
+        require_lead(lead)
+        if role is not None and not can_invite(lead, role):
+            raise NotAllowed(f"You can't approve someone as {role.value}.")
+        request = await access_requests.get_request(tx, request_id)
+        if request is None:
+            raise DomainError("That request no longer exists.")
+        if not request.pending:
+            raise await _already_decided(tx, request)
+        if await users.get_user(tx, request.telegram_id) is not None:
+            await close_requests(tx, request.telegram_id, now=now)
+            closed = await access_requests.get_request(tx, request_id)
+            assert closed is not None
+            refusal = await _already_decided(tx, closed)
+        else:
+            state = "approved" if role is not None else "declined"
+            await access_requests.decide_request(
+                tx, request_id, state=state, role=role, by=lead.telegram_id, now=now
+            )
+            user = None
+            if role is not None:
                 user = await users.insert_user(
                     tx,
                     telegram_id=request.telegram_id,
@@ -166,20 +250,22 @@ async def decide_access(
                     locale=locale,
                     now=now,
                 )
-            else:
-                await users.update_user(tx, request.telegram_id, now=now, role=role, active=True)
-                user = await users.get_user(tx, request.telegram_id)
-        await audit.record(
-            tx,
-            actor_id=actor.telegram_id,
-            action=f"access.{state}",
-            now=now,
-            object_type="access_request",
-            object_id=request_id,
-            details={"role": role.value if role else None, "telegram_id": request.telegram_id},
-        )
-    decided = await access_requests.get_request(db, request_id)
-    assert decided is not None
+            await audit.record(
+                tx,
+                actor_id=lead.telegram_id,
+                action=f"access.{state}",
+                now=now,
+                object_type="access_request",
+                object_id=request_id,
+                details={
+                    "role": role.value if role else None,
+                    "telegram_id": request.telegram_id,
+                },
+            )
+            decided = await access_requests.get_request(tx, request_id)
+            assert decided is not None
+    if refusal is not None:  # raised after the commit, so the closing is kept
+        raise refusal
     return Decision(decided, role is not None, user)
 
 

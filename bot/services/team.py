@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.services import schedule
-from bot.services.access import require_admin, require_lead
+from bot.services.access import INVITABLE_ROLES, require_admin, require_lead, reread
 from bot.services.errors import DomainError, NotAllowed
-from storage import audit, reminders, steps, users
-from storage.db import Database
+from storage import audit, invites, reminders, steps, users
+from storage.db import Database, Transaction
 from storage.steps import StepEntry
 from storage.users import Role, User
 
@@ -24,55 +24,100 @@ async def get_member(db: Database, telegram_id: int) -> User:
     return user
 
 
+LAST_ADMIN = (
+    "NextStep needs at least one active admin. Make someone else an admin first, "
+    "then ask them to change this."
+)
+
+
+async def _admin_and_target(tx: Transaction, actor: User, target_id: int) -> tuple[User, User]:
+    """Inside the write: the actor (still an active admin) and the target, as stored now."""
+    current = await reread(tx, actor)
+    require_admin(current)
+    target = await users.get_user(tx, target_id)
+    if target is None:
+        raise DomainError("That person is not on the team.")
+    return current, target
+
+
+async def _keep_an_admin(tx: Transaction, target: User) -> None:
+    """Refuse a change that would take the team's last active admin away."""
+    others = await users.count_active_admins(tx, besides=target.telegram_id)
+    if target.active and target.role is Role.ADMIN and others == 0:
+        raise NotAllowed(LAST_ADMIN)
+
+
 async def change_role(
     db: Database, clock: Clock, *, actor: User, target_id: int, role: Role
 ) -> User:
-    """An admin gives someone else another role."""
-    require_admin(actor)
-    target = await get_member(db, target_id)
-    if target.telegram_id == actor.telegram_id:
-        raise NotAllowed("You can't change your own role; ask another admin.")
-    if target.role is role:
-        return target
+    """An admin gives someone else another role.
+
+    Actor and target are re-read in the write transaction; the last active admin keeps the
+    role. Invitations the target made for roles they may no longer grant are revoked.
+    """
     now = clock.now()
     async with db.transaction() as tx:
+        current, target = await _admin_and_target(tx, actor, target_id)
+        if target.telegram_id == current.telegram_id:
+            raise NotAllowed("You can't change your own role; ask another admin.")
+        if target.role is role:
+            return target
+        if role is not Role.ADMIN:
+            await _keep_an_admin(tx, target)
         await users.update_user(tx, target_id, now=now, role=role)
+        lost = [r for r in Role if r not in INVITABLE_ROLES[role]]
+        revoked = await invites.revoke_open_by(
+            tx, target_id, by=current.telegram_id, now=now, roles=lost
+        )
         await audit.record(
             tx,
-            actor_id=actor.telegram_id,
+            actor_id=current.telegram_id,
             action="user.role",
             now=now,
             object_type="user",
             object_id=target_id,
-            details={"from": target.role.value, "to": role.value},
+            details={"from": target.role.value, "to": role.value, "revoked_invites": revoked},
         )
-    return await get_member(db, target_id)
+        changed = await users.get_user(tx, target_id)
+    assert changed is not None
+    return changed
 
 
 async def set_active(
     db: Database, clock: Clock, *, actor: User, target_id: int, active: bool
 ) -> User:
-    """An admin deactivates (their data stays) or reactivates someone else."""
-    require_admin(actor)
-    target = await get_member(db, target_id)
-    if target.telegram_id == actor.telegram_id:
-        raise NotAllowed("You can't deactivate yourself; ask another admin.")
-    if target.active == active:
-        return target
+    """An admin deactivates (their data stays) or reactivates someone else.
+
+    Actor and target are re-read in the write transaction; the last active admin can't be
+    deactivated. Deactivating revokes the person's unused invitations.
+    """
     now = clock.now()
     async with db.transaction() as tx:
-        await users.update_user(tx, target_id, now=now, active=active)
+        current, target = await _admin_and_target(tx, actor, target_id)
+        if target.telegram_id == current.telegram_id:
+            raise NotAllowed("You can't deactivate yourself; ask another admin.")
+        if target.active == active:
+            return target
+        revoked: list[int] = []
         if active:  # reminders of inactive people are dropped; the agenda starts again
+            await users.update_user(tx, target_id, now=now, active=True)
             await schedule.ensure_agenda_reminder(tx, target, now)
+        else:
+            await _keep_an_admin(tx, target)
+            await users.update_user(tx, target_id, now=now, active=False)
+            revoked = await invites.revoke_open_by(tx, target_id, by=current.telegram_id, now=now)
         await audit.record(
             tx,
-            actor_id=actor.telegram_id,
+            actor_id=current.telegram_id,
             action="user.reactivate" if active else "user.deactivate",
             now=now,
             object_type="user",
             object_id=target_id,
+            details={"revoked_invites": revoked} if revoked else None,
         )
-    return await get_member(db, target_id)
+        changed = await users.get_user(tx, target_id)
+    assert changed is not None
+    return changed
 
 
 async def set_reachable(db: Database, clock: Clock, telegram_id: int, *, reachable: bool) -> None:

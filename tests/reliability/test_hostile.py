@@ -30,7 +30,7 @@ from bot.errors import COULD_NOT_SAVE, SORRY
 from bot.sandbox.client import ChatUser
 from bot.sandbox.server import FakeBotApiServer
 from bot.services import team
-from handlers.access import REFUSAL
+from handlers.access import REFUSAL, SWITCHED_OFF
 from storage import audit
 from storage.users import Role
 from tests.factories import make_user
@@ -370,7 +370,7 @@ async def test_strangers_and_deactivated_people_get_nothing(
     before = snapshot(path)
     cases = list(updates_for_every_handler(app))
     assert len(cases) > 20
-    for person_id in (STRANGER, GONE):
+    for person_id, refusal in ((STRANGER, REFUSAL), (GONE, SWITCHED_OFF)):
         person = server.user(person_id, "Eve")
         anchor = None
         for description, kind, payload in cases:
@@ -391,13 +391,13 @@ async def test_strangers_and_deactivated_people_get_nothing(
                     anchor = await person.reply(timeout=10)
                     person.cursor = len(person.chat.events)
                 answer = await person.press_data(payload, message_id=anchor.message_id, timeout=10)
-                assert answer in (REFUSAL[:200], "That button is not valid any more."), (
+                assert answer in (refusal[:200], "That button is not valid any more."), (
                     description,
                     answer,
                 )
                 continue
             reply = await person.reply(timeout=10)
-            assert reply.text == REFUSAL, (description, reply.text)
+            assert reply.text == refusal, (description, reply.text)
     assert called == []
     assert snapshot(path) == before
     assert_clean(server, errors)

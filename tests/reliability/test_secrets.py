@@ -18,7 +18,7 @@ from bot.sandbox.server import FakeBotApiServer
 from tests.conftest import TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "webhook-Secret_token-4242"
+SECRET = "webhook-Secret_token-4242-long-enough-32"
 PERSON = 7501
 
 
