@@ -6,8 +6,9 @@ import datetime as dt
 
 from telegram.ext import Application
 
-from bot.app import services_of
+from bot.app import build_application, polling, services_of
 from bot.clock import FrozenClock
+from bot.config import Settings
 from bot.sandbox.server import FakeBotApiServer
 from bot.services import clients
 from storage.users import Role, User
@@ -191,3 +192,24 @@ async def test_a_strangers_edit_gets_only_the_refusal(
     await stranger.expect("invite-only")
     await stranger.edit(sent, "/start please")
     await stranger.expect("invite-only")
+
+
+async def test_an_ended_flow_stays_ended_after_a_restart(
+    e2e_settings: Settings, clock: FrozenClock, server: FakeBotApiServer
+) -> None:
+    """The log flow ended by Record payment is not revived by a restart: `40` is the payment."""
+    mara = server.user(MANAGER_ID, "Mara")
+    first = build_application(e2e_settings, clock=clock)
+    async with polling(first, poll_timeout=1):
+        await setup(first, clock)
+        await mara.send("/newinvoice Quartz; INV-1; 100 USD; net 30")
+        await mara.expect("Invoice saved")
+        await mara.send("/call Beta Works")
+        await mara.expect("What happened?")
+        await mara.press("Record payment")
+        await mara.expect("kept without a summary")
+    second = build_application(e2e_settings, clock=clock)
+    async with polling(second, poll_timeout=1):
+        await mara.send("40")
+        await mara.expect("When was it paid?")
+        assert await count(second, "SELECT count(*) FROM contacts") == 1
