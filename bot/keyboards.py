@@ -6,11 +6,14 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callback_data import pack
+from bot.callback_data import Action, pack
 
 
 def button(label: str, *parts: object) -> InlineKeyboardButton:
-    """A button that sends `prefix:action:args` back to the bot."""
+    """A button that sends data back to the bot: `button("Pay", PAY, 42)` for a typed action
+    (bot/callback_data.py), or raw `prefix, action, args`."""
+    if parts and isinstance(parts[0], Action):
+        return InlineKeyboardButton(label, callback_data=parts[0].pack(*parts[1:]))
     return InlineKeyboardButton(label, callback_data=pack(*parts))
 
 
