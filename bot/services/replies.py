@@ -71,10 +71,10 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta
-from babel.numbers import format_currency, get_currency_precision
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.services import money
 from bot.services.errors import DomainError
 
 REPLIES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "replies"
@@ -184,14 +184,12 @@ class InvoiceValues:
         cls, number: str, amount: Decimal, currency: str, due_date: dt.date, days_overdue: int = 0
     ) -> InvoiceValues:
         """Build from a Decimal amount in major units (`Decimal("1234.50")`)."""
-        exponent = get_currency_precision(currency)
-        minor = (amount.scaleb(exponent)).to_integral_exact()
-        return cls(number, int(minor), currency, due_date, days_overdue)
+        return cls(number, money.to_minor(amount, currency), currency, due_date, days_overdue)
 
     @property
     def amount(self) -> Decimal:
         """The amount in major units, exact."""
-        return Decimal(self.amount_minor).scaleb(-get_currency_precision(self.currency))
+        return money.to_decimal(self.amount_minor, self.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,7 +540,9 @@ def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
     if values.invoice is not None:
         invoice = values.invoice
         filled["invoice.number"] = invoice.number
-        filled["invoice.amount"] = format_currency(invoice.amount, invoice.currency, locale=locale)
+        filled["invoice.amount"] = money.format_money(
+            invoice.amount_minor, invoice.currency, locale
+        )
         filled["invoice.due_date"] = format_date(invoice.due_date, "long", locale=locale)
         filled["invoice.days_overdue"] = format_timedelta(
             dt.timedelta(days=max(invoice.days_overdue, 0)),
