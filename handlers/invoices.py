@@ -76,6 +76,10 @@ def _today(context: NextStepContext) -> dt.date:
     return receivables.local_today(context.clock.now(), context.member.timezone)
 
 
+def _today_iso(context: NextStepContext) -> str:
+    return _today(context).isoformat()
+
+
 def _parts(query: CallbackQuery, arity: int) -> list[str] | None:
     return unpack(query.data, PREFIX, arity)
 
@@ -310,7 +314,9 @@ async def issued_today(update: Update, context: NextStepContext) -> int:
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
-    _draft(context)["issued_on"] = _today(context).isoformat()
+    # "Today" is the default, not a date the person typed: a due date already passed moves
+    # the issue date back to it instead of being refused (see `typed_due`).
+    _draft(context).update(issued_on=_today(context).isoformat(), issued_typed=False)
     return await _ask_due(update, context)
 
 
@@ -326,16 +332,20 @@ async def typed_issued(update: Update, context: NextStepContext) -> int:
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the issue date again, or /cancel.")
         return ISSUED
-    _draft(context)["issued_on"] = issued.isoformat()
+    _draft(context).update(issued_on=issued.isoformat(), issued_typed=True)
     return await _ask_due(update, context)
 
 
 async def _due_chosen(update: Update, context: NextStepContext, due_on: dt.date) -> int:
-    _draft(context)["due_on"] = due_on.isoformat()
+    draft = _draft(context)
+    draft["due_on"] = due_on.isoformat()
+    issued = draft.get("issued_on", "")
+    when = f"Due on {escape(due_on.isoformat())}"
+    if not draft.get("issued_typed", True) and issued == due_on.isoformat() != _today_iso(context):
+        when += "; as that day has passed, I take it as the issue date too"
     await reply(
         update,
-        f"Due on {escape(due_on.isoformat())}. Any note (order number, contact in accounts)? "
-        "Send it, or tap Skip.",
+        f"{when}. Any note (order number, contact in accounts)? Send it, or tap Skip.",
         reply_markup=keyboard([[button("Skip", PREFIX, "skip")]]),
     )
     return NOTES
@@ -356,21 +366,30 @@ async def net_terms(update: Update, context: NextStepContext) -> int:
 
 
 async def typed_due(update: Update, context: NextStepContext) -> int:
-    """A due date or payment terms; before the issue date is refused."""
-    issued = _draft(context).get("issued_on")
+    """A due date or payment terms; before a typed issue date is refused.
+
+    With the issue date left at "Today", terms count from today and a due date that has
+    passed (an invoice entered already overdue) makes it the issue date as well.
+    """
+    draft = _draft(context)
+    issued = draft.get("issued_on")
     if not issued:
         await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
         return ConversationHandler.END
+    typed = bool(draft.get("issued_typed", True))
+    today = _today(context)
     try:
         due_on = invoices.parse_due(
             _text(update),
-            issued_on=dt.date.fromisoformat(issued),
-            today=_today(context),
+            issued_on=dt.date.fromisoformat(issued) if typed else None,
+            today=today,
             locale=context.member.locale,
         )
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the due date again, or /cancel.")
         return DUE
+    if not typed:
+        draft["issued_on"] = invoices.default_issue_date(today, due_on).isoformat()
     return await _due_chosen(update, context, due_on)
 
 
