@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from markupsafe import Markup
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -27,7 +28,7 @@ from bot import invoice_views
 from bot.callback_data import parse_id, unpack
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
-from bot.render import escape
+from bot.render import escape, html
 from bot.services import clients, invoices, money, receivables, replies, team_settings
 from bot.services.errors import DomainError
 from bot.services.invoices import DuplicateNumber
@@ -130,7 +131,7 @@ async def _load(
 
 
 async def _card(
-    context: NextStepContext, invoice_id: int, notice: str | None = None
+    context: NextStepContext, invoice_id: int, notice: str | Markup | None = None
 ) -> tuple[str, Any]:
     """The invoice card's text and buttons for the current person."""
     user = context.member
@@ -150,7 +151,7 @@ async def _card(
 
 
 async def _reply_card(
-    update: Update, context: NextStepContext, invoice_id: int, notice: str | None = None
+    update: Update, context: NextStepContext, invoice_id: int, notice: str | Markup | None = None
 ) -> None:
     text, markup = await _card(context, invoice_id, notice)
     await reply(update, text, reply_markup=markup)
@@ -658,15 +659,19 @@ async def _save_payment(update: Update, context: NextStepContext, day: dt.date) 
     invoice = result.invoice
     paid = money.format_money(int(draft["pay_minor"]), invoice.currency, user.locale)
     if result.paid_in_full:
-        notice = (
-            f"✅ {escape(invoice.number)} is paid in full ({escape(paid)} on "
-            f"{escape(day.isoformat())}). Its reminders are cancelled."
+        notice = html(
+            "✅ {number} is paid in full ({paid} on {day}). Its reminders are cancelled.",
+            number=invoice.number,
+            paid=paid,
+            day=day.isoformat(),
         )
     else:
         balance = money.format_money(invoice.balance_minor, invoice.currency, user.locale)
-        notice = (
-            f"✅ Recorded {escape(paid)} for {escape(invoice.number)}. "
-            f"Balance: <b>{escape(balance)}</b>."
+        notice = html(
+            "✅ Recorded {paid} for {number}. Balance: <b>{balance}</b>.",
+            paid=paid,
+            number=invoice.number,
+            balance=balance,
         )
     await _reply_card(update, context, invoice.id, notice=notice)
     return ConversationHandler.END
@@ -753,8 +758,8 @@ async def _save_promise(update: Update, context: NextStepContext, day: dt.date) 
         context,
         promise.invoice_id,
         notice=(
-            f"🤝 Noted: promised to pay by {escape(shown)}. I'll remind you that morning to "
-            "check whether the money came."
+            f"🤝 Noted: promised to pay by {shown}. I'll remind you that morning to check "
+            "whether the money came."
         ),
     )
     return ConversationHandler.END

@@ -338,3 +338,25 @@ async def test_amounts_in_the_persons_locale_and_iso_exponents(
     assert "could be 1,234 (with “,” as the decimal sign) or 1234 (with “,” grouping" in refusal
     await mia.send("/newinvoice Acme; A-6; 1.234,56 EUR; net 30")
     assert "Amount: 1.234,56\xa0€" in (await mia.expect("Invoice saved")).text
+
+
+async def test_card_notices_are_escaped_once(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """The notice above a card shows its bold balance as bold, and a number with `<` and `&`
+    as typed: neither visible tags nor `&amp;amp;`."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/newinvoice Acme; R&D <1>; 12100 EUR; due 2026-12-15")
+    await mia.expect("Invoice saved")
+    await mia.press("Record payment")
+    await mia.send("100")
+    await mia.press("Today, 2026-11-26")
+    partial = await mia.expect("Recorded €100.00 for R&D <1>. Balance: €12,000.00.")
+    assert "<b>" not in partial.text and "&amp;" not in partial.text
+    assert "Recorded €100.00 for R&amp;D &lt;1&gt;. Balance: <b>€12,000.00</b>." in partial.html
+    await mia.press("Record payment")
+    await mia.press("Full balance: €12,000.00")
+    await mia.press("Today, 2026-11-26")
+    paid = await mia.expect("R&D <1> is paid in full (€12,000.00 on 2026-11-26)")
+    assert "&lt;" not in paid.text
