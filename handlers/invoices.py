@@ -870,20 +870,13 @@ async def back_to_card(update: Update, context: NextStepContext) -> None:
 
 
 def _reply_values(
-    entry: InvoiceEntry, user: User, company: str, today: dt.date, *, paid: bool = False
+    entry: InvoiceEntry, user: User, company: str, facts: replies.InvoiceValues
 ) -> replies.ReplyValues:
-    invoice = entry.invoice
     return replies.ReplyValues(
         client=replies.ClientValues(entry.client_name, entry.contact_person),
         manager=replies.ManagerValues(user.name),
         company=company,
-        invoice=replies.InvoiceValues(
-            number=invoice.number,
-            amount_minor=invoice.amount_minor if paid else invoice.balance_minor,
-            currency=invoice.currency,
-            due_date=invoice.due_on,
-            days_overdue=receivables.days_overdue(invoice, today),
-        ),
+        invoice=facts,
         timezone=user.timezone,
     )
 
@@ -907,7 +900,8 @@ async def _send_reply_text(
     user = context.member
     settings = await team_settings.load(context.db)
     today = receivables.local_today(context.clock.now(), entry.owner_timezone)
-    values = _reply_values(entry, user, settings.company_name, today, paid=paid)
+    facts = await invoices.reply_facts(context.db, entry, today=today)
+    values = _reply_values(entry, user, settings.company_name, facts)
     try:
         text = replies.render_reply(template_id, values, user.locale)
     except DomainError as exc:

@@ -360,3 +360,35 @@ async def test_card_notices_are_escaped_once(
     await mia.press("Today, 2026-11-26")
     paid = await mia.expect("R&D <1> is paid in full (€12,000.00 on 2026-11-26)")
     assert "&lt;" not in paid.text
+
+
+async def test_payment_reminder_names_what_is_still_due_and_the_promise(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """After a part payment the suggested reminder names the invoice amount, thanks for
+    what came and names what is still due; after a promise it refers to the promised day
+    instead of asking again when they will pay."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send(OVERDUE_LINE)
+    await mia.expect("Invoice saved")
+    await mia.press("Record payment")
+    await mia.send("1000")
+    await mia.press("Today, 2026-11-26")
+    await mia.expect("Recorded €1,000.00")
+    await mia.press("Suggest a reminder to the client")
+    await mia.expect("payment reminder for the client")
+    text = (await mia.reply()).text
+    assert "invoice INV-1042 for €1,250.00, which was due on November 16, 2026" in text
+    assert "Thank you for the €1,000.00 already received; €250.00 is still open." in text
+    assert "Could you confirm the payment date" in text
+
+    await mia.press("Promise to pay")
+    await mia.send("30 Nov")
+    await mia.expect("Noted")
+    await mia.press("Suggest a reminder to the client")
+    await mia.expect("payment reminder for the client")
+    text = (await mia.reply()).text
+    assert "the payment would arrive by November 30, 2026" in text
+    assert "when €250.00 will be paid?" in text
+    assert "Could you confirm the payment date" not in text

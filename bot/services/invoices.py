@@ -38,6 +38,7 @@ from bot.services.receivables import (
     local_today,
     stage_for,
 )
+from bot.services.replies import InvoiceValues
 from storage import audit, invoices, reminders, users
 from storage.db import Database, Queries, Transaction
 from storage.invoices import (
@@ -888,6 +889,23 @@ async def notice_item(
 
 
 # --- reading -------------------------------------------------------------------------------
+
+
+async def reply_facts(db: Queries, entry: InvoiceEntry, *, today: dt.date) -> InvoiceValues:
+    """What a message to the client about this (already checked) invoice names: the amount,
+    what was paid and is still due, how late it is on `today` (the owner's date), and the
+    day the client promised to pay (a pending promise, else the last broken one)."""
+    invoice = entry.invoice
+    promise = await invoices.last_promise(db, invoice.id)
+    return InvoiceValues(
+        number=invoice.number,
+        amount_minor=invoice.amount_minor,
+        currency=invoice.currency,
+        due_date=invoice.due_on,
+        days_overdue=days_overdue(invoice, today),
+        paid_minor=invoice.paid_minor,
+        promised_on=promise.promised_on if promise is not None else None,
+    )
 
 
 async def invoice_card(

@@ -27,7 +27,8 @@ Values (all plain data; money is never a float):
         last_contact=LastContactValues(at=<aware datetime>, summary="..."),   # or None
         next_step=NextStepValues(kind="meeting", due_at=<aware datetime>),    # or None
         invoice=InvoiceValues(number="INV-7", amount_minor=123450, currency="EUR",
-                              due_date=date(...), days_overdue=12),          # or None
+                              due_date=date(...), days_overdue=12,
+                              paid_minor=20000, promised_on=date(...)),      # or None
         timezone="Europe/Berlin",                    # the manager's zone for dates and times
     )
     InvoiceValues.from_decimal(number, Decimal("1234.50"), "EUR", due_date, days_overdue)
@@ -100,9 +101,15 @@ VARIABLES: dict[str, str] = {
     "next_step.time": "time",
     "invoice.number": "invoice number",
     "invoice.amount": "amount",
+    "invoice.balance": "amount still due",
+    "invoice.paid": "amount already paid",
+    "invoice.promised_date": "promised payment date",
     "invoice.due_date": "due date",
     "invoice.days_overdue": "days overdue",
 }
+OPTIONAL: frozenset[str] = frozenset({"invoice.paid", "invoice.promised_date"})
+"""Variables that are empty rather than a placeholder when not known: templates write
+`{% if invoice.paid %}` (nothing paid yet) and `{% if invoice.promised_date %}` (no promise)."""
 GROUPS = ("client", "manager", "last_contact", "next_step", "invoice")
 TOP_LEVEL = frozenset(name.split(".")[0] for name in VARIABLES)
 ALLOWED_FILTERS = frozenset({"capitalize", "lower", "title", "trim", "upper"})
@@ -171,13 +178,24 @@ class NextStepValues:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceValues:
-    """An invoice's facts; the amount in minor units of its ISO 4217 currency."""
+    """An invoice's facts; amounts in minor units of its ISO 4217 currency.
+
+    `amount_minor` is the invoice's amount, `paid_minor` what was received so far (the
+    balance is the difference), `promised_on` the day the client promised to pay, if any.
+    """
 
     number: str
     amount_minor: int
     currency: str
     due_date: dt.date
     days_overdue: int = 0
+    paid_minor: int = 0
+    promised_on: dt.date | None = None
+
+    @property
+    def balance_minor(self) -> int:
+        """What is still due."""
+        return self.amount_minor - self.paid_minor
 
     @classmethod
     def from_decimal(
@@ -513,7 +531,9 @@ def _compiled(source: str) -> Any:
 def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
     """Plain strings for every variable; unknown groups become placeholders."""
     zone = ZoneInfo(values.timezone)
-    filled: dict[str, str] = {name: placeholder(name) for name in VARIABLES}
+    filled: dict[str, str] = {
+        name: "" if name in OPTIONAL else placeholder(name) for name in VARIABLES
+    }
     if values.client is not None:
         filled["client.name"] = values.client.name
         filled["client.contact_person"] = values.client.contact_person or values.client.name
@@ -543,6 +563,17 @@ def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
         filled["invoice.amount"] = money.format_money(
             invoice.amount_minor, invoice.currency, locale
         )
+        filled["invoice.balance"] = money.format_money(
+            invoice.balance_minor, invoice.currency, locale
+        )
+        if invoice.paid_minor > 0:
+            filled["invoice.paid"] = money.format_money(
+                invoice.paid_minor, invoice.currency, locale
+            )
+        if invoice.promised_on is not None:
+            filled["invoice.promised_date"] = format_date(
+                invoice.promised_on, "long", locale=locale
+            )
         filled["invoice.due_date"] = format_date(invoice.due_date, "long", locale=locale)
         filled["invoice.days_overdue"] = format_timedelta(
             dt.timedelta(days=max(invoice.days_overdue, 0)),
