@@ -299,3 +299,34 @@ def test_paid_and_promised_date_are_empty_without_an_invoice() -> None:
         ReplyValues(),
     )
     assert text == "[amount still due]"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ " + "(" * 1400 + "client.name" + ")" * 1400 + " }}",
+        "{{ " + "not " * 700 + "client.name }}",
+        "{{ " + " or ".join(["company"] * 270) + " }}",
+        "{% if client.name %}" * 95 + "x" + "{% endif %}" * 95,
+    ],
+    ids=["brackets", "not", "or-chain", "if-blocks"],
+)
+def test_deep_nesting_is_a_template_problem_not_a_crash(source: str) -> None:
+    problems = validate_source(source)
+    assert len(problems) == 1 and "nests more than 40 levels deep" in str(problems[0])
+    with pytest.raises(TemplateProblems):
+        render_source(source, sample_values())
+
+
+def test_templates_are_checked_with_200_character_values() -> None:
+    """A text that fits the sample data but not a client with long details is refused."""
+    source = " ".join(["{{ client.name }}"] * 16)
+    assert len(render_source(source, sample_values())) < 400
+    problems = validate_source(source)
+    assert [str(p) for p in problems] == [
+        "for a client with long details (200-character names) the text would be over 3000 "
+        "characters; please shorten it or use fewer variables"
+    ]
+    long = replies.long_sample_values()
+    assert long.client is not None and len(long.client.name) == 200
+    assert long.company and len(long.company) == 200

@@ -83,6 +83,10 @@ FALLBACK_LANGUAGE = "en"
 MAX_REPLY_LENGTH = 3000  # leaves room for a heading inside one 4096-character message
 MAX_SOURCE_LENGTH = 3000
 MAX_RANGE = 20
+MAX_DEPTH = 40
+"""How deeply a template text may nest (`if` blocks, brackets, `and`/`or` chains)."""
+LONG_VALUE = 200
+"""Every text value is this long when a template is checked: long client names must fit."""
 
 # Every variable a reply template may use, with what it means; the description in brackets is
 # also the placeholder shown when the value is not known for this client.
@@ -241,6 +245,35 @@ def sample_values() -> ReplyValues:
         next_step=NextStepValues("meeting", now + dt.timedelta(days=3, hours=4)),
         invoice=InvoiceValues("INV-2026-017", 1_234_50, "EUR", dt.date(2026, 11, 10), 16),
         timezone="Europe/London",
+    )
+
+
+def long_sample_values() -> ReplyValues:
+    """Sample values whose every text is `LONG_VALUE` characters: what a template must fit."""
+    sample = sample_values()
+
+    def long(text: str) -> str:
+        return (text + " ") * (LONG_VALUE // (len(text) + 1)) + "x" * (
+            LONG_VALUE % (len(text) + 1)
+        )
+
+    assert sample.last_contact is not None and sample.invoice is not None
+    return ReplyValues(
+        client=ClientValues(long("Northwind Traders"), long("Anna Schmidt")),
+        manager=ManagerValues(long("Alex Morgan"), long("+44 20 7946 0000")),
+        company=long("NextStep Supplies"),
+        last_contact=LastContactValues(sample.last_contact.at, long("prices")),
+        next_step=sample.next_step,
+        invoice=InvoiceValues(
+            long("INV-2026-017"),
+            sample.invoice.amount_minor,
+            sample.invoice.currency,
+            sample.invoice.due_date,
+            sample.invoice.days_overdue,
+            paid_minor=234_50,
+            promised_on=sample.invoice.due_date + dt.timedelta(days=30),
+        ),
+        timezone=sample.timezone,
     )
 
 
@@ -440,8 +473,28 @@ def _dotted(node: nodes.Node) -> str | None:
     return None
 
 
-def _walk(node: nodes.Node, found: dict[str, int], problems: list[TemplateProblem]) -> None:
+class _TooDeep(Exception):
+    """The text nests deeper than `MAX_DEPTH`."""
+
+    def __init__(self, line: int | None) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _too_deep(line: int | None) -> TemplateProblem:
+    return TemplateProblem(
+        line,
+        f"the text nests more than {MAX_DEPTH} levels deep (if blocks inside if blocks, "
+        "brackets or long and/or chains); please write it more simply",
+    )
+
+
+def _walk(
+    node: nodes.Node, found: dict[str, int], problems: list[TemplateProblem], depth: int = 0
+) -> None:
     """Collect the variables used (with their first line) and anything not allowed."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep(getattr(node, "lineno", None))
     if not isinstance(node, _ALLOWED_NODES):
         what = {
             nodes.For: "loops",
@@ -472,7 +525,7 @@ def _walk(node: nodes.Node, found: dict[str, int], problems: list[TemplateProble
         problems.append(TemplateProblem(node.lineno, f"the filter `{node.name}` is not allowed"))
         return
     for child in node.iter_child_nodes():
-        _walk(child, found, problems)
+        _walk(child, found, problems, depth + 1)
 
 
 def _hint(name: str | None) -> str:
@@ -495,7 +548,12 @@ def _analyse(source: str) -> tuple[tuple[TemplateProblem, ...], tuple[tuple[str,
         tree = environment().parse(source)
     except TemplateSyntaxError as exc:
         return (TemplateProblem(exc.lineno, f"syntax problem: {exc.message}"),), ()
-    _walk(tree, found, problems)
+    except RecursionError:  # Jinja's parser recurses once per nesting level
+        return (_too_deep(None),), ()
+    try:
+        _walk(tree, found, problems)
+    except _TooDeep as exc:
+        return (_too_deep(exc.line),), ()
     return tuple(problems), tuple(found.items())
 
 
@@ -509,6 +567,18 @@ def validate_source(source: str) -> list[TemplateProblem]:
             render_source(source, sample_values())
         except TemplateProblems as exc:
             problems.extend(exc.problems)
+    if not problems:
+        try:
+            render_source(source, long_sample_values())
+        except TemplateProblems:
+            problems.append(
+                TemplateProblem(
+                    None,
+                    f"for a client with long details ({LONG_VALUE}-character names) the text "
+                    f"would be over {MAX_REPLY_LENGTH} characters; please shorten it or use "
+                    "fewer variables",
+                )
+            )
     return problems
 
 
@@ -522,7 +592,10 @@ def _compiled(source: str) -> Any:
     problems = _analyse(source)[0]
     if problems:
         raise TemplateProblems(list(problems))
-    return environment().from_string(source)
+    try:
+        return environment().from_string(source)
+    except (RecursionError, SyntaxError):  # Python's own nesting limits, past our checks
+        raise TemplateProblems([_too_deep(None)]) from None
 
 
 # --- Rendering ------------------------------------------------------------------------------
