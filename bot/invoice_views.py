@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date
+from markupsafe import Markup
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.keyboards import button, grid, keyboard
@@ -157,9 +158,13 @@ def render_card(
     *,
     user: User,
     days_overdue: int,
-    notice: str | None = None,
+    notice: str | Markup | None = None,
 ) -> str:
-    """An invoice's card: amounts, dates, promise, payments."""
+    """An invoice's card: amounts, dates, promise, payments.
+
+    `notice`, a first line, is plain text (escaped by the template) or `Markup` made with
+    `bot.render.html` (the bot's own tags, its values escaped once).
+    """
     return render(
         CARD,
         **card_context(
@@ -175,7 +180,7 @@ def card_context(
     *,
     user: User,
     days_overdue: int,
-    notice: str | None = None,
+    notice: str | Markup | None = None,
 ) -> dict[str, Any]:
     """What the card template is rendered with."""
     return {

@@ -1,14 +1,22 @@
-"""Jinja2 rendering of bot texts into Telegram HTML, and splitting to Telegram's 4096 limit."""
+"""Jinja2 rendering of bot texts into Telegram HTML, and splitting to Telegram's 4096 limit.
+
+User text is escaped exactly once. A template escapes every plain `str` it is given; a short
+piece of the bot's own HTML with user values in it (a notice above a card) is made with
+`html()`, which escapes the values and returns `Markup`, inserted by a template as it is.
+So a value is never escaped by hand before it goes into a template (that showed
+"Balance: <b>€12,100.00</b>" with its tags).
+"""
 
 from __future__ import annotations
 
-import html
+import html as stdlib_html
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from telegram.constants import MessageLimit
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -36,9 +44,19 @@ def render(template: str, /, **context: Any) -> str:
     return environment().get_template(template).render(**context).strip()
 
 
+def html(template: str, /, **values: object) -> Markup:
+    """The bot's own HTML `template` ("Balance: <b>{balance}</b>") with each value escaped.
+
+    The result goes into a Jinja2 template as it is (or straight into a message); plain
+    strings given to a template are escaped there instead. Never pass `escape()`d values.
+    """
+    # The template is the bot's own literal text; format() escapes every value.
+    return Markup(template).format(**values)  # noqa: S704
+
+
 def escape(text: object) -> str:
     """Escape any user-provided text for Telegram HTML."""
-    return html.escape(str(text), quote=False)
+    return stdlib_html.escape(str(text), quote=False)
 
 
 def telegram_length(text: str) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from markupsafe import Markup
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -27,7 +28,7 @@ from bot import invoice_views
 from bot.callback_data import parse_id, unpack
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
-from bot.render import escape
+from bot.render import escape, html
 from bot.services import clients, invoices, money, receivables, replies, team_settings
 from bot.services.errors import DomainError
 from bot.services.invoices import DuplicateNumber
@@ -75,6 +76,10 @@ def _text(update: Update) -> str:
 
 def _today(context: NextStepContext) -> dt.date:
     return receivables.local_today(context.clock.now(), context.member.timezone)
+
+
+def _today_iso(context: NextStepContext) -> str:
+    return _today(context).isoformat()
 
 
 def _parts(query: CallbackQuery, arity: int) -> list[str] | None:
@@ -127,7 +132,7 @@ async def _load(
 
 
 async def _card(
-    context: NextStepContext, invoice_id: int, notice: str | None = None
+    context: NextStepContext, invoice_id: int, notice: str | Markup | None = None
 ) -> tuple[str, Any]:
     """The invoice card's text and buttons for the current person."""
     user = context.member
@@ -147,7 +152,7 @@ async def _card(
 
 
 async def _reply_card(
-    update: Update, context: NextStepContext, invoice_id: int, notice: str | None = None
+    update: Update, context: NextStepContext, invoice_id: int, notice: str | Markup | None = None
 ) -> None:
     text, markup = await _card(context, invoice_id, notice)
     await reply(update, text, reply_markup=markup)
@@ -311,7 +316,9 @@ async def issued_today(update: Update, context: NextStepContext) -> int:
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
-    _draft(context)["issued_on"] = _today(context).isoformat()
+    # "Today" is the default, not a date the person typed: a due date already passed moves
+    # the issue date back to it instead of being refused (see `typed_due`).
+    _draft(context).update(issued_on=_today(context).isoformat(), issued_typed=False)
     return await _ask_due(update, context)
 
 
@@ -327,16 +334,20 @@ async def typed_issued(update: Update, context: NextStepContext) -> int:
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the issue date again, or /cancel.")
         return ISSUED
-    _draft(context)["issued_on"] = issued.isoformat()
+    _draft(context).update(issued_on=issued.isoformat(), issued_typed=True)
     return await _ask_due(update, context)
 
 
 async def _due_chosen(update: Update, context: NextStepContext, due_on: dt.date) -> int:
-    _draft(context)["due_on"] = due_on.isoformat()
+    draft = _draft(context)
+    draft["due_on"] = due_on.isoformat()
+    issued = draft.get("issued_on", "")
+    when = f"Due on {escape(due_on.isoformat())}"
+    if not draft.get("issued_typed", True) and issued == due_on.isoformat() != _today_iso(context):
+        when += "; as that day has passed, I take it as the issue date too"
     await reply(
         update,
-        f"Due on {escape(due_on.isoformat())}. Any note (order number, contact in accounts)? "
-        "Send it, or tap Skip.",
+        f"{when}. Any note (order number, contact in accounts)? Send it, or tap Skip.",
         reply_markup=keyboard([[button("Skip", PREFIX, "skip")]]),
     )
     return NOTES
@@ -357,21 +368,30 @@ async def net_terms(update: Update, context: NextStepContext) -> int:
 
 
 async def typed_due(update: Update, context: NextStepContext) -> int:
-    """A due date or payment terms; before the issue date is refused."""
-    issued = _draft(context).get("issued_on")
+    """A due date or payment terms; before a typed issue date is refused.
+
+    With the issue date left at "Today", terms count from today and a due date that has
+    passed (an invoice entered already overdue) makes it the issue date as well.
+    """
+    draft = _draft(context)
+    issued = draft.get("issued_on")
     if not issued:
         await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
         return ConversationHandler.END
+    typed = bool(draft.get("issued_typed", True))
+    today = _today(context)
     try:
         due_on = invoices.parse_due(
             _text(update),
-            issued_on=dt.date.fromisoformat(issued),
-            today=_today(context),
+            issued_on=dt.date.fromisoformat(issued) if typed else None,
+            today=today,
             locale=context.member.locale,
         )
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the due date again, or /cancel.")
         return DUE
+    if not typed:
+        draft["issued_on"] = invoices.default_issue_date(today, due_on).isoformat()
     return await _due_chosen(update, context, due_on)
 
 
@@ -640,15 +660,19 @@ async def _save_payment(update: Update, context: NextStepContext, day: dt.date) 
     invoice = result.invoice
     paid = money.format_money(int(draft["pay_minor"]), invoice.currency, user.locale)
     if result.paid_in_full:
-        notice = (
-            f"✅ {escape(invoice.number)} is paid in full ({escape(paid)} on "
-            f"{escape(day.isoformat())}). Its reminders are cancelled."
+        notice = html(
+            "✅ {number} is paid in full ({paid} on {day}). Its reminders are cancelled.",
+            number=invoice.number,
+            paid=paid,
+            day=day.isoformat(),
         )
     else:
         balance = money.format_money(invoice.balance_minor, invoice.currency, user.locale)
-        notice = (
-            f"✅ Recorded {escape(paid)} for {escape(invoice.number)}. "
-            f"Balance: <b>{escape(balance)}</b>."
+        notice = html(
+            "✅ Recorded {paid} for {number}. Balance: <b>{balance}</b>.",
+            paid=paid,
+            number=invoice.number,
+            balance=balance,
         )
     await _reply_card(update, context, invoice.id, notice=notice)
     return ConversationHandler.END
@@ -735,8 +759,8 @@ async def _save_promise(update: Update, context: NextStepContext, day: dt.date) 
         context,
         promise.invoice_id,
         notice=(
-            f"🤝 Noted: promised to pay by {escape(shown)}. I'll remind you that morning to "
-            "check whether the money came."
+            f"🤝 Noted: promised to pay by {shown}. I'll remind you that morning to check "
+            "whether the money came."
         ),
     )
     return ConversationHandler.END
@@ -847,20 +871,13 @@ async def back_to_card(update: Update, context: NextStepContext) -> None:
 
 
 def _reply_values(
-    entry: InvoiceEntry, user: User, company: str, today: dt.date, *, paid: bool = False
+    entry: InvoiceEntry, user: User, company: str, facts: replies.InvoiceValues
 ) -> replies.ReplyValues:
-    invoice = entry.invoice
     return replies.ReplyValues(
         client=replies.ClientValues(entry.client_name, entry.contact_person),
         manager=replies.ManagerValues(user.name),
         company=company,
-        invoice=replies.InvoiceValues(
-            number=invoice.number,
-            amount_minor=invoice.amount_minor if paid else invoice.balance_minor,
-            currency=invoice.currency,
-            due_date=invoice.due_on,
-            days_overdue=receivables.days_overdue(invoice, today),
-        ),
+        invoice=facts,
         timezone=user.timezone,
     )
 
@@ -884,7 +901,8 @@ async def _send_reply_text(
     user = context.member
     settings = await team_settings.load(context.db)
     today = receivables.local_today(context.clock.now(), entry.owner_timezone)
-    values = _reply_values(entry, user, settings.company_name, today, paid=paid)
+    facts = await invoices.reply_facts(context.db, entry, today=today)
+    values = _reply_values(entry, user, settings.company_name, facts)
     try:
         text = replies.render_reply(template_id, values, user.locale)
     except DomainError as exc:

@@ -125,6 +125,8 @@ def _invoice_data(invoice: InvoiceValues, client_id: int) -> dict[str, Any]:
         "currency": invoice.currency,
         "due_date": invoice.due_date.isoformat(),
         "days_overdue": invoice.days_overdue,
+        "paid_minor": invoice.paid_minor,
+        "promised_on": invoice.promised_on.isoformat() if invoice.promised_on else None,
     }
 
 
@@ -141,6 +143,12 @@ def _stored_invoice(context: NextStepContext, client_id: int) -> InvoiceValues |
             currency=str(data["currency"]),
             due_date=dt.date.fromisoformat(str(data["due_date"])),
             days_overdue=int(data["days_overdue"]),
+            paid_minor=int(data.get("paid_minor") or 0),
+            promised_on=(
+                dt.date.fromisoformat(str(data["promised_on"]))
+                if data.get("promised_on")
+                else None
+            ),
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -507,6 +507,16 @@ async def pending_promise(db: Queries, invoice_id: int) -> Promise | None:
     return None if row is None else _promise(row)
 
 
+async def last_promise(db: Queries, invoice_id: int) -> Promise | None:
+    """The invoice's pending promise, or else its latest broken one (what the client said)."""
+    row = await db.fetch_one(
+        f"SELECT {_PROMISE} FROM promises WHERE invoice_id = ? AND state IN ('pending', 'broken')"
+        " ORDER BY state = 'pending' DESC, id DESC LIMIT 1",
+        (invoice_id,),
+    )
+    return None if row is None else _promise(row)
+
+
 async def settle_promise(
     tx: Transaction, promise_id: int, state: PromiseState, *, now: dt.datetime
 ) -> bool:

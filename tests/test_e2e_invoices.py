@@ -63,8 +63,8 @@ async def test_guided_flow_with_every_bad_input(
         assert message in (await mia.reply()).text, bad
     await mia.send("1250.00 EUR")
     await mia.expect("When was it issued?")
-    await mia.press("Today, 2026-11-26")
-    await mia.expect("When is it due?")
+    await mia.send("26 Nov")  # typed, so a due date before it is a mistake
+    await mia.expect("Issued on 2026-11-26. When is it due?")
     await mia.send("2026-11-01")
     assert "is before the issue date 2026-11-26" in (await mia.reply()).text
     await mia.press("Net 30")
@@ -103,7 +103,8 @@ async def test_one_line_form_and_its_refusals(
         ("Acme; INV-9; 10.5 JPY", "JPY amounts have no decimals"),
         ("Acme; INV-9; 1.2345 KWD", "KWD amounts have at most 3 decimals"),
         ("Acme; INV-9; 10 ABC", "“ABC” is not a currency I know"),
-        ("Acme; INV-9; 10; due 2026-11-01", "before the issue date"),
+        ("Acme; INV-9; 10; due 2026-11-01; issued 2026-11-02", "before the issue date"),
+        ("Acme; INV-9; 10; due 2026-12-01; issued 2026-11-27", "can't be in the future"),
         ("Acme 10", "separated by semicolons"),
     ):
         await mia.send(f"/newinvoice {line}")
@@ -233,3 +234,161 @@ async def test_card_button_promise_snooze_aging_and_head_view(
     await hal.press("Yes, cancel it")
     await hal.expect("Invoice cancelled")
     assert await db.fetch_value("SELECT count(*) FROM reminders WHERE state = 'pending'") == 0
+
+
+# --- dates and amounts as people write them (issue #15) ---------------------------------------
+
+
+async def test_overdue_invoice_in_one_line_without_an_issue_date(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """No issue date: it is the due date when that has passed; a year-less due date is its
+    next occurrence (today included); "before the issue date" only when both were typed."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/newinvoice Acme; INV-1042; 1250.00 EUR; due 2026-11-24")
+    card = await mia.expect("Invoice saved")
+    assert "Issued Tue 24 Nov 2026 · due Tue 24 Nov 2026 — ⚠️ 2 days overdue" in card.text
+    await mia.send("/newinvoice Acme; INV-1043; 10 EUR; due 28 February")
+    assert "Issued Thu 26 Nov 2026 · due Sun 28 Feb 2027" in (await mia.reply()).text
+    await mia.send("/newinvoice Acme; INV-1044; 10 EUR; due 26 November")
+    assert "Issued Thu 26 Nov 2026 · due Thu 26 Nov 2026" in (await mia.reply()).text
+    await mia.send("/newinvoice Acme; INV-1045; 10 EUR; due 15.12")
+    assert "due Tue 15 Dec 2026" in (await mia.reply()).text
+    await mia.send("/newinvoice Acme; INV-9; 10; due 2026-11-01; issued 2026-11-20")
+    assert (await mia.reply()).text == (
+        "The due date 2026-11-01 is before the issue date 2026-11-20. Send a due date on or "
+        "after the issue date."
+    )
+
+
+async def test_guided_flow_today_default_allows_a_past_due_date(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """ "Today" at the issued step is a default: a due date already passed becomes the issue
+    date too; a typed issue date after the due date is still refused."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/newinvoice")
+    await mia.press("Acme LLC")
+    await mia.send("INV-7")
+    await mia.send("800 EUR")
+    await mia.press("Today, 2026-11-26")
+    await mia.expect("When is it due?")
+    await mia.send("16 Nov 2026")
+    assert (
+        "as that day has passed, I take it as the issue date too"
+        in (await mia.expect("Due on 2026-11-16")).text
+    )
+    await mia.press("Skip")
+    card = await mia.expect("Invoice saved")
+    assert "Issued Mon 16 Nov 2026 · due Mon 16 Nov 2026 — ⚠️ 10 days overdue" in card.text
+
+    await mia.send("/newinvoice")
+    await mia.press("Acme LLC")
+    await mia.send("INV-8")
+    await mia.send("800 EUR")
+    await mia.send("20 Nov")
+    await mia.expect("Issued on 2026-11-20")
+    await mia.send("16.11.2026")
+    assert "is before the issue date 2026-11-20" in (await mia.reply()).text
+
+
+async def test_promise_and_payment_dates_without_a_year(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A promised day without a year is its next occurrence (today included, never a year
+    ahead); a payment date without a year its last one."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/newinvoice Acme; INV-1; 100 EUR; due 2026-11-20; issued 2026-11-01")
+    await mia.expect("Invoice saved")
+    await mia.press("Promise to pay")
+    await mia.send("26 November")
+    assert "promised to pay by Thu 26 Nov 2026" in (await mia.expect("Noted")).text
+    await mia.press("Record payment")
+    await mia.send("40")
+    await mia.expect("When was it paid?")
+    await mia.send("25 Nov")
+    paid = await mia.expect("Recorded €40.00")
+    assert "Tue 25 Nov 2025" not in paid.text and "• Wed 25 Nov 2026: €40.00" in paid.text
+
+
+async def test_amounts_in_the_persons_locale_and_iso_exponents(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`1.234,56 EUR`, `1 234,56`, HUF with fillér and IQD with fils are read and shown
+    exactly; a German reader's `1,234` is refused naming both readings."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    for line, shown in (
+        ("A-1; 1.234,56 EUR", "Amount: €1,234.56"),
+        ("A-2; 1\u202f234,56 EUR", "Amount: €1,234.56"),
+        ("A-3; 12,50 EUR", "Amount: €12.50"),
+        ("A-4; 1250.50 HUF", "Amount: HUF1,250.50"),
+        ("A-5; 1250.500 IQD", "Amount: IQD1,250.500"),
+    ):
+        await mia.send(f"/newinvoice Acme; {line}; net 30")
+        assert shown in (await mia.expect("Invoice saved")).text, line
+    db = services_of(app).db
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE users SET locale = 'de' WHERE telegram_id = ?", (MANAGER_ID,))
+    await mia.send("/newinvoice Acme; A-6; 1,234 EUR; net 30")
+    refusal = (await mia.reply()).text
+    assert "could be 1,234 (with “,” as the decimal sign) or 1234 (with “,” grouping" in refusal
+    await mia.send("/newinvoice Acme; A-6; 1.234,56 EUR; net 30")
+    assert "Amount: 1.234,56\xa0€" in (await mia.expect("Invoice saved")).text
+
+
+async def test_card_notices_are_escaped_once(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """The notice above a card shows its bold balance as bold, and a number with `<` and `&`
+    as typed: neither visible tags nor `&amp;amp;`."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send("/newinvoice Acme; R&D <1>; 12100 EUR; due 2026-12-15")
+    await mia.expect("Invoice saved")
+    await mia.press("Record payment")
+    await mia.send("100")
+    await mia.press("Today, 2026-11-26")
+    partial = await mia.expect("Recorded €100.00 for R&D <1>. Balance: €12,000.00.")
+    assert "<b>" not in partial.text and "&amp;" not in partial.text
+    assert "Recorded €100.00 for R&amp;D &lt;1&gt;. Balance: <b>€12,000.00</b>." in partial.html
+    await mia.press("Record payment")
+    await mia.press("Full balance: €12,000.00")
+    await mia.press("Today, 2026-11-26")
+    paid = await mia.expect("R&D <1> is paid in full (€12,000.00 on 2026-11-26)")
+    assert "&lt;" not in paid.text
+
+
+async def test_payment_reminder_names_what_is_still_due_and_the_promise(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """After a part payment the suggested reminder names the invoice amount, thanks for
+    what came and names what is still due; after a promise it refers to the promised day
+    instead of asking again when they will pay."""
+    await setup_manager(app, clock)
+    mia = server.user(MANAGER_ID, "Mia")
+    await mia.send(OVERDUE_LINE)
+    await mia.expect("Invoice saved")
+    await mia.press("Record payment")
+    await mia.send("1000")
+    await mia.press("Today, 2026-11-26")
+    await mia.expect("Recorded €1,000.00")
+    await mia.press("Suggest a reminder to the client")
+    await mia.expect("payment reminder for the client")
+    text = (await mia.reply()).text
+    assert "invoice INV-1042 for €1,250.00, which was due on November 16, 2026" in text
+    assert "Thank you for the €1,000.00 already received; €250.00 is still open." in text
+    assert "Could you confirm the payment date" in text
+
+    await mia.press("Promise to pay")
+    await mia.send("30 Nov")
+    await mia.expect("Noted")
+    await mia.press("Suggest a reminder to the client")
+    await mia.expect("payment reminder for the client")
+    text = (await mia.reply()).text
+    assert "the payment would arrive by November 30, 2026" in text
+    assert "when €250.00 will be paid?" in text
+    assert "Could you confirm the payment date" not in text

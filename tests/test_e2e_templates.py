@@ -7,7 +7,7 @@ from telegram.ext import Application
 from bot.app import services_of
 from bot.clock import FrozenClock
 from bot.sandbox.server import FakeBotApiServer
-from bot.services import clients, team_settings
+from bot.services import clients, contacts, reply_library, team_settings
 from storage.users import Role, User
 from tests.e2e_helpers import start_admin
 from tests.factories import make_user
@@ -252,3 +252,54 @@ async def test_tact_findings_and_clean_text(
     await mia.send("Unfortunately we cannot do that.")
     refusal = await mia.expect("to soften")
     assert "Refusal without an alternative" in refusal.text
+
+
+async def test_a_company_template_too_long_for_one_client_is_skipped_inline(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A company template that fits the sample data but not this client's long notes is left
+    out of that client's inline answer (and logged); the other templates still come."""
+    manager = await manager_with_client(app, clock)
+    db = services_of(app).db
+    head = await make_user(db, clock, 6150, Role.HEAD, name="Hal")
+    body = "Thanks! " + " / ".join(["{{ last_contact.summary }}"] * 5) + "\n\nKind regards"
+    await reply_library.add_company_template(
+        db, clock, actor=head, title="Recap thanks", situation="thanks", body=body
+    )
+    acme = await db.fetch_value("SELECT id FROM clients WHERE name = 'Acme LLC'")
+    await contacts.log_contact(
+        db, clock, actor=manager, client_id=acme, kind="call", summary="long notes " * 180
+    )
+    mia = server.user(MIA, "Mia")
+    found = await mia.inline("acme thanks")
+    titles = [result["title"] for result in found]
+    assert titles and all("— Acme LLC" in title for title in titles)
+    assert "Recap thanks — Acme LLC" not in titles
+    # Without a client the company template renders (placeholders) and is listed.
+    assert "Recap thanks" in [result["title"] for result in await mia.inline("recap")]
+
+
+async def test_deeply_nested_company_template_is_a_template_problem(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A head's text nested hundreds of levels deep gets a polite, specific refusal instead of
+    breaking validation; so does one that is too long for clients with long names."""
+    await manager_with_client(app, clock)
+    admin = await start_admin(server)
+    await admin.send("/templates")
+    await admin.expect("Reply templates")
+    await admin.press("➕ Add template")
+    await admin.send("Nested")
+    await admin.expect("In which situation")
+    await admin.press("Thanks, compliments")
+    await admin.expect("Now send the text")
+    await admin.send("Hello {{ " + "(" * 1300 + "client.name" + ")" * 1300 + " }}")
+    refused = await admin.expect("I can't save this text yet")
+    assert "the text nests more than 40 levels deep" in refused.text
+    await admin.send("Hello {{ " + "not " * 600 + "client.name }}")
+    assert "nests more than 40 levels deep" in (await admin.expect("can't save")).text
+    await admin.send(" ".join(["{{ client.name }}"] * 16))
+    too_long = await admin.expect("can't save")
+    assert "for a client with long details (200-character names)" in too_long.text
+    await admin.send("Hello {{ client.first_name }}, thank you!\n\nKind regards,\n{{ signature }}")
+    await admin.expect("Saved “Nested”")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.services.dates import (
     one_year_after,
+    parse_day,
     parse_due,
     parse_happened,
     quick_due,
@@ -250,3 +251,57 @@ def test_quick_picks_are_always_acceptable(now: dt.datetime, zone: str, code: st
     """Every quick pick is a valid due time, whatever the moment and zone."""
     due = quick_due(code, now=now, timezone=zone)
     assert validate_due(due, now=now, timezone=zone) == due
+
+
+# --- dates without a year: the next occurrence ahead, the last one behind ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("28 February", "2027-02-28 10:00"),
+        ("26 Nov", "2026-11-26 10:00"),  # today is the next occurrence, not a year ahead
+        ("26 Nov 15:00", "2026-11-26 15:00"),
+        ("1 Jan 9:00", "2027-01-01 09:00"),
+    ],
+)
+def test_due_without_a_year_is_the_next_occurrence(text: str, expected: str) -> None:
+    assert parse_due(text, now=NOW, timezone=LONDON) == local(expected)
+
+
+def test_due_today_at_an_hour_gone_is_the_past_not_next_year() -> None:
+    with pytest.raises(DomainError, match="already in the past"):
+        parse_due("26 Nov 08:00", now=NOW, timezone=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("27 Nov 10:00", "2025-11-27 10:00"), ("25 Nov 14:00", "2026-11-25 14:00")],
+)
+def test_happened_without_a_year_is_the_last_occurrence(text: str, expected: str) -> None:
+    assert parse_happened(text, now=NOW, timezone=LONDON) == local(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "prefer", "day"),
+    [
+        ("28 February", "future", dt.date(2027, 2, 28)),
+        ("28 February", "past", dt.date(2026, 2, 28)),
+        ("26 November", "future", dt.date(2026, 11, 26)),
+        ("26 November", "past", dt.date(2026, 11, 26)),
+        ("27 Nov", "past", dt.date(2025, 11, 27)),
+        ("25 Nov", "future", dt.date(2027, 11, 25)),
+        ("29 Feb", "future", dt.date(2028, 2, 29)),
+        ("29 Feb", "past", dt.date(2024, 2, 29)),
+        ("15.12", "future", dt.date(2026, 12, 15)),  # a day, not 15:12
+        ("15.12.", "past", dt.date(2025, 12, 15)),
+        ("yesterday", "future", dt.date(2026, 11, 25)),  # relative words keep their meaning
+        ("tomorrow", "past", dt.date(2026, 11, 27)),
+        ("friday", "future", dt.date(2026, 11, 27)),
+        ("friday", "past", dt.date(2026, 11, 20)),
+        ("15.12.2025", "future", dt.date(2025, 12, 15)),  # a year given is kept
+        ("2026-01-05", "future", dt.date(2026, 1, 5)),
+    ],
+)
+def test_parse_day_occurrence(text: str, prefer: str, day: dt.date) -> None:
+    assert parse_day(text, today=dt.date(2026, 11, 26), prefer=prefer) == day  # type: ignore[arg-type]

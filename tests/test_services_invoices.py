@@ -515,3 +515,40 @@ async def test_reassigning_the_client_moves_invoice_reminders(db, clock) -> None
     assert {r.user_id for r in rows} == {other.telegram_id, head.telegram_id}
     promised = await reminder_store.reminders_for(db, ReminderSubject.PROMISE, promise.id)
     assert {r.user_id for r in promised} == {other.telegram_id}
+
+
+def test_one_line_without_an_issue_date_takes_the_earlier_of_today_and_the_due_date() -> None:
+    """An invoice entered already overdue is not refused for a due date before "today"."""
+    overdue = invoices.parse_one_line(
+        "Quartz; INV-1042; 1250.00 EUR; due 2026-11-24", default_currency="USD", today=TODAY
+    )
+    assert (overdue.issued_on, overdue.due_on) == (dt.date(2026, 11, 24), dt.date(2026, 11, 24))
+    ahead = invoices.parse_one_line(
+        "Quartz; INV-1043; 10; due 28 February", default_currency="USD", today=TODAY
+    )
+    assert (ahead.issued_on, ahead.due_on) == (TODAY, dt.date(2027, 2, 28))
+    with pytest.raises(DomainError, match="before the issue date 2026-11-20"):
+        invoices.parse_one_line(
+            "Quartz; X; 10; due 2026-11-01; issued 2026-11-20", default_currency="USD", today=TODAY
+        )
+
+
+def test_parse_due_without_an_issue_date_counts_terms_from_today() -> None:
+    assert invoices.parse_due("net 30", issued_on=None, today=TODAY) == TODAY + dt.timedelta(30)
+    assert invoices.parse_due("2026-10-01", issued_on=None, today=TODAY) == dt.date(2026, 10, 1)
+    assert invoices.parse_due("due friday", issued_on=None, today=TODAY) == dt.date(2026, 11, 27)
+
+
+async def test_create_without_an_issue_date_and_a_past_due_date(db, clock) -> None:
+    manager, client_id = await manager_with_client(db, clock)
+    invoice = await invoices.create_invoice(
+        db,
+        clock,
+        actor=manager,
+        client_id=client_id,
+        number="Q-1",
+        amount_minor=100,
+        currency="EUR",
+        due_on=dt.date(2026, 11, 24),
+    )
+    assert (invoice.issued_on, invoice.due_on) == (dt.date(2026, 11, 24), dt.date(2026, 11, 24))

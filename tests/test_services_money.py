@@ -125,3 +125,89 @@ def test_round_trip_through_text(minor: int, currency: str) -> None:
     """Any amount written out in major units reads back to the same minor units."""
     text = str(money.to_decimal(minor, currency))
     assert money.parse_amount(text, currency) == minor
+
+
+# --- ISO 4217 exponents (not CLDR display digits) and amounts written the local way --------
+
+
+@pytest.mark.parametrize(("currency", "digits"), sorted(money.ISO_4217.items()))
+def test_every_iso_currency_reads_and_shows_its_minor_units(currency: str, digits: int) -> None:
+    """Each active code takes exactly its ISO exponent of decimals and shows all it has."""
+    assert money.exponent(currency) == digits
+    assert money.parse_currency(currency.lower()) == currency
+    fraction = "".join(str(n % 9 + 1) for n in range(digits))
+    text = f"1250.{fraction} {currency}" if digits else f"1250 {currency}"
+    value = money.parse_money(text, default_currency="USD")
+    minor = 1250 * 10**digits + (int(fraction) if digits else 0)
+    assert value == Money(minor, currency)
+    shown = value.format("en")
+    assert (f"1,250.{fraction}" if digits else "1,250") in shown
+    with pytest.raises(DomainError, match="no decimals" if digits == 0 else "at most"):
+        money.parse_money(f"1250.{fraction}1 {currency}", default_currency="USD")
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"), [("1250.500 IQD", 1_250_500), ("1250.50 HUF", 125_050), ("0.0001 CLF", 1)]
+)
+def test_iso_exponents_where_cldr_shows_fewer_digits(text: str, minor: int) -> None:
+    assert money.parse_money(text, default_currency="EUR").minor == minor
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "locale", "shown"),
+    [
+        (125_050, "HUF", "en", "HUF1,250.50"),  # fillér are never rounded away
+        (125_050, "HUF", "hu", "1\xa0250,50\xa0Ft"),
+        (125_000, "HUF", "en", "HUF1,250"),  # whole forints as CLDR shows them
+        (1_250_500, "IQD", "en", "IQD1,250.500"),
+        (1_250_000, "IQD", "en", "IQD1,250"),
+        (1_250_050, "IQD", "en", "IQD1,250.050"),
+        (125_000, "EUR", "en", "€1,250.00"),  # EUR keeps its two digits
+    ],
+)
+def test_display_keeps_every_minor_unit(
+    minor: int, currency: str, locale: str, shown: str
+) -> None:
+    assert money.format_money(minor, currency, locale) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "minor"),
+    [
+        ("1.234,56 EUR", "en", 123_456),
+        ("1.234,56 EUR", "de", 123_456),
+        ("1 234,56", "en", 123_456),
+        ("1 234,56", "fr", 123_456),
+        ("1\u202f234,56", "fr", 123_456),  # narrow no-break space, as French writes it
+        ("1\xa0234,56", "ru", 123_456),  # no-break space
+        ("1\u2009234,56", "de", 123_456),  # thin space
+        ("12,50", "en", 1_250),
+        ("12,50", "de", 1_250),
+        ("1,234.56", "en", 123_456),
+        ("1,234.56", "de", 123_456),
+        ("1250.50", "de", 125_050),
+        ("1,234", "en", 123_400),
+        ("1'234.50", "de_CH", 123_450),
+        ("1.234.567,89", "de", 123_456_789),
+    ],
+)
+def test_amounts_as_people_write_them(text: str, locale: str, minor: int) -> None:
+    assert money.parse_money(text, default_currency="EUR", locale=locale).minor == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "readings"),
+    [
+        ("1,234", "de", ("1,234 (with “,” as the decimal sign)", "1234 (with “,” grouping")),
+        ("1.234", "de", ("1.234 (with “.” as the decimal sign)", "1234 (with “.” grouping")),
+        ("1,234", "fr", ("1,234 (with “,” as the decimal sign)", "1234 (with “,” grouping")),
+    ],
+)
+def test_a_text_that_is_two_amounts_is_refused_naming_both(
+    text: str, locale: str, readings: tuple[str, str]
+) -> None:
+    with pytest.raises(DomainError) as caught:
+        money.parse_money(f"{text} KWD", default_currency="EUR", locale=locale)
+    message = str(caught.value)
+    assert all(reading in message for reading in readings), message
+    assert "without a thousands separator, e.g. 1234,00" in message

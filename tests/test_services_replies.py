@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
@@ -184,7 +185,8 @@ def test_unknown_variable_is_named_with_its_line() -> None:
     problems = validate_source("Hello {{ client.first_name }},\nsee {{ invoice.numbr }}")
     assert [str(p) for p in problems] == [
         "Line 2: unknown variable {{ invoice.numbr }} (this group has: invoice.number, "
-        "invoice.amount, invoice.due_date, invoice.days_overdue)"
+        "invoice.amount, invoice.balance, invoice.paid, invoice.promised_date, "
+        "invoice.due_date, invoice.days_overdue)"
     ]
 
 
@@ -256,3 +258,75 @@ def test_if_and_simple_filters_are_allowed() -> None:
     assert validate_source(source) == []
     values = ReplyValues(client=ClientValues("Acme"), manager=ManagerValues("Mia"))
     assert render_source(source, values) == "Write ACME"
+
+
+PAYMENT_CASES = {
+    "nothing paid": {},
+    "part paid": {"paid_minor": 23_450},
+    "promised": {"promised_on": dt.date(2026, 11, 30)},
+    "part paid and promised": {"paid_minor": 23_450, "promised_on": dt.date(2026, 11, 30)},
+}
+
+
+@pytest.mark.parametrize("case", PAYMENT_CASES, ids=list(PAYMENT_CASES))
+@pytest.mark.parametrize("template_id", ["payment_gentle", "payment_firm", "payment_final"])
+def test_payment_reminders_after_part_payments_and_promises(template_id: str, case: str) -> None:
+    """The amount is the invoice's; a part payment is thanked for and the balance named;
+    after a promise the promised day is named and nobody asks again when they will pay."""
+    sample = sample_values()
+    assert sample.invoice is not None
+    invoice = dataclasses.replace(sample.invoice, **PAYMENT_CASES[case])
+    text = render_reply(template_id, dataclasses.replace(sample, invoice=invoice))
+    assert "INV-2026-017 for €1,234.50" in text
+    if invoice.paid_minor:
+        assert "Thank you for the €234.50 already received; €1,000.00 is still open." in text
+    else:
+        assert "already received" not in text
+    if invoice.promised_on:
+        assert "November 30, 2026" in text
+        assert "when the payment is planned" not in text
+        assert "confirm the payment date" not in text
+    assert len(text) <= 800
+    report = review(text)
+    assert report.findings == [], [(f.rule, f.quote) for f in report.findings]
+    assert "[" not in text
+
+
+def test_paid_and_promised_date_are_empty_without_an_invoice() -> None:
+    text = render_source(
+        "{% if invoice.paid %}paid{% endif %}{% if invoice.promised_date %}promised{% endif %}"
+        "{{ invoice.balance }}",
+        ReplyValues(),
+    )
+    assert text == "[amount still due]"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ " + "(" * 1400 + "client.name" + ")" * 1400 + " }}",
+        "{{ " + "not " * 700 + "client.name }}",
+        "{{ " + " or ".join(["company"] * 270) + " }}",
+        "{% if client.name %}" * 95 + "x" + "{% endif %}" * 95,
+    ],
+    ids=["brackets", "not", "or-chain", "if-blocks"],
+)
+def test_deep_nesting_is_a_template_problem_not_a_crash(source: str) -> None:
+    problems = validate_source(source)
+    assert len(problems) == 1 and "nests more than 40 levels deep" in str(problems[0])
+    with pytest.raises(TemplateProblems):
+        render_source(source, sample_values())
+
+
+def test_templates_are_checked_with_200_character_values() -> None:
+    """A text that fits the sample data but not a client with long details is refused."""
+    source = " ".join(["{{ client.name }}"] * 16)
+    assert len(render_source(source, sample_values())) < 400
+    problems = validate_source(source)
+    assert [str(p) for p in problems] == [
+        "for a client with long details (200-character names) the text would be over 3000 "
+        "characters; please shorten it or use fewer variables"
+    ]
+    long = replies.long_sample_values()
+    assert long.client is not None and len(long.client.name) == 200
+    assert long.company and len(long.company) == 200

@@ -7,15 +7,24 @@ not given its TIMEZONE setting, because its own localisation applies the offset 
 parsing moment rather than the target date (from 27 March, "in 3 days" in London came
 back as GMT although 30 March is BST). Text naming a zone ("15:00 UTC") comes back aware and
 is converted exactly. "In N minutes/hours" is elapsed time, so it is added to the UTC now.
+
+A date typed without a year ("28 February", "15 Dec") is an occurrence of that day: the next
+one (today included) for something ahead — a due date, a promise, a reminder — and the last
+one (today included) for something that happened — a payment, an issue date, a logged call.
+dateparser's PREFER_DATES_FROM alone gets this wrong at the edges (today's date typed as a
+due date came back a year ahead), so the text is read twice, relative to today and to a day
+some years later: when only the year moved, the text named no year, and the occurrence is
+chosen here (`_year_less`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from dateparser.date import DateDataParser
+from dateparser.date import DateData, DateDataParser
 
 from bot.services.errors import DomainError
 from bot.timefmt import format_moment
@@ -24,6 +33,16 @@ DEFAULT_TIME = dt.time(10, 0)
 """The local time given to a due date typed without a time, and to the day quick picks."""
 
 MAX_TEXT = 100
+MAX_DAY_TEXT = 60
+
+Prefer = Literal["future", "past"]
+"""Which occurrence a date without a year means: the next one, or the last one."""
+
+_SHIFT = dt.timedelta(days=4 * 365 + 1 + 3)
+"""A second reading's base: four years (a leap day, so 29 February exists) and three days on,
+so a relative text ("yesterday", "friday") moves by other than whole years."""
+_DAY_MONTH = re.compile(r"^(\d{1,2})[./](\d{1,2})\.?$")
+_DAY_EXAMPLES = "Send it like 2026-12-15, 15.12.2026 or 15 Dec."
 
 _ELAPSED = re.compile(r"^in\s+(\d{1,4})\s*(minutes?|mins?|m|hours?|hrs?|h)\.?$", re.IGNORECASE)
 _EXAMPLES = "Try “tomorrow 10:00”, “fri 15:00”, “in 2 hours” or “01.12.2026 14:30”."
@@ -136,8 +155,47 @@ def _languages(locale: str) -> list[str]:
     return ["en"] if language in ("", "en") else [language, "en"]
 
 
+def _read(text: str, *, base: dt.datetime, locale: str, prefer: str, **extra: Any) -> DateData:
+    """dateparser's reading of `text` relative to the naive local `base`."""
+    settings = {
+        "PREFER_DATES_FROM": prefer,
+        "RELATIVE_BASE": base,
+        "DATE_ORDER": "DMY",
+        **extra,
+    }
+    try:
+        parser = DateDataParser(languages=_languages(locale), settings=settings)
+    except ValueError:
+        parser = DateDataParser(languages=["en"], settings=settings)
+    return parser.get_date_data(text)
+
+
+def _year_less(
+    moment: dt.datetime, other: dt.datetime | None, *, today: dt.date, prefer: Prefer
+) -> dt.datetime:
+    """`moment`, or the occurrence `prefer` asks for when the text named no year.
+
+    `other` is the same text read relative to a later day: an absolute date comes back the
+    same, a relative one ("yesterday", "friday") moves with the base, and a date without a
+    year keeps its day, month and time but changes its year.
+    """
+    if other is None or other == moment:
+        return moment
+    if (other.month, other.day, other.timetz()) != (moment.month, moment.day, moment.timetz()):
+        return moment
+    occurrences = []
+    for year in range(today.year - 8, today.year + 9):
+        try:
+            occurrences.append(moment.replace(year=year))
+        except ValueError:  # 29 February in a common year
+            continue
+    if prefer == "future":
+        return min(o for o in occurrences if o.date() >= today)
+    return max(o for o in occurrences if o.date() <= today)
+
+
 def _parse(
-    text: str, *, now: dt.datetime, timezone: str, locale: str, prefer: str
+    text: str, *, now: dt.datetime, timezone: str, locale: str, prefer: Prefer
 ) -> tuple[dt.datetime, bool]:
     """Parse relative to the local now; return (UTC moment, whether the text gave a time)."""
     cleaned = " ".join(text.split())
@@ -145,21 +203,20 @@ def _parse(
     if not cleaned or cleaned.isdigit() or len(cleaned) > MAX_TEXT:
         raise DomainError(f"I couldn't read that as a date and time. {_EXAMPLES}")
     zone = ZoneInfo(timezone)
-    settings = {
-        "PREFER_DATES_FROM": prefer,
-        "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
-        "DATE_ORDER": "DMY",
-        "RETURN_TIME_AS_PERIOD": True,
-    }
+    base = now.astimezone(zone).replace(tzinfo=None)
     try:
-        parser = DateDataParser(languages=_languages(locale), settings=settings)
-    except ValueError:
-        parser = DateDataParser(languages=["en"], settings=settings)
-    try:
-        data = parser.get_date_data(cleaned)
+        data = _read(cleaned, base=base, locale=locale, prefer=prefer, RETURN_TIME_AS_PERIOD=True)
         moment = data.date_obj
         if moment is None:
             raise DomainError(f"I couldn't read “{cleaned}” as a date and time. {_EXAMPLES}")
+        later = _read(
+            cleaned,
+            base=base + _SHIFT,
+            locale=locale,
+            prefer=prefer,
+            RETURN_TIME_AS_PERIOD=True,
+        ).date_obj
+        moment = _year_less(moment, later, today=base.date(), prefer=prefer)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone)
         utc = moment.astimezone(dt.UTC).replace(microsecond=0)
@@ -168,3 +225,33 @@ def _parse(
             f"I couldn't read “{cleaned}” as a date and time. {_EXAMPLES}"
         ) from error
     return utc, data.period == "time"
+
+
+def parse_day(text: str, *, today: dt.date, locale: str = "en", prefer: Prefer) -> dt.date:
+    """A calendar date typed by a person: ISO, `15.12.2026`, `15.12`, `15 Dec`, `yesterday`.
+
+    A date without a year is its next occurrence (`prefer="future"`: a due or promised day)
+    or its last one (`"past"`: a payment or issue date), today included either way. A
+    DomainError says what to send instead.
+    """
+    cleaned = " ".join(text.split())
+    if not cleaned or cleaned.isdigit() or len(cleaned) > MAX_DAY_TEXT:
+        raise DomainError(f"I couldn't read “{cleaned[:60]}” as a date. {_DAY_EXAMPLES}")
+    try:
+        return dt.date.fromisoformat(cleaned)
+    except ValueError:
+        pass
+    if day_month := _DAY_MONTH.match(cleaned):  # "15.12" is a day here, not 15:12
+        cleaned = f"{day_month.group(1)}/{day_month.group(2)}"
+    base = dt.datetime.combine(today, dt.time(12))
+    extra = {"PREFER_DAY_OF_MONTH": "first"}
+    try:
+        moment = _read(cleaned, base=base, locale=locale, prefer=prefer, **extra).date_obj
+        if moment is not None:
+            later = _read(cleaned, base=base + _SHIFT, locale=locale, prefer=prefer, **extra)
+            moment = _year_less(moment, later.date_obj, today=today, prefer=prefer)
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise DomainError(f"I couldn't read “{cleaned}” as a date. {_DAY_EXAMPLES}")
+    return moment.date()

@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from dateparser.date import DateDataParser
-
 from bot.clock import Clock
-from bot.services import money, schedule, team_settings
-from bot.services.dates import local_to_utc
+from bot.services import dates, money, schedule, team_settings
+from bot.services.dates import Prefer, local_to_utc
 from bot.services.errors import DomainError
 from bot.services.money import Money
 from bot.services.ownership import deny, may_act_on_client, require_client
@@ -40,6 +38,7 @@ from bot.services.receivables import (
     local_today,
     stage_for,
 )
+from bot.services.replies import InvoiceValues
 from storage import audit, invoices, reminders, users
 from storage.db import Database, Queries, Transaction
 from storage.invoices import (
@@ -212,49 +211,33 @@ def stage_times(invoice: Invoice, owner: User, now: dt.datetime) -> list[dt.date
 
 _NET = re.compile(r"^(?:net\s*|in\s+)?(\d{1,4})\s*(?:days?|d)?$", re.IGNORECASE)
 _DUE_WORD = re.compile(r"^due\s+", re.IGNORECASE)
-_DAY_EXAMPLES = "Send it like 2026-12-15, 15.12.2026 or 15 Dec."
 
 
-def _languages(locale: str) -> list[str]:
-    language = locale.replace("-", "_").split("_")[0].lower()
-    return ["en"] if language in ("", "en") else [language, "en"]
-
-
-def parse_day(text: str, *, today: dt.date, locale: str = "en", prefer: str = "past") -> dt.date:
+def parse_day(
+    text: str, *, today: dt.date, locale: str = "en", prefer: Prefer = "past"
+) -> dt.date:
     """A calendar date typed by a person: ISO, `15.12.2026`, `15 Dec`, `yesterday`.
 
-    `prefer` ("past", "future" or "current_period") decides the year of a date given without
-    one. A DomainError says what to send instead.
+    `prefer` decides the year of a date given without one: "past" (an issue or payment date)
+    its last occurrence, "future" (a due or promised day) its next one. A DomainError says
+    what to send instead.
     """
-    cleaned = " ".join(text.split())
-    if not cleaned or cleaned.isdigit() or len(cleaned) > 60:
-        raise DomainError(f"I couldn't read “{cleaned[:60]}” as a date. {_DAY_EXAMPLES}")
-    try:
-        return dt.date.fromisoformat(cleaned)
-    except ValueError:
-        pass
-    settings = {
-        "PREFER_DATES_FROM": prefer,
-        "RELATIVE_BASE": dt.datetime.combine(today, dt.time(12)),
-        "DATE_ORDER": "DMY",
-        "PREFER_DAY_OF_MONTH": "first",
-    }
-    try:
-        data = DateDataParser(languages=_languages(locale), settings=settings).get_date_data(
-            cleaned
-        )
-    except (ValueError, OverflowError):
-        data = None
-    if data is None or data.date_obj is None:
-        raise DomainError(f"I couldn't read “{cleaned}” as a date. {_DAY_EXAMPLES}")
-    return data.date_obj.date()
+    return dates.parse_day(text, today=today, locale=locale, prefer=prefer)
 
 
-def parse_due(text: str, *, issued_on: dt.date, today: dt.date, locale: str = "en") -> dt.date:
+def default_issue_date(today: dt.date, due_on: dt.date) -> dt.date:
+    """The issue date when none was given: today, or the due date when that has passed."""
+    return min(today, due_on)
+
+
+def parse_due(
+    text: str, *, issued_on: dt.date | None, today: dt.date, locale: str = "en"
+) -> dt.date:
     """The due date: a date, or payment terms `net 30` / `30 days` counted from the issue date.
 
-    Past dates are allowed (existing receivables, even overdue ones); a due date before the
-    issue date is refused.
+    Past dates are allowed (existing receivables, even overdue ones); a date without a year
+    is its next occurrence. A due date before a typed issue date is refused; without one
+    (`issued_on=None`) terms count from today and any date is fine.
     """
     cleaned = _DUE_WORD.sub("", " ".join(text.split()))
     if cleaned.lower().startswith("net") or (_NET.match(cleaned) and not cleaned.isdigit()):
@@ -264,14 +247,15 @@ def parse_due(text: str, *, issued_on: dt.date, today: dt.date, locale: str = "e
         days = int(net.group(1))
         if days > MAX_NET_DAYS:
             raise DomainError(f"Payment terms can be at most net {MAX_NET_DAYS}.")
-        return issued_on + dt.timedelta(days=days)
+        return (issued_on or today) + dt.timedelta(days=days)
     if cleaned.isdigit():
         raise DomainError(
             f"Is “{cleaned}” a number of days? Write net {cleaned}, or send a date like "
             "2026-12-15."
         )
-    due_on = parse_day(cleaned, today=today, locale=locale, prefer="current_period")
-    check_dates(issued_on, due_on)
+    due_on = parse_day(cleaned, today=today, locale=locale, prefer="future")
+    if issued_on is not None:
+        check_dates(issued_on, due_on)
     return due_on
 
 
@@ -310,7 +294,9 @@ def parse_one_line(
 
     The first three parts are the client, the number and the amount (currency optional).
     Later parts starting with `due`/`net` or `issued` set those dates; anything else is a
-    note. Without a due part the invoice is due on its issue date.
+    note. Without a due part the invoice is due on its issue date; without an issue date it
+    was issued today, or on the due date when that has passed (an invoice entered already
+    overdue), so "due before the issue date" is only said when both were typed.
     """
     parts = [" ".join(part.split()) for part in text.split(";")]
     if len(parts) < 3 or not all(parts[:3]):
@@ -320,7 +306,7 @@ def parse_one_line(
         )
     client_text, number, amount = parts[:3]
     due_text: str | None = None
-    issued_on = today
+    issued_on: dt.date | None = None
     notes: list[str] = []
     for part in parts[3:]:
         lower = part.lower()
@@ -331,16 +317,18 @@ def parse_one_line(
         elif part:
             notes.append(part)
     money_value = money.parse_money(amount, default_currency=default_currency, locale=locale)
+    if issued_on is not None and issued_on > today:
+        raise DomainError("The issue date can't be in the future.")
     due_on = (
         parse_due(due_text, issued_on=issued_on, today=today, locale=locale)
         if due_text
-        else issued_on
+        else issued_on or today
     )
     return OneLineInvoice(
         client_text=client_text,
         number=clean_number(number),
         money=money_value,
-        issued_on=issued_on,
+        issued_on=issued_on or default_issue_date(today, due_on),
         due_on=due_on,
         notes=clean_notes("; ".join(notes)),
     )
@@ -402,17 +390,18 @@ async def create_invoice(
 ) -> Invoice:
     """Record an open invoice for a client the person may act on, and queue its reminders.
 
-    The issue date defaults to today (the actor's zone). Past dates are fine, also an
-    invoice already overdue: its current stage comes with the next morning agenda. Refuses
-    a number the client already has, an amount that is not positive, an unknown currency
-    and a due date before the issue date.
+    The issue date defaults to today (the actor's zone), or to the due date when that has
+    passed. Past dates are fine, also an invoice already overdue: its current stage comes
+    with the next morning agenda. Refuses a number the client already has, an amount that
+    is not positive, an unknown currency and a due date before the issue date.
     """
     client = await require_client(
         db, clock, actor=actor, client_id=client_id, attempted="invoice.create"
     )
     now = clock.now()
-    issued = issued_on or local_today(now, actor.timezone)
-    if issued > local_today(now, actor.timezone):
+    today = local_today(now, actor.timezone)
+    issued = issued_on or default_issue_date(today, due_on)
+    if issued > today:
         raise DomainError("The issue date can't be in the future.")
     clean = clean_number(number)
     code = money.parse_currency(currency, default=default_currency)
@@ -900,6 +889,23 @@ async def notice_item(
 
 
 # --- reading -------------------------------------------------------------------------------
+
+
+async def reply_facts(db: Queries, entry: InvoiceEntry, *, today: dt.date) -> InvoiceValues:
+    """What a message to the client about this (already checked) invoice names: the amount,
+    what was paid and is still due, how late it is on `today` (the owner's date), and the
+    day the client promised to pay (a pending promise, else the last broken one)."""
+    invoice = entry.invoice
+    promise = await invoices.last_promise(db, invoice.id)
+    return InvoiceValues(
+        number=invoice.number,
+        amount_minor=invoice.amount_minor,
+        currency=invoice.currency,
+        due_date=invoice.due_on,
+        days_overdue=days_overdue(invoice, today),
+        paid_minor=invoice.paid_minor,
+        promised_on=promise.promised_on if promise is not None else None,
+    )
 
 
 async def invoice_card(

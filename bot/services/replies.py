@@ -27,7 +27,8 @@ Values (all plain data; money is never a float):
         last_contact=LastContactValues(at=<aware datetime>, summary="..."),   # or None
         next_step=NextStepValues(kind="meeting", due_at=<aware datetime>),    # or None
         invoice=InvoiceValues(number="INV-7", amount_minor=123450, currency="EUR",
-                              due_date=date(...), days_overdue=12),          # or None
+                              due_date=date(...), days_overdue=12,
+                              paid_minor=20000, promised_on=date(...)),      # or None
         timezone="Europe/Berlin",                    # the manager's zone for dates and times
     )
     InvoiceValues.from_decimal(number, Decimal("1234.50"), "EUR", due_date, days_overdue)
@@ -71,10 +72,10 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta
-from babel.numbers import format_currency, get_currency_precision
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.services import money
 from bot.services.errors import DomainError
 
 REPLIES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "replies"
@@ -82,6 +83,10 @@ FALLBACK_LANGUAGE = "en"
 MAX_REPLY_LENGTH = 3000  # leaves room for a heading inside one 4096-character message
 MAX_SOURCE_LENGTH = 3000
 MAX_RANGE = 20
+MAX_DEPTH = 40
+"""How deeply a template text may nest (`if` blocks, brackets, `and`/`or` chains)."""
+LONG_VALUE = 200
+"""Every text value is this long when a template is checked: long client names must fit."""
 
 # Every variable a reply template may use, with what it means; the description in brackets is
 # also the placeholder shown when the value is not known for this client.
@@ -100,9 +105,15 @@ VARIABLES: dict[str, str] = {
     "next_step.time": "time",
     "invoice.number": "invoice number",
     "invoice.amount": "amount",
+    "invoice.balance": "amount still due",
+    "invoice.paid": "amount already paid",
+    "invoice.promised_date": "promised payment date",
     "invoice.due_date": "due date",
     "invoice.days_overdue": "days overdue",
 }
+OPTIONAL: frozenset[str] = frozenset({"invoice.paid", "invoice.promised_date"})
+"""Variables that are empty rather than a placeholder when not known: templates write
+`{% if invoice.paid %}` (nothing paid yet) and `{% if invoice.promised_date %}` (no promise)."""
 GROUPS = ("client", "manager", "last_contact", "next_step", "invoice")
 TOP_LEVEL = frozenset(name.split(".")[0] for name in VARIABLES)
 ALLOWED_FILTERS = frozenset({"capitalize", "lower", "title", "trim", "upper"})
@@ -171,27 +182,36 @@ class NextStepValues:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceValues:
-    """An invoice's facts; the amount in minor units of its ISO 4217 currency."""
+    """An invoice's facts; amounts in minor units of its ISO 4217 currency.
+
+    `amount_minor` is the invoice's amount, `paid_minor` what was received so far (the
+    balance is the difference), `promised_on` the day the client promised to pay, if any.
+    """
 
     number: str
     amount_minor: int
     currency: str
     due_date: dt.date
     days_overdue: int = 0
+    paid_minor: int = 0
+    promised_on: dt.date | None = None
+
+    @property
+    def balance_minor(self) -> int:
+        """What is still due."""
+        return self.amount_minor - self.paid_minor
 
     @classmethod
     def from_decimal(
         cls, number: str, amount: Decimal, currency: str, due_date: dt.date, days_overdue: int = 0
     ) -> InvoiceValues:
         """Build from a Decimal amount in major units (`Decimal("1234.50")`)."""
-        exponent = get_currency_precision(currency)
-        minor = (amount.scaleb(exponent)).to_integral_exact()
-        return cls(number, int(minor), currency, due_date, days_overdue)
+        return cls(number, money.to_minor(amount, currency), currency, due_date, days_overdue)
 
     @property
     def amount(self) -> Decimal:
         """The amount in major units, exact."""
-        return Decimal(self.amount_minor).scaleb(-get_currency_precision(self.currency))
+        return money.to_decimal(self.amount_minor, self.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +245,35 @@ def sample_values() -> ReplyValues:
         next_step=NextStepValues("meeting", now + dt.timedelta(days=3, hours=4)),
         invoice=InvoiceValues("INV-2026-017", 1_234_50, "EUR", dt.date(2026, 11, 10), 16),
         timezone="Europe/London",
+    )
+
+
+def long_sample_values() -> ReplyValues:
+    """Sample values whose every text is `LONG_VALUE` characters: what a template must fit."""
+    sample = sample_values()
+
+    def long(text: str) -> str:
+        return (text + " ") * (LONG_VALUE // (len(text) + 1)) + "x" * (
+            LONG_VALUE % (len(text) + 1)
+        )
+
+    assert sample.last_contact is not None and sample.invoice is not None
+    return ReplyValues(
+        client=ClientValues(long("Northwind Traders"), long("Anna Schmidt")),
+        manager=ManagerValues(long("Alex Morgan"), long("+44 20 7946 0000")),
+        company=long("NextStep Supplies"),
+        last_contact=LastContactValues(sample.last_contact.at, long("prices")),
+        next_step=sample.next_step,
+        invoice=InvoiceValues(
+            long("INV-2026-017"),
+            sample.invoice.amount_minor,
+            sample.invoice.currency,
+            sample.invoice.due_date,
+            sample.invoice.days_overdue,
+            paid_minor=234_50,
+            promised_on=sample.invoice.due_date + dt.timedelta(days=30),
+        ),
+        timezone=sample.timezone,
     )
 
 
@@ -424,8 +473,28 @@ def _dotted(node: nodes.Node) -> str | None:
     return None
 
 
-def _walk(node: nodes.Node, found: dict[str, int], problems: list[TemplateProblem]) -> None:
+class _TooDeep(Exception):
+    """The text nests deeper than `MAX_DEPTH`."""
+
+    def __init__(self, line: int | None) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _too_deep(line: int | None) -> TemplateProblem:
+    return TemplateProblem(
+        line,
+        f"the text nests more than {MAX_DEPTH} levels deep (if blocks inside if blocks, "
+        "brackets or long and/or chains); please write it more simply",
+    )
+
+
+def _walk(
+    node: nodes.Node, found: dict[str, int], problems: list[TemplateProblem], depth: int = 0
+) -> None:
     """Collect the variables used (with their first line) and anything not allowed."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep(getattr(node, "lineno", None))
     if not isinstance(node, _ALLOWED_NODES):
         what = {
             nodes.For: "loops",
@@ -456,7 +525,7 @@ def _walk(node: nodes.Node, found: dict[str, int], problems: list[TemplateProble
         problems.append(TemplateProblem(node.lineno, f"the filter `{node.name}` is not allowed"))
         return
     for child in node.iter_child_nodes():
-        _walk(child, found, problems)
+        _walk(child, found, problems, depth + 1)
 
 
 def _hint(name: str | None) -> str:
@@ -479,7 +548,12 @@ def _analyse(source: str) -> tuple[tuple[TemplateProblem, ...], tuple[tuple[str,
         tree = environment().parse(source)
     except TemplateSyntaxError as exc:
         return (TemplateProblem(exc.lineno, f"syntax problem: {exc.message}"),), ()
-    _walk(tree, found, problems)
+    except RecursionError:  # Jinja's parser recurses once per nesting level
+        return (_too_deep(None),), ()
+    try:
+        _walk(tree, found, problems)
+    except _TooDeep as exc:
+        return (_too_deep(exc.line),), ()
     return tuple(problems), tuple(found.items())
 
 
@@ -493,6 +567,18 @@ def validate_source(source: str) -> list[TemplateProblem]:
             render_source(source, sample_values())
         except TemplateProblems as exc:
             problems.extend(exc.problems)
+    if not problems:
+        try:
+            render_source(source, long_sample_values())
+        except TemplateProblems:
+            problems.append(
+                TemplateProblem(
+                    None,
+                    f"for a client with long details ({LONG_VALUE}-character names) the text "
+                    f"would be over {MAX_REPLY_LENGTH} characters; please shorten it or use "
+                    "fewer variables",
+                )
+            )
     return problems
 
 
@@ -506,7 +592,10 @@ def _compiled(source: str) -> Any:
     problems = _analyse(source)[0]
     if problems:
         raise TemplateProblems(list(problems))
-    return environment().from_string(source)
+    try:
+        return environment().from_string(source)
+    except (RecursionError, SyntaxError):  # Python's own nesting limits, past our checks
+        raise TemplateProblems([_too_deep(None)]) from None
 
 
 # --- Rendering ------------------------------------------------------------------------------
@@ -515,7 +604,9 @@ def _compiled(source: str) -> Any:
 def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
     """Plain strings for every variable; unknown groups become placeholders."""
     zone = ZoneInfo(values.timezone)
-    filled: dict[str, str] = {name: placeholder(name) for name in VARIABLES}
+    filled: dict[str, str] = {
+        name: "" if name in OPTIONAL else placeholder(name) for name in VARIABLES
+    }
     if values.client is not None:
         filled["client.name"] = values.client.name
         filled["client.contact_person"] = values.client.contact_person or values.client.name
@@ -542,7 +633,20 @@ def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
     if values.invoice is not None:
         invoice = values.invoice
         filled["invoice.number"] = invoice.number
-        filled["invoice.amount"] = format_currency(invoice.amount, invoice.currency, locale=locale)
+        filled["invoice.amount"] = money.format_money(
+            invoice.amount_minor, invoice.currency, locale
+        )
+        filled["invoice.balance"] = money.format_money(
+            invoice.balance_minor, invoice.currency, locale
+        )
+        if invoice.paid_minor > 0:
+            filled["invoice.paid"] = money.format_money(
+                invoice.paid_minor, invoice.currency, locale
+            )
+        if invoice.promised_on is not None:
+            filled["invoice.promised_date"] = format_date(
+                invoice.promised_on, "long", locale=locale
+            )
         filled["invoice.due_date"] = format_date(invoice.due_date, "long", locale=locale)
         filled["invoice.days_overdue"] = format_timedelta(
             dt.timedelta(days=max(invoice.days_overdue, 0)),

@@ -8,9 +8,11 @@ company name (team settings).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from itertools import islice
 
 from bot.clock import Clock
 from bot.services import team_settings
@@ -41,6 +43,8 @@ from storage.clients import Client
 from storage.db import Database
 from storage.reply_templates import CompanyTemplate
 from storage.users import User
+
+logger = logging.getLogger(__name__)
 
 MAX_TITLE = 80
 MAX_INLINE_RESULTS = 20
@@ -249,6 +253,23 @@ def search_templates(
     return [template for _, _, template in sorted(scored, key=lambda item: item[:2])]
 
 
+def _filled_or_none(
+    template: ReplyTemplate, values: ReplyValues, locale: str, client: Client | None
+) -> FilledReply | None:
+    """The template filled for one result, or None (logged) when it can't be rendered for
+    these values, e.g. a company template over the length cap for this client's details."""
+    try:
+        return FilledReply(template, render_template(template, values, locale), client)
+    except TemplateProblems as exc:
+        logger.warning(
+            "Template %s skipped for client %s: %s",
+            template.id,
+            client.id if client is not None else "-",
+            exc,
+        )
+        return None
+
+
 async def inline_replies(
     db: Database, clock: Clock, *, actor: User, query: str
 ) -> list[FilledReply]:
@@ -268,16 +289,16 @@ async def inline_replies(
         for item in match.clients[:MAX_INLINE_CLIENTS]:
             values = await values_for(db, clock, actor=actor, client=item.client)
             for template in chosen:
-                found.append(
-                    FilledReply(template, render_template(template, values, locale), item.client)
-                )
+                if filled := _filled_or_none(template, values, locale, item.client):
+                    found.append(filled)
         if found:
             return found[:MAX_INLINE_RESULTS]
     values = await base_values(db, actor)
-    return [
-        FilledReply(template, render_template(template, values, locale), None)
-        for template in search_templates(templates, query, locale)[:MAX_INLINE_RESULTS]
-    ]
+    plain = (
+        _filled_or_none(template, values, locale, None)
+        for template in search_templates(templates, query, locale)
+    )
+    return list(islice((filled for filled in plain if filled is not None), MAX_INLINE_RESULTS))
 
 
 # --- Company templates ----------------------------------------------------------------------
