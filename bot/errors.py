@@ -1,5 +1,9 @@
 """The error handler: log first, then tell the person something went wrong and nothing was lost.
 
+A rule that said no (a service's DomainError) is not a failure: its sentence is the person's
+answer, in this one place: an alert for a pressed button, a reply for a message. Handlers let
+DomainError through unless they do something else than answering with it.
+
 A database that is locked by another process past the busy timeout, or a full disk, gets its
 own message: the change was not saved (the transaction rolled back) and retrying later works.
 """
@@ -14,7 +18,9 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import NextStepContext
+from bot.render import escape
 from bot.services import team
+from bot.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +56,31 @@ def storage_unavailable(error: BaseException | None) -> bool:
     return False
 
 
+async def answer_refusal(update: Update, error: DomainError) -> None:
+    """A rule said no: tell the person why, as an alert on a button or a reply to a message."""
+    text = str(error)
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text[:200], show_alert=True)
+            return
+        except BadRequest:  # answered already (the handler did before the service refused)
+            pass
+    if update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+        return
+    chat = update.effective_chat
+    if chat is not None and chat.type == chat.PRIVATE:
+        await chat.send_message(escape(text))
+
+
 async def error_handler(update: object, context: NextStepContext) -> None:
     """Log the exception with the update id, then apologise to the person (if there is one)."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, DomainError):
+        logger.info("Update %s refused: %s", update_id, context.error)
+        if isinstance(update, Update):
+            await answer_refusal(update, context.error)
+        return
     if isinstance(context.error, BadRequest) and NOT_MODIFIED in str(context.error).lower():
         # A button pressed twice redraws the same message: nothing went wrong.
         logger.info("Update %s left a message as it was", update_id)
