@@ -111,3 +111,23 @@ def source_of(context: CallbackContext, message_id: int) -> dict[str, Any] | Non
         return None
     found = context.user_data.get(SOURCES, {}).get(str(message_id))
     return found if isinstance(found, dict) else None
+
+
+def draft_of(context: CallbackContext, flow: str) -> dict[str, Any]:  # type: ignore[type-arg]
+    """The person's draft for `flow` (plain JSON-friendly data: persistence stores it)."""
+    assert context.user_data is not None
+    draft: dict[str, Any] = context.user_data.setdefault(flow, {})
+    return draft
+
+
+def new_draft(context: CallbackContext, flow: str, **values: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+    """Start a fresh draft for `flow`, dropping what the last one held."""
+    assert context.user_data is not None
+    context.user_data[flow] = dict(values)
+    return context.user_data[flow]  # type: ignore[no-any-return]
+
+
+def message_text(update: Update) -> str:
+    """The text (or a caption) of the update's message, "" for anything else."""
+    message = update.effective_message
+    return (message.text or message.caption or "") if message is not None else ""

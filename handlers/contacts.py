@@ -9,7 +9,6 @@ button pressed after a restart, a timeout or from /agenda still acts on the righ
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from telegram import Update
 from telegram.ext import (
@@ -30,7 +29,15 @@ from bot.services.contacts import AlreadyResolved, StepExists
 from bot.services.errors import DomainError
 from bot.timefmt import format_moment
 from bot.views import next_step_keyboard
-from handlers.common import edit, flow_fallbacks, remember_source, reply
+from handlers.common import (
+    draft_of,
+    edit,
+    flow_fallbacks,
+    message_text,
+    new_draft,
+    remember_source,
+    reply,
+)
 from handlers.flow import Flow
 from storage.contacts import Outcome
 
@@ -62,19 +69,6 @@ NOT_VALID = "That button is not valid any more."
 # --- drafts and parsing -------------------------------------------------------------------
 
 
-def draft_of(context: NextStepContext) -> dict[str, Any]:
-    """The person's log draft (a plain dict: persistence stores it as JSON)."""
-    assert context.user_data is not None
-    return context.user_data.setdefault(DRAFT, {})
-
-
-def new_draft(context: NextStepContext, **values: Any) -> dict[str, Any]:
-    """Start a fresh draft."""
-    assert context.user_data is not None
-    context.user_data[DRAFT] = dict(values)
-    return context.user_data[DRAFT]
-
-
 def callback_parts(update: Update, prefix: str) -> list[str]:
     """The parts after `prefix:` of the pressed button's data (untrusted)."""
     query = update.callback_query
@@ -93,11 +87,6 @@ async def pressed_id(update: Update, prefix: str) -> int | None:
     return found
 
 
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or message.caption or "") if message is not None else ""
-
-
 def _message_id(update: Update) -> int | None:
     message = update.message
     return message.message_id if message is not None else None
@@ -108,7 +97,7 @@ def _message_id(update: Update) -> int | None:
 
 async def start_log(update: Update, context: NextStepContext) -> int:
     """/log: choose a recent client or type a name to search."""
-    new_draft(context)
+    new_draft(context, DRAFT)
     return await _ask_client(update, context, "Who was the contact with?")
 
 
@@ -126,15 +115,15 @@ async def _ask_client(
 
 async def search_client(update: Update, context: NextStepContext) -> int:
     """Typed letters while choosing a client."""
-    return await _ask_client(update, context, "Matching clients:", _text(update).strip())
+    return await _ask_client(update, context, "Matching clients:", message_text(update).strip())
 
 
 async def start_quick(update: Update, context: NextStepContext) -> int:
     """`/call <client> <summary>` and `/meeting <client> <summary>`."""
-    command = _text(update).split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
+    command = message_text(update).split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
     kind = "meeting" if command == "meeting" else "call"
     rest = " ".join(context.args or [])
-    draft = new_draft(context, kind=kind)
+    draft = new_draft(context, DRAFT, kind=kind)
     if not rest:
         return await _ask_client(update, context, f"Logging a {kind}. Who was it with?")
     match = await clients.match_quick_log(context.db, actor=context.member, text=rest)
@@ -174,7 +163,7 @@ async def start_from_card(update: Update, context: NextStepContext) -> int:
         await query.answer(str(exc)[:200], show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    new_draft(context, client_id=card.client.id, kind=parts[2])
+    new_draft(context, DRAFT, client_id=card.client.id, kind=parts[2])
     return await _after_client(update, context)
 
 
@@ -195,7 +184,7 @@ async def start_from_step(update: Update, context: NextStepContext) -> int:
         return ConversationHandler.END
     await query.answer()
     kind = view.step.kind.value
-    draft = new_draft(context, client_id=view.step.client_id)
+    draft = new_draft(context, DRAFT, client_id=view.step.client_id)
     if kind in CONTACT_KINDS:
         draft["kind"] = kind
     return await _after_client(update, context)
@@ -205,11 +194,11 @@ async def start_forward(update: Update, context: NextStepContext) -> int:
     """A forwarded client message: attach it to a client as a "message" contact."""
     message = update.effective_message
     assert message is not None
-    text = _text(update).strip()
+    text = message_text(update).strip()
     if not text:
         await reply(update, "I can attach forwarded text messages only. Please forward a text.")
         return ConversationHandler.END
-    new_draft(context, kind="message", summary=text[: contacts.MAX_SUMMARY])
+    new_draft(context, DRAFT, kind="message", summary=text[: contacts.MAX_SUMMARY])
     origin = message.forward_origin
     sender = None
     if origin is not None:
@@ -224,7 +213,7 @@ async def start_forward(update: Update, context: NextStepContext) -> int:
                 context.db, actor=context.member, query=user.username, limit=8
             )
             if len(found.items) == 1:
-                draft_of(context)["client_id"] = found.items[0].client.id
+                draft_of(context, DRAFT)["client_id"] = found.items[0].client.id
                 return await _after_client(update, context)
     if sender:
         found = await clients.search_clients(
@@ -258,12 +247,12 @@ async def chosen_client(update: Update, context: NextStepContext) -> int:
         await query.answer(str(exc)[:200], show_alert=True)
         return PICK_CLIENT
     await query.answer()
-    draft_of(context)["client_id"] = client_id
+    draft_of(context, DRAFT)["client_id"] = client_id
     return await _after_client(update, context)
 
 
 async def _after_client(update: Update, context: NextStepContext) -> int:
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     if "kind" not in draft:
         buttons = [button(label, "log", "kind", kind) for kind, label in CONTACT_KINDS.items()]
         await reply(
@@ -284,12 +273,12 @@ async def chosen_kind(update: Update, context: NextStepContext) -> int:
         await query.answer(NOT_VALID, show_alert=True)
         return PICK_KIND
     await query.answer()
-    draft_of(context)["kind"] = parts[1]
+    draft_of(context, DRAFT)["kind"] = parts[1]
     return await _after_client(update, context)
 
 
 async def _ask_summary(update: Update, context: NextStepContext) -> int:
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     when = "just now"
     if draft.get("happened_at"):
         user = context.member
@@ -322,25 +311,28 @@ async def typed_when(update: Update, context: NextStepContext) -> int:
     user = context.member
     try:
         happened = dates.parse_happened(
-            _text(update), now=context.clock.now(), timezone=user.timezone, locale=user.locale
+            message_text(update),
+            now=context.clock.now(),
+            timezone=user.timezone,
+            locale=user.locale,
         )
     except DomainError as exc:
         await reply(update, escape(str(exc)))
         return WHEN
-    draft_of(context)["happened_at"] = happened.isoformat()
+    draft_of(context, DRAFT)["happened_at"] = happened.isoformat()
     return await _ask_summary(update, context)
 
 
 async def typed_summary(update: Update, context: NextStepContext) -> int:
     """The summary: save the contact now, then ask for its next step."""
-    draft = draft_of(context)
-    draft["summary"] = _text(update)
+    draft = draft_of(context, DRAFT)
+    draft["summary"] = message_text(update)
     draft["summary_message"] = _message_id(update)
     return await _save_contact(update, context)
 
 
 async def _save_contact(update: Update, context: NextStepContext) -> int:
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     happened = draft.get("happened_at")
     try:
         contact = await contacts.log_contact(
@@ -358,7 +350,7 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
         return SUMMARY
     if draft.get("summary_message"):
         remember_source(context, int(draft["summary_message"]), "summary", contact.id)
-    new_draft(context, contact_id=contact.id)
+    new_draft(context, DRAFT, contact_id=contact.id)
     return await _ask_next_step(update, context, contact.id, saved=True)
 
 
@@ -401,7 +393,7 @@ async def chosen_next_step(update: Update, context: NextStepContext) -> int:
         await query.answer(str(exc)[:200], show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    draft = new_draft(context, contact_id=contact.id)
+    draft = new_draft(context, DRAFT, contact_id=contact.id)
     action = parts[0]
     if action == "menu":
         return await _ask_next_step(update, context, contact.id)
@@ -427,11 +419,15 @@ async def chosen_step_kind(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = callback_parts(update, "ns")
-    if len(parts) != 2 or parts[1] not in STEP_KINDS or "contact_id" not in draft_of(context):
+    if (
+        len(parts) != 2
+        or parts[1] not in STEP_KINDS
+        or "contact_id" not in draft_of(context, DRAFT)
+    ):
         await query.answer(NOT_VALID, show_alert=True)
         return STEP_KIND
     await query.answer()
-    draft_of(context)["step_kind"] = parts[1]
+    draft_of(context, DRAFT)["step_kind"] = parts[1]
     return await _ask_due(update, context, "When is the follow-up due?")
 
 
@@ -455,7 +451,7 @@ async def quick_due(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = callback_parts(update, "ns")
-    if len(parts) != 2 or "contact_id" not in draft_of(context):
+    if len(parts) != 2 or "contact_id" not in draft_of(context, DRAFT):
         await query.answer(NOT_VALID, show_alert=True)
         return DUE
     await query.answer()
@@ -480,7 +476,10 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
     user = context.member
     try:
         due = dates.parse_due(
-            _text(update), now=context.clock.now(), timezone=user.timezone, locale=user.locale
+            message_text(update),
+            now=context.clock.now(),
+            timezone=user.timezone,
+            locale=user.locale,
         )
     except DomainError as exc:
         await reply(update, escape(str(exc)))
@@ -489,7 +488,7 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
 
 
 async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetime) -> int:
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     draft["due_at"] = due.isoformat()
     user = context.member
     shown = format_moment(due, user.timezone, user.locale)
@@ -509,7 +508,7 @@ async def confirmed_due(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = callback_parts(update, "ns")
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     if len(parts) != 2 or "due_at" not in draft or "contact_id" not in draft:
         await query.answer(NOT_VALID, show_alert=True)
         return DUE
@@ -528,7 +527,7 @@ async def confirmed_due(update: Update, context: NextStepContext) -> int:
 
 async def typed_agenda(update: Update, context: NextStepContext) -> int:
     """The follow-up's agenda."""
-    draft_of(context)["agenda"] = _text(update)
+    draft_of(context, DRAFT)["agenda"] = message_text(update)
     return await _save_step(update, context)
 
 
@@ -537,7 +536,7 @@ async def skipped_agenda(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    draft_of(context).pop("agenda", None)
+    draft_of(context, DRAFT).pop("agenda", None)
     return await _save_step(update, context)
 
 
@@ -545,7 +544,7 @@ async def replace_step(update: Update, context: NextStepContext) -> int:
     """ "Replace it": the client's other open step gives way to this one."""
     query = update.callback_query
     assert query is not None
-    if "due_at" not in draft_of(context):
+    if "due_at" not in draft_of(context, DRAFT):
         await query.answer(NOT_VALID, show_alert=True)  # a query is answered once only
         return ConversationHandler.END
     await query.answer()
@@ -553,7 +552,7 @@ async def replace_step(update: Update, context: NextStepContext) -> int:
 
 
 async def _save_step(update: Update, context: NextStepContext, *, replace: bool = False) -> int:
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     contact_id = int(draft["contact_id"])
     due = dt.datetime.fromisoformat(draft["due_at"])
     try:
@@ -606,7 +605,7 @@ async def back_to_next_step(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    contact_id = int(draft_of(context).get("contact_id", 0))
+    contact_id = int(draft_of(context, DRAFT).get("contact_id", 0))
     if not contact_id:
         return ConversationHandler.END
     return await _ask_next_step(update, context, contact_id)
@@ -614,16 +613,16 @@ async def back_to_next_step(update: Update, context: NextStepContext) -> int:
 
 async def typed_reason(update: Update, context: NextStepContext) -> int:
     """The reason for a refusal or "not a target"."""
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     if "outcome" not in draft:
         return ConversationHandler.END
-    return await _close(update, context, Outcome(draft["outcome"]), _text(update))
+    return await _close(update, context, Outcome(draft["outcome"]), message_text(update))
 
 
 async def _close(
     update: Update, context: NextStepContext, outcome: Outcome, reason: str | None
 ) -> int:
-    contact_id = int(draft_of(context)["contact_id"])
+    contact_id = int(draft_of(context, DRAFT)["contact_id"])
     try:
         await contacts.close_contact(
             context.db,
@@ -668,7 +667,7 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
             ]
         ),
     )
-    new_draft(context)
+    new_draft(context, DRAFT)
     return ConversationHandler.END
 
 
@@ -702,33 +701,33 @@ async def start_edit(update: Update, context: NextStepContext) -> int:
     if contact_id is None:
         return ConversationHandler.END
     await query.answer()
-    new_draft(context, edit_contact_id=contact_id)
+    new_draft(context, DRAFT, edit_contact_id=contact_id)
     await reply(update, "Send the corrected summary.")
     return EDIT
 
 
 async def typed_edit(update: Update, context: NextStepContext) -> int:
     """The corrected summary."""
-    contact_id = int(draft_of(context).get("edit_contact_id", 0))
+    contact_id = int(draft_of(context, DRAFT).get("edit_contact_id", 0))
     try:
         await contacts.edit_summary(
             context.db,
             context.clock,
             actor=context.member,
             contact_id=contact_id,
-            summary=_text(update),
+            summary=message_text(update),
         )
     except DomainError as exc:
         await reply(update, escape(str(exc)))
         return EDIT if "10 minutes" not in str(exc) else ConversationHandler.END
-    new_draft(context)
+    new_draft(context, DRAFT)
     await reply(update, "✏️ Summary updated.")
     return ConversationHandler.END
 
 
 async def cancel_log(update: Update, context: NextStepContext) -> int:
     """/cancel mid-log: a saved contact stays saved and still needs its next step."""
-    draft = draft_of(context)
+    draft = draft_of(context, DRAFT)
     if draft.get("contact_id"):
         text = (
             "Stopped. The contact is saved and still needs a next step: I'll remind you in "
@@ -736,7 +735,7 @@ async def cancel_log(update: Update, context: NextStepContext) -> int:
         )
     else:
         text = "Cancelled. Nothing was saved."
-    new_draft(context)
+    new_draft(context, DRAFT)
     await reply(update, text)
     return ConversationHandler.END
 
@@ -750,8 +749,8 @@ async def park_log(context: NextStepContext, state: object, restart: bool) -> st
     Started again by a typed command (a second `/call`), only a saved contact still waiting
     for its next step is mentioned: the new command replaces an unsaved one.
     """
-    draft = draft_of(context)
-    new_draft(context)
+    draft = draft_of(context, DRAFT)
+    new_draft(context, DRAFT)
     user = context.member
     if state == EDIT:
         return None if restart else "✏️ The summary was left as it was."

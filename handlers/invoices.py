@@ -34,7 +34,15 @@ from bot.services.errors import DomainError
 from bot.services.invoices import DuplicateNumber
 from bot.services.receivables import ListFilter, Stage
 from bot.timefmt import format_moment
-from handlers.common import NOT_AN_ANSWER, edit, flow_fallbacks, reply
+from handlers.common import (
+    NOT_AN_ANSWER,
+    draft_of,
+    edit,
+    flow_fallbacks,
+    message_text,
+    new_draft,
+    reply,
+)
 from handlers.flow import Flow
 from storage.invoices import InvoiceEntry, InvoiceState, TrustLevel
 from storage.users import User
@@ -55,23 +63,6 @@ TRUST_LABELS = {
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def _draft(context: NextStepContext) -> dict[str, Any]:
-    """The person's invoice draft (plain JSON-friendly data: persistence stores it)."""
-    assert context.user_data is not None
-    return context.user_data.setdefault(DRAFT, {})
-
-
-def _new_draft(context: NextStepContext, **values: Any) -> dict[str, Any]:
-    assert context.user_data is not None
-    context.user_data[DRAFT] = dict(values)
-    return context.user_data[DRAFT]
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
 
 
 def _today(context: NextStepContext) -> dt.date:
@@ -163,10 +154,10 @@ async def _reply_card(
 
 async def start_newinvoice(update: Update, context: NextStepContext) -> int:
     """/newinvoice: the guided flow, or the one-line form when text follows the command."""
-    parts = _text(update).split(maxsplit=1)
+    parts = message_text(update).split(maxsplit=1)
     if len(parts) == 2:
         return await _one_line(update, context, parts[1])
-    _new_draft(context, mode="new")
+    new_draft(context, DRAFT, mode="new")
     tip = (
         "\n\n<i>Tip: next time send it in one line: "
         f"<code>{escape(invoices.ONE_LINE_EXAMPLE)}</code></i>"
@@ -193,7 +184,7 @@ async def _ask_client(
 
 async def search_client(update: Update, context: NextStepContext) -> int:
     """Typed letters while choosing the client."""
-    return await _ask_client(update, context, "Matching clients:", _text(update).strip())
+    return await _ask_client(update, context, "Matching clients:", message_text(update).strip())
 
 
 async def chosen_client(update: Update, context: NextStepContext) -> int:
@@ -209,7 +200,7 @@ async def start_from_card(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     client_id, _ = _pressed_id(query, "new")
-    _new_draft(context, mode="new")
+    new_draft(context, DRAFT, mode="new")
     return await _use_client(update, context, query, client_id, from_card=True)
 
 
@@ -233,7 +224,7 @@ async def _use_client(
         await _refuse(query, str(exc))
         return refused
     await query.answer()
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     draft.update(client_id=card.client.id, client_name=card.client.name)
     if draft.get("ready"):  # the one-line form waited for this choice
         return await _save_invoice(update, context)
@@ -247,12 +238,12 @@ async def _use_client(
 
 async def typed_number(update: Update, context: NextStepContext) -> int:
     """The invoice number: one line, not yet used for this client."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if not draft.get("client_id"):
         await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
         return ConversationHandler.END
     try:
-        number = invoices.clean_number(_text(update))
+        number = invoices.clean_number(message_text(update))
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the number again.")
         return NUMBER
@@ -275,11 +266,13 @@ async def typed_number(update: Update, context: NextStepContext) -> int:
 
 async def typed_amount(update: Update, context: NextStepContext) -> int:
     """The amount with an optional currency; each kind of mistake gets its own message."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     user = context.member
     try:
         value = money.parse_money(
-            _text(update), default_currency=context.settings.default_currency, locale=user.locale
+            message_text(update),
+            default_currency=context.settings.default_currency,
+            locale=user.locale,
         )
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the amount again, or /cancel.")
@@ -296,7 +289,7 @@ async def typed_amount(update: Update, context: NextStepContext) -> int:
 
 
 async def _ask_due(update: Update, context: NextStepContext) -> int:
-    issued = _draft(context)["issued_on"]
+    issued = draft_of(context, DRAFT)["issued_on"]
     buttons = [button(f"Net {days}", PREFIX, "net", days) for days in NET_TERMS]
     await reply(
         update,
@@ -312,13 +305,13 @@ async def issued_today(update: Update, context: NextStepContext) -> int:
     """`iv:iss:today`."""
     query = update.callback_query
     assert query is not None
-    if "amount_minor" not in _draft(context):
+    if "amount_minor" not in draft_of(context, DRAFT):
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
     # "Today" is the default, not a date the person typed: a due date already passed moves
     # the issue date back to it instead of being refused (see `typed_due`).
-    _draft(context).update(issued_on=_today(context).isoformat(), issued_typed=False)
+    draft_of(context, DRAFT).update(issued_on=_today(context).isoformat(), issued_typed=False)
     return await _ask_due(update, context)
 
 
@@ -327,19 +320,19 @@ async def typed_issued(update: Update, context: NextStepContext) -> int:
     today = _today(context)
     try:
         issued = invoices.parse_day(
-            _text(update), today=today, locale=context.member.locale, prefer="past"
+            message_text(update), today=today, locale=context.member.locale, prefer="past"
         )
         if issued > today:
             raise DomainError("The issue date can't be in the future.")
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the issue date again, or /cancel.")
         return ISSUED
-    _draft(context).update(issued_on=issued.isoformat(), issued_typed=True)
+    draft_of(context, DRAFT).update(issued_on=issued.isoformat(), issued_typed=True)
     return await _ask_due(update, context)
 
 
 async def _due_chosen(update: Update, context: NextStepContext, due_on: dt.date) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     draft["due_on"] = due_on.isoformat()
     issued = draft.get("issued_on", "")
     when = f"Due on {escape(due_on.isoformat())}"
@@ -358,7 +351,7 @@ async def net_terms(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = _parts(query, 2)
-    issued = _draft(context).get("issued_on")
+    issued = draft_of(context, DRAFT).get("issued_on")
     if parts is None or parts[1] not in {str(days) for days in NET_TERMS} or not issued:
         await _refuse(query, FLOW_GONE)
         return DUE if issued else ConversationHandler.END
@@ -373,7 +366,7 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
     With the issue date left at "Today", terms count from today and a due date that has
     passed (an invoice entered already overdue) makes it the issue date as well.
     """
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     issued = draft.get("issued_on")
     if not issued:
         await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
@@ -382,7 +375,7 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
     today = _today(context)
     try:
         due_on = invoices.parse_due(
-            _text(update),
+            message_text(update),
             issued_on=dt.date.fromisoformat(issued) if typed else None,
             today=today,
             locale=context.member.locale,
@@ -398,7 +391,7 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
 async def typed_notes(update: Update, context: NextStepContext) -> int:
     """The note; then the invoice is saved."""
     try:
-        _draft(context)["notes"] = invoices.clean_notes(_text(update))
+        draft_of(context, DRAFT)["notes"] = invoices.clean_notes(message_text(update))
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send a shorter note, or tap Skip.")
         return NOTES
@@ -409,7 +402,7 @@ async def skip_notes(update: Update, context: NextStepContext) -> int:
     """`iv:skip`: no note."""
     query = update.callback_query
     assert query is not None
-    if "due_on" not in _draft(context):
+    if "due_on" not in draft_of(context, DRAFT):
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
@@ -418,7 +411,7 @@ async def skip_notes(update: Update, context: NextStepContext) -> int:
 
 
 async def _save_invoice(update: Update, context: NextStepContext) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     needed = ("client_id", "number", "amount_minor", "currency", "due_on")
     if any(key not in draft for key in needed):
         await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
@@ -445,10 +438,10 @@ async def _save_invoice(update: Update, context: NextStepContext) -> int:
         await reply(update, f"{escape(str(exc))}")
         return NUMBER
     except DomainError as exc:
-        _new_draft(context)
+        new_draft(context, DRAFT)
         await reply(update, f"{escape(str(exc))}\nSend /newinvoice to try again.")
         return ConversationHandler.END
-    _new_draft(context)
+    new_draft(context, DRAFT)
     await _reply_card(update, context, invoice.id, notice="✅ Invoice saved.")
     return ConversationHandler.END
 
@@ -466,8 +459,9 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
     except DomainError as exc:
         await reply(update, escape(str(exc)))
         return ConversationHandler.END
-    draft = _new_draft(
+    draft = new_draft(
         context,
+        DRAFT,
         mode="new",
         ready=True,
         number=parsed.number,
@@ -480,7 +474,7 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
     match = await clients.match_quick_log(context.db, actor=user, text=parsed.client_text)
     candidates = match.clients if not match.summary else []
     if not candidates:
-        _new_draft(context)
+        new_draft(context, DRAFT)
         await reply(
             update,
             f"I found no client called “{escape(parsed.client_text[:100])}”. Check the name "
@@ -517,7 +511,7 @@ async def ask_payment(update: Update, context: NextStepContext) -> int:
         await _refuse(query, str(exc))
         return ConversationHandler.END
     await query.answer()
-    _new_draft(context, mode="pay", invoice_id=invoice.id, number=invoice.number)
+    new_draft(context, DRAFT, mode="pay", invoice_id=invoice.id, number=invoice.number)
     balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
     await reply(
         update,
@@ -530,7 +524,7 @@ async def ask_payment(update: Update, context: NextStepContext) -> int:
 
 
 async def _ask_pay_date(update: Update, context: NextStepContext) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     today = _today(context)
     yesterday = today - dt.timedelta(days=1)
     shown = money.format_money(int(draft["pay_minor"]), draft["currency"], context.member.locale)
@@ -550,7 +544,7 @@ async def _ask_pay_date(update: Update, context: NextStepContext) -> int:
 
 
 async def _payment_invoice(context: NextStepContext) -> InvoiceEntry | None:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if draft.get("mode") != "pay" or not draft.get("invoice_id"):
         return None
     return await invoices.require_invoice(
@@ -577,7 +571,9 @@ async def full_balance(update: Update, context: NextStepContext) -> int:
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
-    _draft(context).update(pay_minor=entry.invoice.balance_minor, currency=entry.invoice.currency)
+    draft_of(context, DRAFT).update(
+        pay_minor=entry.invoice.balance_minor, currency=entry.invoice.currency
+    )
     return await _ask_pay_date(update, context)
 
 
@@ -591,12 +587,14 @@ async def typed_payment(update: Update, context: NextStepContext) -> int:
         invoice = entry.invoice
         invoices.require_open(invoice)
     except DomainError as exc:
-        _new_draft(context)
+        new_draft(context, DRAFT)
         await reply(update, escape(str(exc)))
         return ConversationHandler.END
     try:
         locale = context.member.locale
-        value = money.parse_money(_text(update), default_currency=invoice.currency, locale=locale)
+        value = money.parse_money(
+            message_text(update), default_currency=invoice.currency, locale=locale
+        )
         if value.currency != invoice.currency:
             raise DomainError(
                 f"{invoice.number} is in {invoice.currency}; send the amount in "
@@ -606,7 +604,7 @@ async def typed_payment(update: Update, context: NextStepContext) -> int:
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the amount again, or /cancel.")
         return PAY_AMOUNT
-    _draft(context).update(pay_minor=value.minor, currency=invoice.currency)
+    draft_of(context, DRAFT).update(pay_minor=value.minor, currency=invoice.currency)
     return await _ask_pay_date(update, context)
 
 
@@ -615,7 +613,7 @@ async def quick_pay_date(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = _parts(query, 2)
-    if parts is None or parts[1] not in {"0", "1"} or "pay_minor" not in _draft(context):
+    if parts is None or parts[1] not in {"0", "1"} or "pay_minor" not in draft_of(context, DRAFT):
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
@@ -627,7 +625,7 @@ async def typed_pay_date(update: Update, context: NextStepContext) -> int:
     today = _today(context)
     try:
         day = invoices.parse_day(
-            _text(update), today=today, locale=context.member.locale, prefer="past"
+            message_text(update), today=today, locale=context.member.locale, prefer="past"
         )
         if day > today:
             raise DomainError("A payment date can't be in the future.")
@@ -638,7 +636,7 @@ async def typed_pay_date(update: Update, context: NextStepContext) -> int:
 
 
 async def _save_payment(update: Update, context: NextStepContext, day: dt.date) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if draft.get("mode") != "pay" or "pay_minor" not in draft:
         await reply(update, FLOW_GONE)
         return ConversationHandler.END
@@ -653,10 +651,10 @@ async def _save_payment(update: Update, context: NextStepContext, day: dt.date) 
             paid_on=day,
         )
     except DomainError as exc:
-        _new_draft(context)
+        new_draft(context, DRAFT)
         await reply(update, escape(str(exc)))
         return ConversationHandler.END
-    _new_draft(context)
+    new_draft(context, DRAFT)
     invoice = result.invoice
     paid = money.format_money(int(draft["pay_minor"]), invoice.currency, user.locale)
     if result.paid_in_full:
@@ -695,7 +693,9 @@ async def ask_promise(update: Update, context: NextStepContext) -> int:
         await _refuse(query, str(exc))
         return ConversationHandler.END
     await query.answer()
-    _new_draft(context, mode="promise", invoice_id=entry.invoice.id, number=entry.invoice.number)
+    new_draft(
+        context, DRAFT, mode="promise", invoice_id=entry.invoice.id, number=entry.invoice.number
+    )
     buttons = [button(label, PREFIX, "pr", days) for label, days in PROMISE_PICKS]
     await reply(
         update,
@@ -711,7 +711,7 @@ async def quick_promise(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = _parts(query, 2)
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if (
         parts is None
         or parts[1] not in {d for _, d in PROMISE_PICKS}
@@ -727,7 +727,10 @@ async def typed_promise(update: Update, context: NextStepContext) -> int:
     """The promised day, typed."""
     try:
         day = invoices.parse_day(
-            _text(update), today=_today(context), locale=context.member.locale, prefer="future"
+            message_text(update),
+            today=_today(context),
+            locale=context.member.locale,
+            prefer="future",
         )
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send the date again, or /cancel.")
@@ -736,7 +739,7 @@ async def typed_promise(update: Update, context: NextStepContext) -> int:
 
 
 async def _save_promise(update: Update, context: NextStepContext, day: dt.date) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if draft.get("mode") != "promise" or not draft.get("invoice_id"):
         await reply(update, FLOW_GONE)
         return ConversationHandler.END
@@ -752,7 +755,7 @@ async def _save_promise(update: Update, context: NextStepContext, day: dt.date) 
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send another date, or /cancel.")
         return PROMISE_DATE
-    _new_draft(context)
+    new_draft(context, DRAFT)
     shown = invoice_views.day_formatter(user.locale)(promise.promised_on)
     await _reply_card(
         update,
@@ -1082,8 +1085,8 @@ async def set_trust(update: Update, context: NextStepContext) -> None:
 
 async def park_invoice(context: NextStepContext, state: object, restart: bool) -> str | None:
     """Another flow took over: say which half-filled invoice, payment or promise was left."""
-    draft = _draft(context)
-    _new_draft(context)
+    draft = draft_of(context, DRAFT)
+    new_draft(context, DRAFT)
     if restart and draft.get("mode") == "new":  # /newinvoice again replaces the unsaved one
         return None
     number = escape(str(draft.get("number") or ""))

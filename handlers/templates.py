@@ -60,7 +60,15 @@ from bot.services.replies import (
     render_source,
     sample_values,
 )
-from handlers.common import NOT_AN_ANSWER, edit, flow_fallbacks, reply
+from handlers.common import (
+    NOT_AN_ANSWER,
+    draft_of,
+    edit,
+    flow_fallbacks,
+    message_text,
+    new_draft,
+    reply,
+)
 from handlers.flow import Flow
 
 __all__ = [
@@ -83,22 +91,6 @@ PLACEHOLDER_NOTE = "Fill in the [bracketed] parts before sending."
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def _draft(context: NextStepContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(DRAFT, {})
-
-
-def _new_draft(context: NextStepContext, **values: Any) -> dict[str, Any]:
-    assert context.user_data is not None
-    context.user_data[DRAFT] = dict(values)
-    return context.user_data[DRAFT]
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
 
 
 def _parts(query: CallbackQuery, action: str, arity: int) -> list[str] | None:
@@ -269,7 +261,7 @@ async def _home_view(
 
 async def start_templates(update: Update, context: NextStepContext) -> int:
     """/templates: the situations."""
-    _new_draft(context)
+    new_draft(context, DRAFT)
     text, markup = await _home_view(context, 0)
     await reply(update, text, reply_markup=markup)
     return ConversationHandler.END
@@ -288,7 +280,7 @@ async def pressed_home(update: Update, context: NextStepContext) -> int:
     except DomainError as exc:
         return await _refuse(query, str(exc))
     await query.answer()
-    _new_draft(context)
+    new_draft(context, DRAFT)
     if client_id:  # from the card: keep the card, answer below it
         await reply(update, text, reply_markup=markup)
     else:
@@ -366,17 +358,17 @@ async def pressed_template(update: Update, context: NextStepContext) -> int:
     if client_id:
         await show_reply(update, context, template_id=parts[0], client_id=client_id)
         return ConversationHandler.END
-    _new_draft(context, template_id=parts[0])
+    new_draft(context, DRAFT, template_id=parts[0])
     return await _picker(update, context, parts[0])
 
 
 async def typed_client_search(update: Update, context: NextStepContext) -> int:
     """Letters typed while choosing the client."""
-    template_id = _draft(context).get("template_id")
+    template_id = draft_of(context, DRAFT).get("template_id")
     if not template_id:
         await reply(update, "That choice is no longer open. Send /templates to start again.")
         return ConversationHandler.END
-    return await _picker(update, context, str(template_id), _text(update).strip()[:100])
+    return await _picker(update, context, str(template_id), message_text(update).strip()[:100])
 
 
 async def pressed_client(update: Update, context: NextStepContext) -> int:
@@ -394,7 +386,7 @@ async def pressed_client(update: Update, context: NextStepContext) -> int:
     except DomainError as exc:
         return await _refuse(query, str(exc))
     await query.answer(note)
-    _new_draft(context)
+    new_draft(context, DRAFT)
     await reply(update, text, reply_markup=markup)
     return ConversationHandler.END
 
@@ -494,14 +486,14 @@ async def _review(update: Update, context: NextStepContext, draft: str) -> int:
 
 async def start_tact(update: Update, context: NextStepContext) -> int:
     """`/tact <draft>`: review it now; `/tact` alone: ask for the draft."""
-    parts = _text(update).split(maxsplit=1)
+    parts = message_text(update).split(maxsplit=1)
     if len(parts) == 2 and parts[1].strip():
         return await _review(update, context, parts[1])
     return await _ask_draft(update, context)
 
 
 async def _ask_draft(update: Update, context: NextStepContext) -> int:
-    _new_draft(context)
+    new_draft(context, DRAFT)
     await reply(
         update,
         "Send me your draft as one message. I'll point out phrases that may irritate a "
@@ -520,7 +512,7 @@ async def pressed_check(update: Update, context: NextStepContext) -> int:
 
 async def typed_draft(update: Update, context: NextStepContext) -> int:
     """The draft to review."""
-    draft = _text(update)
+    draft = message_text(update)
     if not draft.strip():
         await reply(update, "The draft is empty. Please send the text, or /cancel.")
         return TACT
@@ -544,7 +536,7 @@ async def pressed_add(update: Update, context: NextStepContext) -> int:
     if not context.member.is_lead:
         return await _refuse(query, LEADS_ONLY)
     await query.answer()
-    _new_draft(context)
+    new_draft(context, DRAFT)
     await reply(
         update,
         "<b>New company template</b>\nSend its title, e.g. <i>Price update for regular "
@@ -556,11 +548,11 @@ async def pressed_add(update: Update, context: NextStepContext) -> int:
 async def typed_title(update: Update, context: NextStepContext) -> int:
     """The new template's title; then its situation."""
     try:
-        title = reply_library.clean_title(_text(update))
+        title = reply_library.clean_title(message_text(update))
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))} Please send it again, or /cancel.")
         return ADD_TITLE
-    _draft(context)["title"] = title
+    draft_of(context, DRAFT)["title"] = title
     buttons = [
         button(situation.title, "tp", "as", situation.key)
         for situation in reply_library.situations(context.member.locale)
@@ -578,7 +570,7 @@ async def pressed_add_situation(update: Update, context: NextStepContext) -> int
     query = update.callback_query
     assert query is not None
     parts = _parts(query, "as", 2)
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     known = {s.key for s in reply_library.situations(context.member.locale)}
     if not context.member.is_lead:
         return await _refuse(query, LEADS_ONLY)
@@ -611,7 +603,7 @@ def _preview(body: str, context: NextStepContext) -> str:
 
 async def typed_body(update: Update, context: NextStepContext) -> int:
     """The new template's text: checked in the sandbox, then saved."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if not draft.get("title") or not draft.get("situation"):
         await reply(update, "That template draft is gone. Open /templates → Add template again.")
         return ConversationHandler.END
@@ -622,16 +614,16 @@ async def typed_body(update: Update, context: NextStepContext) -> int:
             actor=context.member,
             title=draft["title"],
             situation=draft["situation"],
-            body=_text(update),
+            body=message_text(update),
         )
     except TemplateProblems as exc:
         await reply(update, _problems_text(exc))
         return ADD_BODY
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))} Send /templates to start again.")
-        _new_draft(context)
+        new_draft(context, DRAFT)
         return ConversationHandler.END
-    _new_draft(context)
+    new_draft(context, DRAFT)
     situation = reply_library.situation_title(row.situation, context.member.locale)
     await reply(
         update,
@@ -719,7 +711,7 @@ async def pressed_edit(update: Update, context: NextStepContext) -> int:
     if row is None:
         return ConversationHandler.END
     await query.answer()
-    _new_draft(context, edit_id=row.id)
+    new_draft(context, DRAFT, edit_id=row.id)
     if action == "et":
         await reply(update, f"Send the new title for “{escape(row.title)}”, or /cancel.")
         return EDIT_TITLE
@@ -732,7 +724,7 @@ async def pressed_edit(update: Update, context: NextStepContext) -> int:
 
 
 async def _apply_edit(update: Update, context: NextStepContext, field: str) -> int:
-    template_id = int(_draft(context).get("edit_id") or 0)
+    template_id = int(draft_of(context, DRAFT).get("edit_id") or 0)
     if not template_id:
         await reply(update, "That edit is no longer open. Send /templates to start again.")
         return ConversationHandler.END
@@ -742,7 +734,7 @@ async def _apply_edit(update: Update, context: NextStepContext, field: str) -> i
             context.clock,
             actor=context.member,
             template_id=template_id,
-            **{field: _text(update)},
+            **{field: message_text(update)},
         )
     except TemplateProblems as exc:
         await reply(update, _problems_text(exc))
@@ -750,7 +742,7 @@ async def _apply_edit(update: Update, context: NextStepContext, field: str) -> i
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))} Please send it again, or /cancel.")
         return EDIT_TITLE if field == "title" else EDIT_BODY
-    _new_draft(context)
+    new_draft(context, DRAFT)
     await reply(
         update,
         f"✅ Updated “{escape(row.title)}”.\n\nPreview with sample data:\n\n"
@@ -820,8 +812,8 @@ async def typed_while_choosing(update: Update, context: NextStepContext) -> int:
 
 async def park_template(context: NextStepContext, state: object, restart: bool) -> str | None:
     """Another flow took over: say so if a company template was half written."""
-    draft = _draft(context)
-    _new_draft(context)
+    draft = draft_of(context, DRAFT)
+    new_draft(context, DRAFT)
     if state in (ADD_SITUATION, ADD_BODY) and draft.get("title"):
         return f"The template “{escape(str(draft['title']))}” you were adding was not saved."
     return None
