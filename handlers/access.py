@@ -16,8 +16,8 @@ from bot.menu import publish_commands_for
 from bot.render import escape
 from bot.services import access, team
 from bot.services.errors import DomainError
+from bot.services.model import Role
 from handlers.common import display_name, edit
-from storage.users import Role
 
 logger = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from bot.reply_views import contact_suggestion
 from bot.services import clients, contacts, dates, steps
 from bot.services.contacts import AlreadyResolved, StepExists
 from bot.services.errors import DomainError
+from bot.services.model import Outcome
 from bot.timefmt import format_moment
 from bot.views import next_step_keyboard
 from handlers.common import (
@@ -39,7 +40,6 @@ from handlers.common import (
     reply,
 )
 from handlers.flow import Flow
-from storage.contacts import Outcome
 
 PICK_CLIENT, PICK_KIND, WHEN, SUMMARY, NEXT_STEP, STEP_KIND, DUE, AGENDA, REASON, EDIT = range(10)
 DRAFT = "log"

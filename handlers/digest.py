@@ -23,9 +23,8 @@ from bot.render import escape
 from bot.services import digest
 from bot.services.digest import Week
 from bot.services.errors import DomainError
+from bot.services.model import DigestKind, Role, User
 from handlers.common import edit, reply
-from storage.digest import DigestKind
-from storage.users import Role, User
 
 STALE = "That button is not valid any more."
 ASK_PERIOD = (

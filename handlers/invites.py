@@ -13,9 +13,9 @@ from bot.keyboards import button, keyboard
 from bot.render import escape
 from bot.services import access, invites
 from bot.services.errors import DomainError
+from bot.services.model import Role, User
 from bot.timefmt import format_day, format_moment
 from handlers.common import edit, reply
-from storage.users import Role, User
 
 ROLE_BUTTONS = {Role.MANAGER: "Manager", Role.HEAD: "Head of sales", Role.ADMIN: "Admin"}
 MAX_LISTED = 20

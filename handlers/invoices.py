@@ -32,6 +32,7 @@ from bot.render import escape, html
 from bot.services import clients, invoices, money, receivables, replies, team_settings
 from bot.services.errors import DomainError
 from bot.services.invoices import DuplicateNumber
+from bot.services.model import InvoiceEntry, InvoiceState, TrustLevel, User
 from bot.services.receivables import ListFilter, Stage
 from bot.timefmt import format_moment
 from handlers.common import (
@@ -44,8 +45,6 @@ from handlers.common import (
     reply,
 )
 from handlers.flow import Flow
-from storage.invoices import InvoiceEntry, InvoiceState, TrustLevel
-from storage.users import User
 
 PICK_CLIENT, NUMBER, AMOUNT, ISSUED, DUE, NOTES, PAY_AMOUNT, PAY_DATE, PROMISE_DATE = range(40, 49)
 DRAFT = "newinvoice"

@@ -18,10 +18,10 @@ from bot.keyboards import button, grid, keyboard
 from bot.render import escape
 from bot.services import schedule, team, team_settings
 from bot.services.errors import DomainError, NotAllowed
+from bot.services.model import User, clock_text
 from bot.timefmt import format_moment
 from handlers.common import edit, flow_fallbacks, reply
 from handlers.flow import Flow
-from storage.users import User, clock_text
 
 CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS = 1, 2, 3
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -15,9 +15,9 @@ from bot.services import access, invites
 from bot.services.access import Deactivated, RequestOutcome
 from bot.services.errors import NotAllowed
 from bot.services.invites import RedeemOutcome
+from bot.services.model import Role, User
 from handlers.access import SWITCHED_OFF
 from handlers.common import display_name, reply
-from storage.users import Role, User
 
 ROLE_LABELS = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
 REDEEM_REFUSALS = {

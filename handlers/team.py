@@ -14,9 +14,9 @@ from bot.menu import publish_commands_for
 from bot.render import escape
 from bot.services import team
 from bot.services.errors import DomainError
+from bot.services.model import Role, User
 from bot.timefmt import format_day
 from handlers.common import edit, reply
-from storage.users import Role, User
 
 PAGE_SIZE = 12
 ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
