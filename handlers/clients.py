@@ -11,18 +11,28 @@ so starting one of them always ends the other instead of leaving a stale questio
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
 from telegram import (
     CallbackQuery,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Message,
     Update,
 )
+from telegram.constants import ChatAction, FileSizeLimit
+from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -31,11 +41,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot import file_workers
 from bot.callback_data import parse_id, unpack
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
 from bot.render import MAX_MESSAGE, escape, render, telegram_length
 from bot.services import clients, team
+from bot.services.client_export import ExportFiles
 from bot.services.clients import ClientCard, DuplicateClient, ImportReport
 from bot.services.contacts import client_history
 from bot.services.errors import DomainError
@@ -71,6 +83,13 @@ EDITABLE = {
 CSV_TYPES = {"text/csv", "text/comma-separated-values", "application/csv"}
 ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head", Role.MANAGER: "manager"}
 REPORT_ITEMS = 15
+# /export: each file sent stays under Telegram's upload limit; beyond this many, refused.
+EXPORT_PART_LIMIT = int(FileSizeLimit.FILESIZE_UPLOAD)
+EXPORT_MAX_PARTS = 10
+UPLOAD_TIMEOUT_S = 300.0
+ACTION_REPEAT_S = 4.0
+
+logger = logging.getLogger(__name__)
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -453,6 +472,7 @@ async def _save(update: Update, context: NextStepContext) -> int:
             actor=context.member,
             region=_region(context),
             allow_duplicate=bool(draft.get("anyway")),
+            max_clients=context.settings.max_clients_per_manager,
             **values,
         )
     except DuplicateClient as exc:
@@ -849,6 +869,7 @@ async def reassign(update: Update, context: NextStepContext) -> None:
             actor=context.member,
             client_id=parsed[0],
             new_owner_id=new_owner,
+            max_clients=context.settings.max_clients_per_manager,
         )
         card = await clients.get_card(
             context.db, context.clock, actor=context.member, client_id=parsed[0]
@@ -894,8 +915,29 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _progress_text(filename: str, done: int, total: int, imported: int) -> str:
+    return (
+        f"📥 Importing <b>{escape(_cut(filename, 60))}</b>… {done:,} of {total:,} new clients "
+        f"handled, {imported:,} saved so far."
+    )
+
+
+async def _edit_progress(message: Message, text: str) -> None:
+    """Edit the import's progress message; a failed edit never stops the import."""
+    try:
+        await message.edit_text(text)
+    except TelegramError as exc:
+        logger.info("Could not edit the import's progress message: %s", exc)
+
+
 async def import_document(update: Update, context: NextStepContext) -> None:
-    """A .csv document: import its rows as the sender's clients, and report what happened."""
+    """A .csv document: import its rows as the sender's clients, and report what happened.
+
+    The file is read and validated off the event loop (`bot.file_workers`) and saved in
+    short chunks; a big file gets one message that shows the progress and ends as the
+    report. The chunks saved before a failure (or a restart) stay saved; the report says
+    so, and sending the file again imports the rest.
+    """
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
@@ -918,30 +960,121 @@ async def import_document(update: Update, context: NextStepContext) -> None:
         )
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
+    progress: Message | None = None
+    if len(data) > file_workers.THREAD_IMPORT_BYTES:
+        progress = await reply(update, f"📥 Reading <b>{escape(_cut(filename, 60))}</b>…")
+
+    async def answer(text: str) -> None:
+        if progress is None:
+            await reply(update, text)
+        else:
+            await _edit_progress(progress, text)
+
+    shown = 0
+
+    async def on_progress(step: clients.ImportProgress) -> None:
+        nonlocal shown
+        quarter = step.done * 4 // max(step.total, 1)
+        if progress is not None and shown < quarter < 4:
+            shown = quarter
+            await _edit_progress(
+                progress, _progress_text(filename, step.done, step.total, step.imported)
+            )
+
     try:
-        report = await clients.import_csv(
-            context.db, context.clock, actor=context.member, data=data, region=_region(context)
+        parsed = await file_workers.parse_import(data, _region(context))
+        report = await clients.import_parsed(
+            context.db,
+            context.clock,
+            actor=context.member,
+            parsed=parsed,
+            max_clients=context.settings.max_clients_per_manager,
+            progress=on_progress,
         )
     except DomainError as exc:
-        await reply(update, f"I couldn't import {escape(filename)}: {escape(str(exc))}")
+        await answer(f"I couldn't import {escape(filename)}: {escape(str(exc))}")
         return
-    await reply(update, import_report_text(report, filename))
+    await answer(import_report_text(report, filename))
+
+
+def _export_caption(user: User, made: ExportFiles, number: int) -> str:
+    whose = "Everyone's clients" if user.is_lead else "Your clients"
+    text = (
+        f"{whose} and their contacts, one row per contact ({made.rows:,} rows); times in "
+        f"{escape(user.timezone)}. Opens in Excel, Numbers or Google Sheets."
+    )
+    if len(made.parts) > 1:
+        return (
+            f"Part {number} of {len(made.parts)}: {text} Each part is a zipped CSV with the "
+            "column titles; together they hold every row."
+        )
+    if made.parts[0].suffix == ".zip":
+        return f"{text} Zipped: open the file to get clients.csv."
+    return text
+
+
+@asynccontextmanager
+async def _showing(chat: Chat, action: str) -> AsyncIterator[None]:
+    """Show a chat action (“sending a file…”) until the block ends; Telegram shows one for
+    5 s at most, so it is sent again every 4 s."""
+
+    async def keep() -> None:
+        while True:
+            try:
+                await chat.send_chat_action(action)
+            except TelegramError as exc:
+                logger.info("Could not send the chat action: %s", exc)
+            await asyncio.sleep(ACTION_REPEAT_S)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 async def export(update: Update, context: NextStepContext) -> None:
-    """/export: the person's clients (everyone's for a lead) and contacts as clients.csv."""
+    """/export: the person's clients (everyone's for a lead) and contacts as CSV.
+
+    Made off the event loop into a temporary folder (removed afterwards, also after an
+    error): a plain clients.csv when small, else zipped, in parts under Telegram's upload
+    limit; refused with a reason when even that would be too many files.
+    """
     user = context.member
     chat = update.effective_chat
     assert chat is not None
-    data = await clients.export_csv(context.db, context.clock, actor=user)
-    whose = "Everyone's clients" if user.is_lead else "Your clients"
-    await chat.send_document(
-        InputFile(data, filename="clients.csv"),
-        caption=(
-            f"{whose} and their contacts, one row per contact; times in "
-            f"{escape(user.timezone)}. Opens in Excel, Numbers or Google Sheets."
-        ),
-    )
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="nextstep-export-"))
+    try:
+        async with _showing(chat, ChatAction.UPLOAD_DOCUMENT):
+            made = await file_workers.make_export(
+                context.db,
+                context.clock,
+                actor=user,
+                folder=folder,
+                part_limit=EXPORT_PART_LIMIT,
+                max_parts=EXPORT_MAX_PARTS,
+            )
+            if made.too_big:
+                megabytes = EXPORT_PART_LIMIT / 1_000_000
+                await reply(
+                    update,
+                    f"Your export is too big to send through Telegram: even zipped it needs "
+                    f"more than {EXPORT_MAX_PARTS} files of {megabytes:g} MB "
+                    f"(over {made.rows:,} rows). Please ask an admin for a copy of the "
+                    "database instead (<code>python -m bot backup</code>).",
+                )
+                return
+            for number, path in enumerate(made.parts, start=1):
+                content = await asyncio.to_thread(path.read_bytes)
+                await chat.send_document(
+                    InputFile(content, filename=path.name),
+                    caption=_export_caption(user, made, number),
+                    write_timeout=UPLOAD_TIMEOUT_S,
+                )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
 
 
 # --- wiring ---------------------------------------------------------------------------------
