@@ -6,13 +6,11 @@ import csv
 import datetime as dt
 import io
 import sqlite3
-import zipfile
 from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
 
-from bot import file_workers
 from bot.services import clients as service
 from bot.services import contacts as contact_service
 from bot.services.clients import (
@@ -583,6 +581,8 @@ async def test_import_stops_at_the_limit_reached_meanwhile(db, clock) -> None:
 
 async def _export(db, clock, actor, folder: Path, **limits) -> bytes:
     """The export made as the bot makes it (off the loop), as plain CSV bytes."""
+    from bot import file_workers
+
     made = await file_workers.make_export(db, clock, actor=actor, folder=folder, **limits)
     assert [path.name for path in made.parts] == ["clients.csv"]
     return made.parts[0].read_bytes()

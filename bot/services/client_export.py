@@ -31,6 +31,7 @@ TELEGRAM_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes a bot may upload (core.telegra
 MAX_PARTS = 10
 # Up to this many CSV bytes the export goes as a plain .csv (opens straight from the chat).
 PLAIN_LIMIT = 2 * 1024 * 1024
+PENDING_MARGIN = 96 * 1024
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NAME = "clients.csv"
 
@@ -110,9 +111,10 @@ class _Parts:
         self.folder = folder
         self.titles = titles
         self.limit = limit
-        # Compressed bytes not yet on disk (zlib's pending block, the text buffer) plus the
-        # ZIP's central directory: a part is closed once its file is within this of the limit.
-        self.margin = min(256 * 1024, limit // 4)
+        # What is not on disk yet: zlib's pending block (at most 16,384 symbols, ~40 KB
+        # compressed), the text buffer (8 KB), the last row and the ZIP's central directory.
+        # A part is closed once its file is within this of the limit.
+        self.margin = min(PENDING_MARGIN, limit // 2)
         self.max_parts = max_parts
         self.paths: list[Path] = []
         self.csv_bytes = 0
