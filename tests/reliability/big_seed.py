@@ -42,8 +42,9 @@ def seed_big(path: Path, *, managers: int, clients: int, contacts: int, head_id:
         people = [(head_id, "Big Head", "head")]
         people += [(FIRST_MANAGER + n, f"Manager {n:03d}", "manager") for n in range(managers)]
         conn.executemany(
-            "INSERT INTO users (telegram_id, name, role, timezone, locale, created_at,"
-            " updated_at) VALUES (?, ?, ?, 'Europe/London', 'en', ?, ?)",
+            # Weekly digests off (digest_day 0): the runs using this are about files.
+            "INSERT INTO users (telegram_id, name, role, timezone, locale, digest_day,"
+            " created_at, updated_at) VALUES (?, ?, ?, 'Europe/London', 'en', 0, ?, ?)",
             [(uid, name, role, stamp, stamp) for uid, name, role in people],
         )
         conn.executemany(
