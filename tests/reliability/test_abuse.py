@@ -36,7 +36,6 @@ from tests.reliability.big_seed import FIRST_MANAGER, import_file, seed_big
 HEAD = 777
 TARGET_MS = 250.0
 COMMANDS = ("/clients", "/agenda", "/clients walk-in", "/newclient")
-THINK_S = (0.3, 1.2)  # between one person's actions (~20 updates/s from twenty people)
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,7 @@ class Size:
     contacts: int
     import_rows: int
     others: int  # people working meanwhile
+    think_s: tuple[float, float]  # between one person's actions
     part_limit: int | None = None  # a lower upload limit, to force several parts
 
 
@@ -96,9 +96,13 @@ async def _ask(person: ChatUser, text: str) -> float:
 
 
 async def _keep_working(
-    person: ChatUser, latencies: list[float], stop: asyncio.Event, seed: int
+    person: ChatUser,
+    latencies: list[float],
+    stop: asyncio.Event,
+    seed: int,
+    think_s: tuple[float, float],
 ) -> None:
-    """List, search, /agenda and add clients, THINK_S apart, until `stop`."""
+    """List, search, /agenda and add clients, `think_s` apart, until `stop`."""
     rng = random.Random(seed)
     count = 0
     while not stop.is_set():
@@ -107,7 +111,7 @@ async def _keep_working(
             command = f"/newclient Walk-in {person.id}-{count}; Anna"
         latencies.append(await _ask(person, command))
         count += 1
-        await asyncio.sleep(rng.uniform(*THINK_S))
+        await asyncio.sleep(rng.uniform(*think_s))
 
 
 async def run_abuse(
@@ -134,7 +138,7 @@ async def run_abuse(
     loop = asyncio.get_running_loop()
     watch = asyncio.create_task(_watch_loop(figures.stalls, stop))
     work = [
-        asyncio.create_task(_keep_working(person, figures.latencies, stop, n))
+        asyncio.create_task(_keep_working(person, figures.latencies, stop, n, size.think_s))
         for n, person in enumerate(others)
     ]
     head = server.user(HEAD, "Big Head")
@@ -179,10 +183,25 @@ def _check(figures: Figures, size: Size) -> None:
     assert total > 0
 
 
+# Five people acting every 0.1 s on average (the run lasts under a second); twenty every
+# 0.75 s (~27 updates/s, a busy team) for the full run's ten seconds.
 REDUCED = Size(
-    managers=20, clients=1_000, contacts=10_000, import_rows=1_000, others=5, part_limit=300_000
+    managers=20,
+    clients=1_000,
+    contacts=10_000,
+    import_rows=1_000,
+    others=5,
+    think_s=(0.05, 0.15),
+    part_limit=300_000,
 )
-FULL = Size(managers=200, clients=10_000, contacts=200_000, import_rows=10_000, others=20)
+FULL = Size(
+    managers=200,
+    clients=10_000,
+    contacts=200_000,
+    import_rows=10_000,
+    others=20,
+    think_s=(0.3, 1.2),
+)
 
 
 @pytest.fixture
