@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     default_currency: str = "USD"
     default_phone_region: str = "US"
+    # The most clients one manager can have (/newclient, imports, reassigning).
+    max_clients_per_manager: int = Field(default=20_000, ge=1)
     reminder_sweep_seconds: float = Field(default=30, ge=1)
     # Telegram's overall flood limit is about 30 messages/s; sends are spaced evenly below it.
     # 0 switches pacing off (load benchmarks against the fake Bot API server only).

@@ -11,6 +11,8 @@ write timeout; the sum of all timeouts bounds a stalled upload), errors mapped t
 
 from __future__ import annotations
 
+import io
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
@@ -23,6 +25,7 @@ WRITE_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 5.0
 POOL_TIMEOUT = 1.0
 MEDIA_WRITE_TIMEOUT = 20.0
+STREAM_ABOVE = 1024 * 1024  # uploads bigger than this are sent from a file object
 
 
 class AiohttpRequest(BaseRequest):
@@ -94,7 +97,9 @@ class AiohttpRequest(BaseRequest):
             if files:
                 form = aiohttp.FormData(body)
                 for name, (filename, content, mimetype) in files.items():
-                    form.add_field(name, content, filename=filename, content_type=mimetype)
+                    # A file object is streamed in 64 KB pieces; aiohttp warns about big bytes.
+                    value = io.BytesIO(content) if len(content) > STREAM_ABOVE else content
+                    form.add_field(name, value, filename=filename, content_type=mimetype)
                 body = form
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as answer:

@@ -11,18 +11,27 @@ so starting one of them always ends the other instead of leaving a stale questio
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Any
+import logging
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
 import phonenumbers
 from telegram import (
     CallbackQuery,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Message,
     Update,
 )
+from telegram.constants import ChatAction, FileSizeLimit
+from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -31,19 +40,29 @@ from telegram.ext import (
     filters,
 )
 
+from bot import file_workers
 from bot.callback_data import parse_id, unpack
 from bot.context import NextStepContext
 from bot.keyboards import button, grid, keyboard
 from bot.render import MAX_MESSAGE, escape, render, telegram_length
 from bot.services import clients, notes, team
+from bot.services.client_export import ExportFiles
 from bot.services.clients import ClientCard, DuplicateClient, ImportReport
 from bot.services.contacts import client_history
 from bot.services.errors import DomainError
+from bot.services.model import ClientStatus, Role, User
 from bot.timefmt import format_day, format_moment, format_span
-from handlers.common import NOT_AN_ANSWER, edit, flow_fallbacks, remember_source, reply
+from handlers.common import (
+    NOT_AN_ANSWER,
+    draft_of,
+    edit,
+    flow_fallbacks,
+    message_text,
+    new_draft,
+    remember_source,
+    reply,
+)
 from handlers.flow import Flow
-from storage.clients import ClientStatus
-from storage.users import Role, User
 
 FIELD, DUPLICATE, EDIT_VALUE, NOTE = range(4)
 DRAFT = "newclient"
@@ -72,26 +91,16 @@ EDITABLE = {
 CSV_TYPES = {"text/csv", "text/comma-separated-values", "application/csv"}
 ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head", Role.MANAGER: "manager"}
 REPORT_ITEMS = 15
+# /export: each file sent stays under Telegram's upload limit; beyond this many, refused.
+EXPORT_PART_LIMIT = int(FileSizeLimit.FILESIZE_UPLOAD)
+EXPORT_MAX_PARTS = 10
+UPLOAD_TIMEOUT_S = 300.0
+ACTION_REPEAT_S = 4.0
+
+logger = logging.getLogger(__name__)
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def _draft(context: NextStepContext) -> dict[str, Any]:
-    """The person's client draft (plain JSON-friendly data: persistence stores it)."""
-    assert context.user_data is not None
-    return context.user_data.setdefault(DRAFT, {})
-
-
-def _new_draft(context: NextStepContext, **values: Any) -> dict[str, Any]:
-    assert context.user_data is not None
-    context.user_data[DRAFT] = dict(values)
-    return context.user_data[DRAFT]
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
 
 
 def _region(context: NextStepContext) -> str:
@@ -357,7 +366,7 @@ def _problem(field: str, value: str, region: str) -> str | None:
 
 async def _ask(update: Update, context: NextStepContext, prefix: str = "") -> int:
     """Ask for the first pending field; save when nothing is pending."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if not draft.get("pending"):
         return await _save(update, context)
     field = draft["pending"][0]
@@ -368,10 +377,10 @@ async def _ask(update: Update, context: NextStepContext, prefix: str = "") -> in
 
 async def start_newclient(update: Update, context: NextStepContext) -> int:
     """/newclient: the guided flow, or the one-line form when text follows the command."""
-    parts = _text(update).split(maxsplit=1)
+    parts = message_text(update).split(maxsplit=1)
     if len(parts) == 2:
         return await _one_line(update, context, parts[1])
-    _new_draft(context, values={}, pending=["name", *OPTIONAL])
+    new_draft(context, DRAFT, values={}, pending=["name", *OPTIONAL])
     tip = (
         "\n\n<i>Tip: next time send it in one line: "
         f"<code>{escape(clients.ONE_LINE_EXAMPLE)}</code></i>"
@@ -399,7 +408,7 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
     for field in problems:
         values.pop(field)
     pending = [field for field in ("name", *OPTIONAL) if field in problems]
-    _new_draft(context, values=values, pending=pending)
+    new_draft(context, DRAFT, values=values, pending=pending)
     if pending:
         first = escape(problems[pending[0]])
         return await _ask(update, context, prefix=f"{first}\n\n")
@@ -408,11 +417,11 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
 
 async def typed_field(update: Update, context: NextStepContext) -> int:
     """The answer to the current question of the flow: checked by the service, then kept."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     if not draft.get("pending"):
         return await _save(update, context)
     field = draft["pending"][0]
-    value = _text(update)
+    value = message_text(update)
     problem = _problem(field, value, _region(context))
     if problem is not None:
         again = (
@@ -430,19 +439,19 @@ async def skip_field(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = unpack(query.data, "nc", 2)
-    pending = _draft(context).get("pending") or []
+    pending = draft_of(context, DRAFT).get("pending") or []
     if parts is None or not pending or parts[1] != pending[0] or pending[0] == "name":
         await _refuse(query, "That question was already answered.")
         return FIELD if pending else ConversationHandler.END
     await query.answer()
     await _settle(query, "Skipped.")
-    _draft(context)["values"].pop(pending[0], None)
+    draft_of(context, DRAFT)["values"].pop(pending[0], None)
     pending.pop(0)
     return await _ask(update, context)
 
 
 async def _save(update: Update, context: NextStepContext) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     values = dict(draft.get("values") or {})
     if not values.get("name"):
         await reply(update, "That client draft is gone. Send /newclient to start again.")
@@ -454,6 +463,7 @@ async def _save(update: Update, context: NextStepContext) -> int:
             actor=context.member,
             region=_region(context),
             allow_duplicate=bool(draft.get("anyway")),
+            max_clients=context.settings.max_clients_per_manager,
             **values,
         )
     except DuplicateClient as exc:
@@ -469,10 +479,10 @@ async def _save(update: Update, context: NextStepContext) -> int:
         await reply(update, escape(str(exc)), reply_markup=markup)
         return DUPLICATE
     except DomainError as exc:
-        _new_draft(context)
+        new_draft(context, DRAFT)
         await reply(update, f"{escape(str(exc))}\nSend /newclient to try again.")
         return ConversationHandler.END
-    _new_draft(context)
+    new_draft(context, DRAFT)
     await _reply_card(update, context, client.id, notice="✅ Client saved.")
     return ConversationHandler.END
 
@@ -481,12 +491,12 @@ async def create_anyway(update: Update, context: NextStepContext) -> int:
     """ "Create anyway" after a duplicate name."""
     query = update.callback_query
     assert query is not None
-    if not (_draft(context).get("values") or {}).get("name"):
+    if not (draft_of(context, DRAFT).get("values") or {}).get("name"):
         await _refuse(query)
         return ConversationHandler.END
     await query.answer()
     await _settle(query, "Creating another one anyway.")
-    _draft(context)["anyway"] = True
+    draft_of(context, DRAFT)["anyway"] = True
     return await _save(update, context)
 
 
@@ -502,7 +512,7 @@ async def typed_while_duplicate(update: Update, context: NextStepContext) -> int
 
 async def open_existing(update: Update, context: NextStepContext) -> int:
     """“Open …” on the duplicate question: that answers it; the new client is not made."""
-    _new_draft(context)
+    new_draft(context, DRAFT)
     await open_card(update, context)
     return ConversationHandler.END
 
@@ -562,7 +572,7 @@ async def ask_field_value(update: Update, context: NextStepContext) -> int:
     key = parsed[1][0]
     _, label, optional = EDITABLE[key]
     current = _current_value(card, key)
-    _new_draft(context, client_id=card.client.id, field=key)
+    new_draft(context, DRAFT, client_id=card.client.id, field=key)
     text = f"Send the new {label} for <b>{escape(card.client.name)}</b>."
     if current:
         text += f"\nNow: {escape(current)}"
@@ -575,7 +585,7 @@ async def ask_field_value(update: Update, context: NextStepContext) -> int:
 
 
 async def _apply_edit(update: Update, context: NextStepContext, value: str | None) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT)
     key = draft.get("field")
     if key not in EDITABLE or not draft.get("client_id"):
         await reply(update, "That edit is no longer open. Open the client card and tap Edit.")
@@ -601,7 +611,7 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
     except DomainError as exc:
         await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
         return EDIT_VALUE
-    _new_draft(context)
+    new_draft(context, DRAFT)
     done = "cleared" if value is None else "updated"
     await _reply_card(update, context, client_id, notice=f"✅ {label.capitalize()} {done}.")
     return ConversationHandler.END
@@ -609,7 +619,7 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
 
 async def typed_field_value(update: Update, context: NextStepContext) -> int:
     """The new value of the field being edited, validated by `update_client`."""
-    return await _apply_edit(update, context, _text(update))
+    return await _apply_edit(update, context, message_text(update))
 
 
 async def clear_field(update: Update, context: NextStepContext) -> int:
@@ -697,7 +707,7 @@ async def ask_note(update: Update, context: NextStepContext) -> int:
     if card is None:
         return ConversationHandler.END
     await query.answer()
-    _new_draft(context, client_id=card.client.id)
+    new_draft(context, DRAFT, client_id=card.client.id)
     await reply(
         update,
         f"Send the note for <b>{escape(card.client.name)}</b>; I'll add it with today's date. "
@@ -708,14 +718,14 @@ async def ask_note(update: Update, context: NextStepContext) -> int:
 
 async def typed_note(update: Update, context: NextStepContext) -> int:
     """The note: appended as a dated line, validated by `update_client`."""
-    client_id = int(_draft(context).get("client_id") or 0)
+    client_id = int(draft_of(context, DRAFT).get("client_id") or 0)
     if not client_id:
         await reply(update, "That note is no longer open. Open the client card and tap Notes.")
         return ConversationHandler.END
     user = context.member
     try:
         _, line = await notes.add_note(
-            context.db, context.clock, actor=user, client_id=client_id, note=_text(update)
+            context.db, context.clock, actor=user, client_id=client_id, note=message_text(update)
         )
         card = await clients.get_card(context.db, context.clock, actor=user, client_id=client_id)
     except DomainError as exc:
@@ -731,7 +741,7 @@ async def typed_note(update: Update, context: NextStepContext) -> int:
         at=context.clock.now().isoformat(),
         client=card.client.name,
     )
-    _new_draft(context)
+    new_draft(context, DRAFT)
     text, markup = _notes_view(card, notice="✅ Note added.")
     await reply(update, text, reply_markup=markup)
     return ConversationHandler.END
@@ -851,6 +861,7 @@ async def reassign(update: Update, context: NextStepContext) -> None:
             actor=context.member,
             client_id=parsed[0],
             new_owner_id=new_owner,
+            max_clients=context.settings.max_clients_per_manager,
         )
         card = await clients.get_card(
             context.db, context.clock, actor=context.member, client_id=parsed[0]
@@ -896,8 +907,29 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _progress_text(filename: str, done: int, total: int, imported: int) -> str:
+    return (
+        f"📥 Importing <b>{escape(_cut(filename, 60))}</b>… {done:,} of {total:,} new clients "
+        f"handled, {imported:,} saved so far."
+    )
+
+
+async def _edit_progress(message: Message, text: str) -> None:
+    """Edit the import's progress message; a failed edit never stops the import."""
+    try:
+        await message.edit_text(text)
+    except TelegramError as exc:
+        logger.info("Could not edit the import's progress message: %s", exc)
+
+
 async def import_document(update: Update, context: NextStepContext) -> None:
-    """A .csv document: import its rows as the sender's clients, and report what happened."""
+    """A .csv document: import its rows as the sender's clients, and report what happened.
+
+    The file is read and validated off the event loop (`bot.file_workers`) and saved in
+    short chunks; a big file gets one message that shows the progress and ends as the
+    report. The chunks saved before a failure (or a restart) stay saved; the report says
+    so, and sending the file again imports the rest.
+    """
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
@@ -920,36 +952,127 @@ async def import_document(update: Update, context: NextStepContext) -> None:
         )
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
+    progress: Message | None = None
+    if len(data) > file_workers.THREAD_IMPORT_BYTES:
+        progress = await reply(update, f"📥 Reading <b>{escape(_cut(filename, 60))}</b>…")
+
+    async def answer(text: str) -> None:
+        if progress is None:
+            await reply(update, text)
+        else:
+            await _edit_progress(progress, text)
+
+    shown = 0
+
+    async def on_progress(step: clients.ImportProgress) -> None:
+        nonlocal shown
+        quarter = step.done * 4 // max(step.total, 1)
+        if progress is not None and shown < quarter < 4:
+            shown = quarter
+            await _edit_progress(
+                progress, _progress_text(filename, step.done, step.total, step.imported)
+            )
+
     try:
-        report = await clients.import_csv(
-            context.db, context.clock, actor=context.member, data=data, region=_region(context)
+        parsed = await file_workers.parse_import(data, _region(context))
+        report = await clients.import_parsed(
+            context.db,
+            context.clock,
+            actor=context.member,
+            parsed=parsed,
+            max_clients=context.settings.max_clients_per_manager,
+            progress=on_progress,
         )
     except DomainError as exc:
-        await reply(update, f"I couldn't import {escape(filename)}: {escape(str(exc))}")
+        await answer(f"I couldn't import {escape(filename)}: {escape(str(exc))}")
         return
-    await reply(update, import_report_text(report, filename))
+    await answer(import_report_text(report, filename))
+
+
+def _export_caption(user: User, made: ExportFiles, number: int) -> str:
+    whose = "Everyone's clients" if user.is_lead else "Your clients"
+    text = (
+        f"{whose} and their contacts, one row per contact ({made.rows:,} rows); times in "
+        f"{escape(user.timezone)}. Opens in Excel, Numbers or Google Sheets."
+    )
+    if len(made.parts) > 1:
+        return (
+            f"Part {number} of {len(made.parts)}: {text} Each part is a zipped CSV with the "
+            "column titles; together they hold every row."
+        )
+    if made.parts[0].suffix == ".zip":
+        return f"{text} Zipped: open the file to get clients.csv."
+    return text
+
+
+@asynccontextmanager
+async def _showing(chat: Chat, action: str) -> AsyncIterator[None]:
+    """Show a chat action (“sending a file…”) until the block ends; Telegram shows one for
+    5 s at most, so it is sent again every 4 s."""
+
+    async def keep() -> None:
+        while True:
+            try:
+                await chat.send_chat_action(action)
+            except TelegramError as exc:
+                logger.info("Could not send the chat action: %s", exc)
+            await asyncio.sleep(ACTION_REPEAT_S)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 async def export(update: Update, context: NextStepContext) -> None:
-    """/export: the person's clients (everyone's for a lead) and contacts as clients.csv."""
+    """/export: the person's clients (everyone's for a lead) and contacts as CSV.
+
+    Made off the event loop into a temporary folder (removed afterwards, also after an
+    error): a plain clients.csv when small, else zipped, in parts under Telegram's upload
+    limit; refused with a reason when even that would be too many files.
+    """
     user = context.member
     chat = update.effective_chat
     assert chat is not None
-    data = await clients.export_csv(context.db, context.clock, actor=user)
-    whose = "Everyone's clients" if user.is_lead else "Your clients"
-    await chat.send_document(
-        InputFile(data, filename="clients.csv"),
-        caption=(
-            f"{whose} and their contacts, one row per contact; times in "
-            f"{escape(user.timezone)}. Opens in Excel, Numbers or Google Sheets."
-        ),
-    )
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="nextstep-export-"))
+    try:
+        async with _showing(chat, ChatAction.UPLOAD_DOCUMENT):
+            made = await file_workers.make_export(
+                context.db,
+                context.clock,
+                actor=user,
+                folder=folder,
+                part_limit=EXPORT_PART_LIMIT,
+                max_parts=EXPORT_MAX_PARTS,
+            )
+            if made.too_big:
+                megabytes = EXPORT_PART_LIMIT / 1_000_000
+                await reply(
+                    update,
+                    f"Your export is too big to send through Telegram: even zipped it needs "
+                    f"more than {EXPORT_MAX_PARTS} files of {megabytes:g} MB "
+                    f"(over {made.rows:,} rows). Please ask an admin for a copy of the "
+                    "database instead (<code>python -m bot backup</code>).",
+                )
+                return
+            for number, path in enumerate(made.parts, start=1):
+                content = await asyncio.to_thread(path.read_bytes)
+                await chat.send_document(
+                    InputFile(content, filename=path.name),
+                    caption=_export_caption(user, made, number),
+                    write_timeout=UPLOAD_TIMEOUT_S,
+                )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
 
 
 async def park_newclient(context: NextStepContext, state: object, restart: bool) -> str | None:
     """Another flow took over: say so if a new client's details were being typed."""
-    draft = _draft(context)
-    _new_draft(context)
+    draft = draft_of(context, DRAFT)
+    new_draft(context, DRAFT)
     if restart:  # /newclient again replaces the unsaved one
         return None
     name = (draft.get("values") or {}).get("name")

@@ -45,6 +45,17 @@ def optional_time(value: str | None) -> dt.datetime | None:
     return None if value is None else from_db_time(value)
 
 
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A plain read-only connection to the database file, for a worker thread or process of
+    its own (a long export): it sees what is committed and can write nothing; close it."""
+    conn = sqlite3.connect(
+        f"{path.absolute().as_uri()}?mode=ro", uri=True, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
 def _first_row(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
     """Execute, take the first row, finalise the statement (on whichever thread owns `conn`)."""
     cursor = conn.execute(sql, params)

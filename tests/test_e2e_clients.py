@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import tempfile
+import zipfile
+from pathlib import Path
 
+import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, polling, services_of
@@ -15,6 +20,7 @@ from bot.sandbox.server import FakeBotApiServer
 from bot.services import clients, contacts, team
 from storage import audit
 from tests.e2e_helpers import join, start_admin
+from tests.reliability.big_seed import import_file, seed_big
 
 MIA = 5005
 OSCAR = 5006
@@ -380,3 +386,170 @@ async def test_head_sees_everyone_and_reassigns(
     assert sorted((await oscar.expect("Your clients")).labels) == ["Acme LLC", "Oscar Corp"]
     await mia.send("/clients")
     assert "You have no clients yet" in (await mia.reply()).text
+
+
+# --- big files: export in parts, imports in chunks, the per-manager limit -----------------
+
+
+def _parts_table(parts: list[bytes]) -> list[list[list[str]]]:
+    """Each ZIP part's single CSV, as rows (header first)."""
+    tables = []
+    for content in parts:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            (name,) = archive.namelist()
+            text = archive.read(name).decode("utf-8-sig")
+        tables.append(list(csv.reader(io.StringIO(text))))
+    return tables
+
+
+def _left_in(folder: Path) -> list[str]:
+    return [path.name for path in folder.iterdir()]
+
+
+async def _emptied(folder: Path, within: float = 5.0) -> list[str]:
+    """What is left in `folder` once the bot has cleaned up (it does so just after sending)."""
+    for _ in range(int(within / 0.02)):
+        if not _left_in(folder):
+            break
+        await asyncio.sleep(0.02)
+    return _left_in(folder)
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder the bot's exports go to (empty again once each is sent)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+async def test_big_export_is_zipped_in_parts_under_the_upload_limit(
+    app: Application,
+    server: FakeBotApiServer,
+    private_tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An export over the upload limit comes as ZIP parts, each under the limit and each a
+    whole CSV with the column titles, made by a worker process while "sending a file…" shows;
+    formula cells stay neutralised and the temporary files are gone afterwards."""
+    limit = 160 * 1024
+    monkeypatch.setattr("handlers.clients.EXPORT_PART_LIMIT", limit, raising=False)
+    # The worker process, as at full size.
+    monkeypatch.setattr("bot.file_workers.THREAD_EXPORT_ROWS", 0, raising=False)
+    admin = await start_admin(server)
+    db = services_of(app).db
+    seed_big(db.path, managers=3, clients=1_000, contacts=12_000, head_id=HANA)
+    await new_client(admin, '=HYPERLINK("http://evil.test","x"); Eve')
+    hana = server.user(HANA, "Hana")
+    await hana.send("/export")
+    first = await hana.expect("Part 1 of", timeout=60)
+    count = int(first.text.split("Part 1 of ")[1].split(":")[0])
+    assert count >= 2
+    documents = [first]
+    for number in range(2, count + 1):
+        documents.append(await hana.expect(f"Part {number} of {count}", timeout=30))
+    assert [d.document.filename for d in documents if d.document] == [
+        f"clients-part{n}.zip" for n in range(1, count + 1)
+    ]
+    contents = [d.document.content for d in documents if d.document]
+    assert all(len(content) <= limit for content in contents)
+    tables = _parts_table(contents)
+    assert all(table[0] == tables[0][0] for table in tables)
+    assert tables[0][0][:2] == ["client_id", "name"]
+    rows = [row for table in tables for row in table[1:]]
+    assert len(rows) == 12_001 and "12,001 rows" in first.text
+    assert '\'=HYPERLINK("http://evil.test","x")' in {row[1] for row in rows}
+    actions = [c.params.get("action") for c in server.calls if c.method == "sendChatAction"]
+    assert "upload_document" in actions
+    assert await _emptied(private_tmp) == []
+
+
+async def test_export_too_big_for_telegram_is_refused_with_the_reason(
+    app: Application,
+    server: FakeBotApiServer,
+    private_tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When even the parts would be too many files, the person is told why; nothing is sent
+    and nothing is left behind."""
+    monkeypatch.setattr("handlers.clients.EXPORT_PART_LIMIT", 160 * 1024, raising=False)
+    monkeypatch.setattr("handlers.clients.EXPORT_MAX_PARTS", 2, raising=False)
+    await start_admin(server)
+    db = services_of(app).db
+    seed_big(db.path, managers=2, clients=1_000, contacts=12_000, head_id=HANA)
+    hana = server.user(HANA, "Hana")
+    await hana.send("/export")
+    answer = await hana.reply(timeout=60)
+    assert "too big to send through Telegram" in answer.text
+    assert "more than 2 files of 0.16384 MB" in answer.text
+    assert not [c for c in server.calls if c.method == "sendDocument"]
+    assert await _emptied(private_tmp) == []
+
+
+async def test_export_that_fails_leaves_no_temporary_file(
+    app: Application,
+    server: FakeBotApiServer,
+    private_tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that fails half-way: the person hears that nothing was lost, and the
+    temporary folder with the half-written file is removed."""
+
+    def broken(database: Path, *, folder: Path, **_: object) -> None:
+        (folder / "clients-part1.zip").write_bytes(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("bot.services.client_export.write_export", broken)
+    mia = await manager(server)
+    await mia.send("/export")
+    assert "nothing you saved was lost" in (await mia.reply(timeout=20)).text.lower()
+    assert await _emptied(private_tmp) == []
+
+
+async def test_big_import_shows_progress_on_one_message(
+    app: Application, server: FakeBotApiServer
+) -> None:
+    """A 1,200-row file is read off the loop and saved in chunks: one message shows the
+    progress, edited as the chunks are saved, and ends as the report."""
+    mia = await manager(server)
+    await new_client(mia, "Imported 7 Trading Ltd")
+    await mia.send_document("big.csv", import_file(1_200))
+    reading = await mia.expect("Reading big.csv", timeout=30)
+    report = await mia.expect("Import of big.csv", timeout=60)
+    assert report.message_id == reading.message_id
+    assert "Imported: 1199" in report.text
+    assert "Skipped as duplicates: 1 — Imported 7 Trading Ltd (row 9)" in report.text
+    steps = [
+        event.text
+        for event in mia.chat.events
+        if event.message_id == reading.message_id and "new clients handled" in event.text
+    ]
+    assert steps and all("of 1,199 new clients handled" in text for text in steps)
+    db = services_of(app).db
+    assert await db.fetch_value("SELECT count(*) FROM clients WHERE owner_id = ?", (MIA,)) == 1_200
+    chunks = await audit.recent_entries(db, action="client.import", limit=20)
+    assert len(chunks) == 5  # 1,199 new clients, 250 per transaction
+
+
+async def test_client_limit_per_manager_end_to_end(
+    e2e_settings: Settings, clock: FrozenClock, server: FakeBotApiServer
+) -> None:
+    """MAX_CLIENTS_PER_MANAGER: an import past it is refused whole, and /newclient at it is
+    refused, each saying what the limit is."""
+    settings = e2e_settings.model_copy(update={"max_clients_per_manager": 3})
+    async with polling(build_application(settings, clock=clock), poll_timeout=1) as running:
+        mia = await manager(server)
+        await new_client(mia, "Acme LLC")
+        await mia.send_document("three.csv", b"name\nBeta\nGamma\nAcme LLC\nDelta\n")
+        refused = (await mia.reply(timeout=20)).text
+        assert "This file has 3 new clients, more than fit" in refused
+        assert "You have 1 clients; one manager can have at most 3" in refused
+        assert "Send at most 2 new clients" in refused
+        await mia.send_document("two.csv", b"name\nBeta\nGamma\n")
+        assert "Imported: 2" in (await mia.expect("Import of two.csv", timeout=20)).text
+        await mia.send("/newclient Delta")
+        answer = (await mia.reply()).text
+        assert "You have 3 clients; one manager can have at most 3" in answer
+        db = services_of(running).db
+        assert await db.fetch_value("SELECT count(*) FROM clients") == 3

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import sqlite3
+from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -439,7 +442,8 @@ async def test_import_reports_imported_duplicates_and_rejected(db, clock) -> Non
     acme = page.items[0].client
     assert acme.phone_e164 == "+442079460958" and acme.tags == ("vip; retail",)
     entry = (await audit.recent_entries(db, action="client.import"))[0]
-    assert entry.details == {"imported": 2, "duplicates": 2, "rejected": 3}
+    assert entry.details == {"rows": [2, 3], "imported": 2, "duplicates": 0}
+    assert report.rows == 7 and report.stopped is None  # the blank row is not counted
 
 
 async def test_import_semicolons_and_head_for_a_manager(db, clock) -> None:
@@ -484,27 +488,107 @@ async def test_import_drops_control_characters(db, clock) -> None:
     assert client.name == "Acme" and client.notes == "line 1\nline2"
 
 
-async def test_import_is_one_transaction(db, clock, monkeypatch) -> None:
-    """A crash halfway leaves no client from the file."""
+async def test_import_saves_chunks_each_in_its_own_transaction(db, clock, monkeypatch) -> None:
+    """A chunk that can't be saved stops the import: the chunks before it stay (whole rows,
+    each with its audit entry), nothing of it or after it is saved, and the report says from
+    which row on; the same file sent again imports the rest, the rest skipped as duplicates."""
     manager, *_ = await _team(db, clock)
-    original = service.clients.insert_client
+    original = service.clients.insert_clients
     calls = 0
 
     async def failing(*args, **kwargs):
         nonlocal calls
         calls += 1
         if calls == 3:
-            raise RuntimeError("disk on fire")
+            raise sqlite3.OperationalError("database or disk is full")
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(service.clients, "insert_client", failing)
-    data = _csv([["name"], ["A"], ["B"], ["C"], ["D"]])
-    with pytest.raises(RuntimeError):
-        await service.import_csv(db, clock, actor=manager, data=data)
-    assert await db.fetch_value("SELECT count(*) FROM clients") == 0
+    monkeypatch.setattr(service.clients, "insert_clients", failing)
+    data = _csv([["name"], *[[f"Client {n:02d}"] for n in range(10)]])
+    seen: list[service.ImportProgress] = []
+
+    async def progress(step: service.ImportProgress) -> None:
+        seen.append(step)
+        # Each chunk is committed before the next starts: another connection sees it.
+        assert await db.fetch_value("SELECT count(*) FROM clients") == step.imported
+
+    report = await service.import_parsed(
+        db,
+        clock,
+        actor=manager,
+        parsed=service.parse_csv(data),
+        chunk_rows=3,
+        progress=progress,
+    )
+    assert report.imported == 6
+    assert report.stopped == service.ImportStop(row=8, not_imported=4, reason=ANY)
+    assert "could not save" in report.stopped.reason
+    assert [(s.done, s.imported) for s in seen] == [(3, 3), (6, 6)]
+    names = [row[0] for row in await db.fetch_all("SELECT name FROM clients ORDER BY name")]
+    assert names == [f"Client {n:02d}" for n in range(6)]
+    entries = await audit.recent_entries(db, action="client.import")
+    assert sorted(e.details["rows"] for e in entries) == [[2, 4], [5, 7]]
+
+    monkeypatch.setattr(service.clients, "insert_clients", original)
+    again = await service.import_csv(db, clock, actor=manager, data=data, chunk_rows=3)
+    assert again.imported == 4 and len(again.duplicates) == 6 and again.stopped is None
+    assert await db.fetch_value("SELECT count(*) FROM clients") == 10
 
 
-async def test_export_neutralises_formulas_and_round_trips(db, clock) -> None:
+async def test_client_limit_per_manager(db, clock) -> None:
+    """A manager's clients are capped: /newclient, an import and a reassignment beyond the
+    limit are refused with the reason, and nothing is saved."""
+    manager, other, head, _ = await _team(db, clock)
+    for name in ("A", "B"):
+        await service.create_client(db, clock, actor=manager, name=name, max_clients=3)
+    data = _csv([["name"], ["C"], ["D"], ["a"]])
+    with pytest.raises(DomainError, match=r"2 new clients, more than fit.*at most 3.*at most 1"):
+        await service.import_csv(db, clock, actor=manager, data=data, max_clients=3)
+    assert await db.fetch_value("SELECT count(*) FROM clients") == 2
+    await service.create_client(db, clock, actor=manager, name="C", max_clients=3)
+    with pytest.raises(DomainError, match="You have 3 clients; one manager can have at most 3"):
+        await service.create_client(db, clock, actor=manager, name="D", max_clients=3)
+    theirs = await service.create_client(db, clock, actor=other, name="E")
+    with pytest.raises(DomainError, match="That manager has 3 clients"):
+        await service.reassign_client(
+            db, clock, actor=head, client_id=theirs.id, new_owner_id=MANAGER, max_clients=3
+        )
+    assert await db.fetch_value("SELECT count(*) FROM clients WHERE owner_id = ?", (MANAGER,)) == 3
+
+
+async def test_import_stops_at_the_limit_reached_meanwhile(db, clock) -> None:
+    """Clients added while a file is being imported count too: the chunk that would pass the
+    limit is not saved, and the report says so."""
+    manager, *_ = await _team(db, clock)
+    data = _csv([["name"], *[[f"Row {n}"] for n in range(4)]])
+
+    async def meanwhile(step: service.ImportProgress) -> None:
+        await service.create_client(db, clock, actor=manager, name=f"Typed {step.done}")
+
+    report = await service.import_parsed(
+        db,
+        clock,
+        actor=manager,
+        parsed=service.parse_csv(data),
+        chunk_rows=2,
+        max_clients=4,
+        progress=meanwhile,
+    )
+    assert report.imported == 2 and report.stopped is not None
+    assert report.stopped.row == 4 and report.stopped.not_imported == 2
+    assert "You have 3 clients; one manager can have at most 4" in report.stopped.reason
+
+
+async def _export(db, clock, actor, folder: Path, **limits) -> bytes:
+    """The export made as the bot makes it (off the loop), as plain CSV bytes."""
+    from bot import file_workers
+
+    made = await file_workers.make_export(db, clock, actor=actor, folder=folder, **limits)
+    assert [path.name for path in made.parts] == ["clients.csv"]
+    return made.parts[0].read_bytes()
+
+
+async def test_export_neutralises_formulas_and_round_trips(db, clock, tmp_path) -> None:
     """Export: one row per contact, local times, formula cells prefixed, importable again."""
     manager = await make_user(db, clock, MANAGER, timezone="Europe/Berlin")
     other = await make_user(db, clock, OTHER)
@@ -518,7 +602,7 @@ async def test_export_neutralises_formulas_and_round_trips(db, clock) -> None:
             db, clock, actor=manager, client_id=evil.id, kind="call", summary=summary
         )
 
-    data = await service.export_csv(db, clock, actor=manager)
+    data = await _export(db, clock, manager, tmp_path)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert len(rows) == 3
@@ -538,14 +622,12 @@ async def test_export_neutralises_formulas_and_round_trips(db, clock) -> None:
     assert page.items[0].client.phone_e164 == "+12015550123"
 
 
-async def test_export_for_a_head_covers_everyone(db, clock) -> None:
+async def test_export_for_a_head_covers_everyone(db, clock, tmp_path) -> None:
     """A head's export has every manager's clients with the owner's name."""
     manager, other, head, _ = await _team(db, clock)
     await service.create_client(db, clock, actor=manager, name="A")
     await service.create_client(db, clock, actor=other, name="B")
     rows = list(
-        csv.DictReader(
-            io.StringIO((await service.export_csv(db, clock, actor=head)).decode("utf-8-sig"))
-        )
+        csv.DictReader(io.StringIO((await _export(db, clock, head, tmp_path)).decode("utf-8-sig")))
     )
     assert sorted((row["name"], row["owner"]) for row in rows) == [("A", "Mia"), ("B", "Oleg")]

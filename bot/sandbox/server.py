@@ -52,6 +52,7 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
+MAX_UPLOAD = 50 * 1000 * 1000 + 64 * 1024  # Telegram's 50 MB, and room for the form's fields
 BLOCKABLE_PREFIXES = ("send", "edit", "copy", "forward")
 
 
@@ -164,7 +165,9 @@ class FakeBotApiServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port (port 0 picks a free one) in the running event loop."""
-        app = web.Application(middlewares=self.middlewares)
+        # Telegram takes uploads of up to 50 MB (aiohttp's default stops at 1 MiB); a larger
+        # request is answered 413, as Telegram does.
+        app = web.Application(middlewares=self.middlewares, client_max_size=MAX_UPLOAD)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.add_routes(self.extra_routes)

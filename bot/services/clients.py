@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
+import logging
 import re
+import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 
 from bot.clock import Clock
 from bot.services.access import require_lead
+from bot.services.client_export import FORMULA_START
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.invoices import move_reminders
 from bot.services.ownership import require_client
@@ -39,6 +42,10 @@ MAX_PAGE = 50
 CARD_CONTACTS = 3
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 10_000
+IMPORT_CHUNK = 250  # new clients saved per transaction (~10 ms of the write lock)
+MAX_CLIENTS_PER_MANAGER = 20_000  # the default of the MAX_CLIENTS_PER_MANAGER setting
+
+logger = logging.getLogger(__name__)
 
 ONE_LINE_EXAMPLE = "/newclient Acme LLC; Ivan Petrov; +44 20 7946 0958; ivan@acme.test"
 
@@ -103,13 +110,24 @@ class ImportIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportStop:
+    """Why an import stopped early: from `row` on, `not_imported` new clients were not saved."""
+
+    row: int
+    not_imported: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did."""
+    """What an import did; `stopped` says where and why it stopped early (None: it didn't)."""
 
     imported: int
     duplicates: list[ImportIssue]
     rejected: list[ImportIssue]
     ignored_columns: list[str]
+    rows: int = 0
+    stopped: ImportStop | None = None
 
 
 # --- Normalisation -----------------------------------------------------------------------
@@ -358,10 +376,12 @@ async def create_client(
     owner_id: int | None = None,
     region: str = "US",
     allow_duplicate: bool = False,
+    max_clients: int = MAX_CLIENTS_PER_MANAGER,
 ) -> Client:
     """Create a client owned by the actor (or, for a head or admin, by `owner_id`).
 
-    A name that the owner already has raises DuplicateClient unless `allow_duplicate`.
+    A name that the owner already has raises DuplicateClient unless `allow_duplicate`; an
+    owner who already has `max_clients` clients gets a DomainError saying so.
     """
     owner = await _resolve_owner(db, actor, owner_id)
     fields = prepare_fields(
@@ -376,6 +396,7 @@ async def create_client(
     )
     now = clock.now()
     async with db.transaction() as tx:
+        await _require_room(tx, owner, by_actor=owner == actor.telegram_id, limit=max_clients)
         if not allow_duplicate:
             existing = await clients.find_by_name_key(tx, owner_id=owner, name_key=fields.name_key)
             if existing is not None:
@@ -391,6 +412,13 @@ async def create_client(
             details={"owner_id": owner, "name": client.name, "duplicate": allow_duplicate},
         )
     return client
+
+
+async def _require_room(tx: Transaction, owner: int, *, by_actor: bool, limit: int) -> None:
+    """Refuse one more client for an owner who has `limit` already."""
+    have = await clients.count_for_owner(tx, owner)
+    if have >= limit:
+        raise DomainError(_limit_message(by_actor, have, limit))
 
 
 async def update_client(
@@ -459,12 +487,19 @@ async def update_client(
 
 
 async def reassign_client(
-    db: Database, clock: Clock, *, actor: User, client_id: int, new_owner_id: int
+    db: Database,
+    clock: Clock,
+    *,
+    actor: User,
+    client_id: int,
+    new_owner_id: int,
+    max_clients: int = MAX_CLIENTS_PER_MANAGER,
 ) -> Client:
     """A head or admin hands a client, with its open next step, to another member.
 
     Refused while the old owner has a contact with the client waiting for its next step:
-    after the move they could no longer conclude it.
+    after the move they could no longer conclude it; and when the new owner already has
+    `max_clients` clients.
     """
     require_lead(actor)
     client = await clients.get_client(db, client_id)
@@ -477,6 +512,9 @@ async def reassign_client(
         return client
     now = clock.now()
     async with db.transaction() as tx:
+        await _require_room(
+            tx, new_owner_id, by_actor=new_owner_id == actor.telegram_id, limit=max_clients
+        )
         if await contacts.has_pending_by(tx, client_id=client_id, manager_id=client.owner_id):
             raise DomainError(
                 f"{client.name} has a contact still waiting for its next step; "
@@ -612,7 +650,6 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note", "comments", "comment", "description"),
 }
 _HEADER_FIELDS = {alias: field for field, names in _HEADER_ALIASES.items() for alias in names}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _decode(data: bytes) -> str:
@@ -674,9 +711,194 @@ def _cell(cells: list[str], index: int | None) -> str:
         return ""
     value = cells[index].strip()
     # Undo the export's formula guard, so an exported file imports as it was.
-    if value.startswith("'") and value[1:2] and value[1] in _FORMULA_START:
+    if value.startswith("'") and value[1:2] and value[1] in FORMULA_START:
         return value[1:]
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedImport:
+    """A CSV file read and validated (`parse_csv`), before anything is saved.
+
+    `candidates` are the valid rows, first of their name in the file: (row number, fields).
+    """
+
+    candidates: list[tuple[int, ClientFields]]
+    duplicates: list[ImportIssue]
+    rejected: list[ImportIssue]
+    ignored_columns: list[str]
+    rows: int  # data rows read (blank ones not counted)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """How far an import is: `done` of `total` valid rows handled, `imported` saved."""
+
+    done: int
+    total: int
+    imported: int
+
+
+def parse_csv(data: bytes, region: str = "US") -> ParsedImport:
+    """Read and validate a CSV file of clients (UTF-8 with or without BOM; comma, semicolon
+    or tab), without the database: CPU-bound, so the bot runs it off its event loop.
+
+    The first row names the columns (any of the client fields, common aliases accepted, any
+    case). A row is a candidate, a duplicate of an earlier row, or rejected with its reason.
+    A file that can't be imported as a whole raises DomainError. At most 5 MB, 10,000 rows.
+    """
+    rows = _read_rows(_decode(data))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise DomainError("The file is empty; the first row must name the columns.")
+    columns, ignored = _map_header(rows[0])
+    candidates: list[tuple[int, ClientFields]] = []
+    duplicates: list[ImportIssue] = []
+    rejected: list[ImportIssue] = []
+    seen: set[str] = set()
+    count = 0
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        count += 1
+        values = {field: _cell(cells, columns.get(field)) for field in _HEADER_ALIASES}
+        try:
+            fields = prepare_fields(**values, region=region)
+        except DomainError as error:
+            rejected.append(ImportIssue(number, values["name"], str(error)))
+            continue
+        if fields.name_key in seen:
+            duplicates.append(ImportIssue(number, fields.name, "already exists"))
+            continue
+        seen.add(fields.name_key)
+        candidates.append((number, fields))
+    return ParsedImport(candidates, duplicates, rejected, ignored, count)
+
+
+def _limit_message(owner_is_actor: bool, have: int, limit: int) -> str:
+    who = "You have" if owner_is_actor else "That manager has"
+    return (
+        f"{who} {have:,} clients; one manager can have at most {limit:,}. "
+        "A head or admin can hand some of them to a colleague (Reassign on the client card)."
+    )
+
+
+async def import_parsed(
+    db: Database,
+    clock: Clock,
+    *,
+    actor: User,
+    parsed: ParsedImport,
+    owner_id: int | None = None,
+    max_clients: int = MAX_CLIENTS_PER_MANAGER,
+    chunk_rows: int = IMPORT_CHUNK,
+    progress: Callable[[ImportProgress], Awaitable[None]] | None = None,
+) -> ImportReport:
+    """Save a parsed file's new clients, `chunk_rows` at a time, each chunk in a transaction.
+
+    Other people's writes run between the chunks, so a big file never holds the write lock
+    for long. What is saved is always whole rows: a chunk is saved with its audit entry, or
+    not at all. If a chunk can't be saved (the database is locked or full), the chunks before
+    it stay saved and the report says from which row on nothing was imported
+    (`ImportReport.stopped`); if the bot stops meanwhile, the saved chunks stay too. Sending
+    the same file again then imports the rest: rows already imported count as duplicates.
+
+    A file that would take the owner past `max_clients` is refused before anything is
+    saved; each chunk checks the limit again (clients may be added meanwhile) and stops
+    the import there if it would pass it.
+    """
+    owner = await _resolve_owner(db, actor, owner_id)
+    by_actor = owner == actor.telegram_id
+    have = await clients.count_for_owner(db, owner)
+    existing = await clients.name_keys(db, owner)
+    fresh = [item for item in parsed.candidates if item[1].name_key not in existing]
+    duplicates = list(parsed.duplicates)
+    duplicates += [
+        ImportIssue(row, fields.name, "already exists")
+        for row, fields in parsed.candidates
+        if fields.name_key in existing
+    ]
+    if have + len(fresh) > max_clients:
+        room = max(max_clients - have, 0)
+        raise DomainError(
+            f"This file has {len(fresh):,} new clients, more than fit: "
+            + _limit_message(by_actor, have, max_clients)
+            + f" Send at most {room:,} new clients."
+        )
+    imported = 0
+    stopped: ImportStop | None = None
+    done = 0
+    chunks = [fresh[i : i + chunk_rows] for i in range(0, len(fresh), chunk_rows)] or [[]]
+    for chunk in chunks:
+        now = clock.now()
+        try:
+            saved, skipped, over = await _import_chunk(
+                db, actor=actor, owner=owner, chunk=chunk, max_clients=max_clients, now=now
+            )
+        except sqlite3.Error as exc:
+            row = chunk[0][0] if chunk else parsed.rows + 1
+            logger.warning("Import stopped at row %d: %s", row, exc)
+            stopped = ImportStop(
+                row=row,
+                not_imported=len(fresh) - done,
+                reason="the database could not save them (busy or full)",
+            )
+            break
+        if over:
+            stopped = ImportStop(
+                row=chunk[0][0],
+                not_imported=len(fresh) - done,
+                reason=_limit_message(by_actor, over, max_clients),
+            )
+            break
+        imported += saved
+        duplicates += skipped
+        done += len(chunk)
+        if progress is not None and len(chunks) > 1:
+            await progress(ImportProgress(done, len(fresh), imported))
+        await asyncio.sleep(0)  # let everyone else's updates run between the chunks
+    duplicates.sort(key=lambda issue: issue.row)
+    return ImportReport(
+        imported, duplicates, parsed.rejected, parsed.ignored_columns, parsed.rows, stopped
+    )
+
+
+async def _import_chunk(
+    db: Database,
+    *,
+    actor: User,
+    owner: int,
+    chunk: list[tuple[int, ClientFields]],
+    max_clients: int,
+    now: dt.datetime,
+) -> tuple[int, list[ImportIssue], int]:
+    """One chunk in one transaction: (saved, duplicates found now, 0 or the count over the
+    limit when the chunk would pass it and nothing was saved)."""
+    async with db.transaction() as tx:
+        skipped: list[ImportIssue] = []
+        new: list[ClientFields] = []
+        for row, fields in chunk:  # clients added since the file was checked
+            if await _owner_has(tx, owner, fields.name_key):
+                skipped.append(ImportIssue(row, fields.name, "already exists"))
+            else:
+                new.append(fields)
+        have = await clients.count_for_owner(tx, owner)
+        if have + len(new) > max_clients:
+            return 0, [], have
+        await clients.insert_clients(tx, owner_id=owner, fields=new, now=now)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="client.import",
+            now=now,
+            object_type="user",
+            object_id=owner,
+            details={
+                "rows": [chunk[0][0], chunk[-1][0]] if chunk else [],
+                "imported": len(new),
+                "duplicates": len(skipped),
+            },
+        )
+    return len(new), skipped, 0
 
 
 async def import_csv(
@@ -687,129 +909,35 @@ async def import_csv(
     data: bytes,
     owner_id: int | None = None,
     region: str = "US",
+    max_clients: int = MAX_CLIENTS_PER_MANAGER,
+    chunk_rows: int = IMPORT_CHUNK,
 ) -> ImportReport:
-    """Import clients from a CSV file (UTF-8 with or without BOM; comma or semicolon).
-
-    The first row names the columns (any of the client fields, common aliases accepted, any
-    case). Each row is imported, skipped as a duplicate (of the owner's clients or an
-    earlier row) or rejected with its reason. All in one transaction: a failure leaves
-    nothing half-imported. At most 5 MB and 10,000 rows.
-    """
-    owner = await _resolve_owner(db, actor, owner_id)
-    rows = _read_rows(_decode(data))
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise DomainError("The file is empty; the first row must name the columns.")
-    columns, ignored = _map_header(rows[0])
-    imported = 0
-    duplicates: list[ImportIssue] = []
-    rejected: list[ImportIssue] = []
-    now = clock.now()
-    async with db.transaction() as tx:
-        seen: set[str] = set()
-        for number, cells in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            values = {field: _cell(cells, columns.get(field)) for field in _HEADER_ALIASES}
-            try:
-                fields = prepare_fields(**values, region=region)
-            except DomainError as error:
-                rejected.append(ImportIssue(number, values["name"], str(error)))
-                continue
-            if fields.name_key in seen or await _owner_has(tx, owner, fields.name_key):
-                duplicates.append(ImportIssue(number, fields.name, "already exists"))
-                continue
-            seen.add(fields.name_key)
-            await clients.insert_client(tx, owner_id=owner, fields=fields, now=now)
-            imported += 1
-        await audit.record(
-            tx,
-            actor_id=actor.telegram_id,
-            action="client.import",
-            now=now,
-            object_type="user",
-            object_id=owner,
-            details={
-                "imported": imported,
-                "duplicates": len(duplicates),
-                "rejected": len(rejected),
-            },
-        )
-    return ImportReport(imported, duplicates, rejected, ignored)
+    """`parse_csv` then `import_parsed`, the parsing on the calling thread (tests, tools; the
+    bot parses off its event loop, see `bot.file_workers`)."""
+    await _resolve_owner(db, actor, owner_id)
+    return await import_parsed(
+        db,
+        clock,
+        actor=actor,
+        parsed=parse_csv(data, region),
+        owner_id=owner_id,
+        max_clients=max_clients,
+        chunk_rows=chunk_rows,
+    )
 
 
 async def _owner_has(tx: Transaction, owner_id: int, key: str) -> bool:
     return await clients.find_by_name_key(tx, owner_id=owner_id, name_key=key) is not None
 
 
-def _safe(value: object) -> str:
-    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-async def export_csv(db: Database, clock: Clock, *, actor: User) -> bytes:
-    """The actor's clients (everyone's for a head or admin) and their contacts, as CSV.
-
-    One row per contact, with the client's fields repeated; a client without contacts has
-    one row. Times are in the actor's zone. UTF-8 with BOM so spreadsheets detect it. Cells
-    that start with = + - @ get a leading ' so they are not run as formulas.
-    """
+def export_owner(actor: User) -> int | None:
+    """Whose clients the actor's export holds: their own, or everyone's (None) for a lead."""
     _require_active(actor)
-    zone = ZoneInfo(actor.timezone)
-    records = await clients.export_records(
-        db, owner_id=None if actor.is_lead else actor.telegram_id
-    )
+    return None if actor.is_lead else actor.telegram_id
 
-    def local(moment: dt.datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "client_id",
-            "name",
-            "contact_person",
-            "phone",
-            "email",
-            "tags",
-            "status",
-            "owner",
-            "notes",
-            f"last_contact ({actor.timezone})",
-            "contact_id",
-            "kind",
-            f"happened ({actor.timezone})",
-            "summary",
-            "state",
-            "outcome",
-            "outcome_reason",
-        ]
-    )
-    for record in records:
-        client, contact = record.client, record.contact
-        writer.writerow(
-            _safe(value)
-            for value in (
-                client.id,
-                client.name,
-                client.contact_person,
-                client.phone_e164,
-                client.email,
-                ", ".join(client.tags),
-                client.status.value,
-                record.owner_name,
-                client.notes,
-                local(client.last_contact_at),
-                contact.id if contact else None,
-                contact.kind.value if contact else None,
-                local(contact.happened_at) if contact else None,
-                contact.summary if contact else None,
-                contact.state.value if contact else None,
-                contact.outcome.value if contact and contact.outcome else None,
-                contact.outcome_reason if contact else None,
-            )
-        )
+async def record_export(db: Database, clock: Clock, *, actor: User, rows: int) -> None:
+    """Audit an export the actor was sent."""
     now = clock.now()
     async with db.transaction() as tx:
         await audit.record(
@@ -819,6 +947,5 @@ async def export_csv(db: Database, clock: Clock, *, actor: User) -> bytes:
             now=now,
             object_type="user",
             object_id=actor.telegram_id,
-            details={"rows": len(records)},
+            details={"rows": rows},
         )
-    return buffer.getvalue().encode("utf-8-sig")
