@@ -18,7 +18,7 @@ from bot.samples import (
     sample_step_views,
     sample_summaries,
 )
-from bot.services.clients import ClientCard, ImportIssue
+from bot.services.clients import ClientCard, ImportIssue, ImportStop
 from bot.services.tact import review
 from bot.timefmt import format_moment
 from storage.clients import Client, ClientListItem, ClientStatus
@@ -147,8 +147,13 @@ def _client_samples() -> dict[str, list[dict[str, Any]]]:
                 "rejected": found,
                 "more_rejected": more,
                 "ignored": ignored,
+                "stopped": stopped,
             }
-            for imported, found, more, ignored in ((3, issues, 2, ["Fax <no>"]), (0, [], 0, []))
+            for imported, found, more, ignored, stopped in (
+                (3, issues, 2, ["Fax <no>"], None),
+                (0, [], 0, [], None),
+                (500, [], 0, [], ImportStop(row=502, not_imported=9498, reason="Could not <save>")),
+            )
         ],
     }
 

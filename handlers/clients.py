@@ -897,6 +897,7 @@ def import_report_text(report: ImportReport, filename: str) -> str:
             rejected=rejected,
             more_rejected=len(report.rejected) - len(rejected),
             ignored=[_cut(title, 30) for title in report.ignored_columns[:10]],
+            stopped=report.stopped,
         )
         if telegram_length(text) <= MAX_MESSAGE or items == 0:
             return text

@@ -631,3 +631,20 @@ async def test_export_for_a_head_covers_everyone(db, clock, tmp_path) -> None:
         csv.DictReader(io.StringIO((await _export(db, clock, head, tmp_path)).decode("utf-8-sig")))
     )
     assert sorted((row["name"], row["owner"]) for row in rows) == [("A", "Mia"), ("B", "Oleg")]
+
+
+def test_a_stopped_import_says_from_which_row_nothing_was_saved() -> None:
+    """The report of an import cut short names the row, the reason and what to do."""
+    from handlers.clients import import_report_text
+
+    report = service.ImportReport(
+        imported=250,
+        duplicates=[],
+        rejected=[],
+        ignored_columns=[],
+        rows=1000,
+        stopped=service.ImportStop(row=252, not_imported=750, reason="Could not <save>"),
+    )
+    text = import_report_text(report, "big.csv")
+    assert "Stopped at row 252: Could not &lt;save&gt;." in text
+    assert "The 750 new clients from that row on were not saved" in text
