@@ -19,9 +19,9 @@ Then, `--runs` times after a warm-up run, measures the head's digest of that wee
    - text: the Jinja2 sections packed into Telegram messages
    - chart: the PNG (matplotlib, Agg)
    - rows: `week_records` (the spreadsheet's contacts, steps and invoice movements)
-   - xlsx: the workbook (`bot.services.digest_xlsx`, openpyxl write-only)
+   - xlsx: the workbook (`bot.services.digest.xlsx`, openpyxl write-only)
    - sum: all of them
-2. As the bot makes it (`bot.digest_views.plan_parts`, then every part awaited in order, as
+2. As the bot makes it (`bot.views.digest.plan_parts`, then every part awaited in order, as
    a delivery does, without sending): the spreadsheet's worker process reads the rows and
    writes the file while the figures are computed and the text rendered here; the chart's
    worker starts as soon as the figures are known. Times from the start until the first
@@ -50,11 +50,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot import digest_workers
 from bot.clock import FrozenClock
-from bot.digest_views import chart_part, document_part, plan_parts, render_team_digest
 from bot.services import clients as client_rules
-from bot.services.digest import Week, build_team_digest, week_records
+from bot.services.digest.figures import Week, build_team_digest, week_records
+from bot.views.digest import render_team_digest
+from bot.workers import digest as digest_workers
+from bot.workers.digest import chart_part, document_part, plan_parts
 from storage.db import Database, to_db_time
 from storage.digest import DigestKind
 from storage.users import User, get_user

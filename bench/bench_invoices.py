@@ -22,8 +22,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from bot.clock import FrozenClock
-from bot.services import clients, invoices, receivables
-from bot.services.receivables import ListFilter
+from bot.services import clients
+from bot.services.receivables import aging as receivables
+from bot.services.receivables import invoices
+from bot.services.receivables.aging import ListFilter
 from storage.db import Database, to_db_time
 from storage.users import User, get_user
 

@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.sandbox.server import FakeBotApiServer
-from bot.sandbox.world import BotMessage, Chat
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.world import BotMessage, Chat
 from storage.db import Database
 from tests.reliability.seed import seed_managers
 

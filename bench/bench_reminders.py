@@ -15,11 +15,11 @@ and p99 for both sizes and the query plan. Target: under 5 ms, independent of th
 reminder), delivered by the real Application (`bot.app.build_application`, its AIORateLimiter
 included) to an in-process `FakeBotApiServer(rate_limit_per_second=30)`, which answers 429 to
 any send beyond 30 in a one-second window. Modes: `jobqueue` starts the Application and lets
-its JobQueue run `bot.jobs.reminder_sweep` every REMINDER_SWEEP_SECONDS=1 (production: the
-sweep drains everything due, claiming the next batch while 8 notices are in flight, and the
-limiter spaces sends 1/TELEGRAM_MESSAGES_PER_SECOND s apart); `drain` calls
-`bot.jobs.drain_due` once, directly. Reports the time from the first to the last delivered
-message against the ideal ((users - 1) / 30 s) as a rate ratio (target >= 0.9), the 429
+its JobQueue run `bot.jobs.reminders.reminder_sweep` every REMINDER_SWEEP_SECONDS=1
+(production: the sweep drains everything due, claiming the next batch while 8 notices are in
+flight, and the limiter spaces sends 1/TELEGRAM_MESSAGES_PER_SECOND s apart); `drain` calls
+`bot.jobs.reminders.drain_due` once, directly. Reports the time from the first to the last
+delivered message against the ideal ((users - 1) / 30 s) as a rate ratio (target >= 0.9), the 429
 count (target 0), duplicates and the most sends the server saw in 1 s.
 """
 
@@ -42,8 +42,8 @@ from pathlib import Path
 from bot.app import build_application, services_of
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.jobs import drain_due
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.jobs.reminders import drain_due
 from storage import reminders
 from storage.db import Database, Transaction, to_db_time
 

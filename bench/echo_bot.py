@@ -5,8 +5,9 @@
 Echoes every text with one button under it; a press is answered and edits the message. The
 same PTB defaults as PTB's own echobot example (no persistence, no rate limiter). With
 ECHO_STACK=nextstep it runs on NextStep's plumbing instead: Bot API calls over aiohttp
-(bot/http.py), different chats' updates concurrently (bot/updates.py) and the 1 ms GIL switch
-interval of `python -m bot run`: the ceiling of the stack NextStep itself runs on.
+(bot/telegram/http.py), different chats' updates concurrently (bot/telegram/updates.py) and the
+1 ms GIL switch interval of `python -m bot run`: the ceiling of the stack NextStep itself runs
+on.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ def main() -> None:
     )
     if os.environ.get("ECHO_STACK") == "nextstep":
         from bot.__main__ import GIL_SWITCH_INTERVAL
-        from bot.http import AiohttpRequest
-        from bot.updates import PerChatUpdateProcessor
+        from bot.telegram.http import AiohttpRequest
+        from bot.telegram.updates import PerChatUpdateProcessor
 
         builder = (
             builder.request(AiohttpRequest())

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
 
     if command == "check":
-        from bot.check import run_checks
+        from bot.devtools.check import run_checks
 
         problems = run_checks()
         for problem in problems:
@@ -102,8 +102,8 @@ def _has_token(settings: Settings) -> bool:
 
 
 def run_sandbox(settings: Settings, *, port: int | None = None, demo: bool = True) -> int:
-    """Start the local sandbox (see bot/sandbox/run.py) until Ctrl+C."""
-    from bot.sandbox.run import serve
+    """Start the local sandbox (see bot/devtools/sandbox/run.py) until Ctrl+C."""
+    from bot.devtools.sandbox.run import serve
 
     try:
         asyncio.run(serve(settings, port=port, demo=demo))
@@ -126,7 +126,7 @@ def run_sandbox(settings: Settings, *, port: int | None = None, demo: bool = Tru
 async def add_demo_data(settings: Settings) -> int:
     """Add the demo data to the configured database (once)."""
     from bot.clock import SystemClock
-    from bot.demo import demo_present, seed_demo
+    from bot.devtools.demo import demo_present, seed_demo
     from storage.db import Database
 
     db = Database(settings.database_path)

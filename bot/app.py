@@ -17,16 +17,16 @@ from telegram.warnings import PTBUserWarning
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.context import NextStepContext, Services
-from bot.digest_workers import shutdown as stop_digest_workers
-from bot.errors import error_handler
-from bot.inbox import DurableUpdateQueue, Inbox, UpdatesRequest
-from bot.jobs import schedule_jobs
-from bot.menu import publish_commands_for, publish_default_commands
-from bot.persistence import SqlitePersistence
-from bot.retry import RetryingRequest
+from bot.jobs.reminders import schedule_jobs
 from bot.services import access
-from bot.updates import PerChatUpdateProcessor
+from bot.telegram.command_menu import publish_commands_for, publish_default_commands
+from bot.telegram.context import NextStepContext, Services
+from bot.telegram.error_handler import error_handler
+from bot.telegram.inbox import DurableUpdateQueue, Inbox, UpdatesRequest
+from bot.telegram.persistence import SqlitePersistence
+from bot.telegram.retry import RetryingRequest
+from bot.telegram.updates import PerChatUpdateProcessor
+from bot.workers.pool import shutdown as stop_workers
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -54,12 +54,14 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.file_base_url)
-        # Retries calls lost to the network or a 5xx, a few times with back-off (bot/retry.py).
+        # Retries calls lost to the network or a 5xx, a few times with back-off
+        # (bot/telegram/retry.py).
         .request(RetryingRequest())
         # getUpdates on aiohttp too (one connection), each batch stored in the inbox before
-        # it is handled (bot/inbox.py); the updater retries it itself.
+        # it is handled (bot/telegram/inbox.py); the updater retries it itself.
         .get_updates_request(UpdatesRequest(inbox, connection_pool_size=1))
-        # Different people's updates concurrently, each person's in order (bot/updates.py).
+        # Different people's updates concurrently, each person's in order
+        # (bot/telegram/updates.py).
         .concurrent_updates(processor)
         .update_queue(queue)
         .defaults(
@@ -117,7 +119,7 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Close the database."""
     await services_of(application).db.close()
-    stop_digest_workers()  # the digest's chart and spreadsheet processes, if started
+    stop_workers()  # the worker processes (digest chart and spreadsheet, big files), if started
 
 
 @asynccontextmanager

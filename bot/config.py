@@ -21,6 +21,10 @@ WEBHOOK_SECRET_MIN = 32
 WEBHOOK_SECRET_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{{WEBHOOK_SECRET_MIN},256}}")
 
 
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+"""Jinja2 texts and per-locale data (reply templates, tact rules, digest layout)."""
+
+
 class ConfigError(Exception):
     """A configuration value is wrong; the message names the variable."""
 

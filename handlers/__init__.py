@@ -11,8 +11,8 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.coalesce import Coalescer
-from bot.persistence import SqlitePersistence
+from bot.telegram.coalesce import Coalescer
+from bot.telegram.persistence import SqlitePersistence
 from handlers import (
     access,
     agenda,
@@ -62,7 +62,7 @@ PERSIST_FLUSHER = "persist_flusher"
 async def _persist_now(update: Update, context: CallbackContext) -> None:  # type: ignore[type-arg]
     """Write conversation states and drafts after every update, so a crash loses nothing.
 
-    Concurrent updates share one write (bot/coalesce.py): each returns once a write that
+    Concurrent updates share one write (bot/telegram/coalesce.py): each returns once a write that
     started after its handlers finished has been committed.
     """
     persistence = context.application.persistence

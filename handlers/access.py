@@ -9,14 +9,14 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
-from bot.callback_data import parse_id, unpack
-from bot.context import NextStepContext
-from bot.keyboards import keyboard, url_button
-from bot.menu import publish_commands_for
-from bot.render import escape
 from bot.services import access, team
 from bot.services.errors import DomainError
 from bot.services.model import Role
+from bot.telegram.command_menu import publish_commands_for
+from bot.telegram.context import NextStepContext
+from bot.views.callback_data import parse_id, unpack
+from bot.views.keyboards import keyboard, url_button
+from bot.views.render import escape
 from handlers.common import display_name, edit
 
 logger = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.context import NextStepContext
 from bot.services.agenda import build_agenda
-from bot.views import agenda_keyboard, render_agenda
+from bot.telegram.context import NextStepContext
+from bot.views.agenda import agenda_keyboard, render_agenda
 from handlers.common import reply
 
 

@@ -7,12 +7,12 @@ import datetime as dt
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import NextStepContext
-from bot.keyboards import button, keyboard
-from bot.render import escape
 from bot.services import dates, schedule, team
 from bot.services.errors import DomainError
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
+from bot.views.keyboards import button, keyboard
+from bot.views.render import escape
 from handlers.common import edit, reply
 
 USAGE = (

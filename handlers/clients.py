@@ -40,18 +40,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot import file_workers
-from bot.callback_data import parse_id, unpack
-from bot.context import NextStepContext
-from bot.keyboards import button, grid, keyboard
-from bot.render import MAX_MESSAGE, escape, render, telegram_length
 from bot.services import clients, notes, team
 from bot.services.client_export import ExportFiles
 from bot.services.clients import ClientCard, DuplicateClient, ImportReport
 from bot.services.contacts import client_history
 from bot.services.errors import DomainError
 from bot.services.model import ClientStatus, Role, User
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day, format_moment, format_span
+from bot.views.callback_data import parse_id, unpack
+from bot.views.keyboards import button, grid, keyboard
+from bot.views.render import MAX_MESSAGE, escape, render, telegram_length
+from bot.workers import files as file_workers
 from handlers.common import (
     NOT_AN_ANSWER,
     draft_of,
@@ -926,7 +926,7 @@ async def _edit_progress(message: Message, text: str) -> None:
 async def import_document(update: Update, context: NextStepContext) -> None:
     """A .csv document: import its rows as the sender's clients, and report what happened.
 
-    The file is read and validated off the event loop (`bot.file_workers`) and saved in
+    The file is read and validated off the event loop (`bot.workers.files`) and saved in
     short chunks; a big file gets one message that shows the progress and ends as the
     report. The chunks saved before a failure (or a restart) stay saved; the report says
     so, and sending the file again imports the rest.

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.render import split_message
+from bot.views.render import split_message
 
 NOT_ALLOWED = "Sorry, you can't do that."
 

@@ -19,17 +19,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callback_data import parse_id
-from bot.context import NextStepContext
-from bot.keyboards import button, grid, keyboard
-from bot.render import escape, render
-from bot.reply_views import contact_suggestion
 from bot.services import clients, contacts, dates, steps
 from bot.services.contacts import AlreadyResolved, StepExists
 from bot.services.errors import DomainError
 from bot.services.model import Outcome
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
-from bot.views import next_step_keyboard
+from bot.views.agenda import next_step_keyboard
+from bot.views.callback_data import parse_id
+from bot.views.keyboards import button, grid, keyboard
+from bot.views.render import escape, render
+from bot.views.replies import contact_suggestion
 from handlers.common import (
     draft_of,
     edit,

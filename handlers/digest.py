@@ -9,21 +9,21 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.callback_data import unpack
-from bot.context import NextStepContext
-from bot.digest_views import (
+from bot.services.digest import figures as digest
+from bot.services.digest.figures import Week
+from bot.services.errors import DomainError
+from bot.services.model import DigestKind, Role, User
+from bot.telegram.context import NextStepContext
+from bot.views.callback_data import unpack
+from bot.views.digest import (
     PREFIX,
     period_keyboard,
-    plan_parts,
     schedule_keyboard,
     schedule_text,
     team_timezone,
 )
-from bot.render import escape
-from bot.services import digest
-from bot.services.digest import Week
-from bot.services.errors import DomainError
-from bot.services.model import DigestKind, Role, User
+from bot.views.render import escape
+from bot.workers.digest import plan_parts
 from handlers.common import edit, reply
 
 STALE = "That button is not valid any more."

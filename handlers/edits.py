@@ -14,10 +14,10 @@ import datetime as dt
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from bot.context import NextStepContext
-from bot.render import escape
 from bot.services import clients, contacts, notes
 from bot.services.errors import DomainError
+from bot.telegram.context import NextStepContext
+from bot.views.render import escape
 from handlers.access import refuse
 from handlers.common import reply, source_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import NextStepContext
+from bot.telegram.context import NextStepContext
 from handlers.common import reply
 
 

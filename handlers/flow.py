@@ -27,7 +27,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.context import NextStepContext
+from bot.telegram.context import NextStepContext
 from handlers.common import reply
 
 logger = logging.getLogger(__name__)

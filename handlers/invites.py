@@ -7,14 +7,14 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
-from bot.callback_data import parse_id, unpack
-from bot.context import NextStepContext
-from bot.keyboards import button, keyboard
-from bot.render import escape
 from bot.services import access, invites
 from bot.services.errors import DomainError
 from bot.services.model import Role, User
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day, format_moment
+from bot.views.callback_data import parse_id, unpack
+from bot.views.keyboards import button, keyboard
+from bot.views.render import escape
 from handlers.common import edit, reply
 
 ROLE_BUTTONS = {Role.MANAGER: "Manager", Role.HEAD: "Head of sales", Role.ADMIN: "Admin"}

@@ -1,8 +1,9 @@
 """Receivables: /newinvoice, /invoices (and aging), the invoice card and its buttons.
 
-Thin by design: parse the update, call `bot.services.invoices` / `receivables`, render with
-`bot.invoice_views`. Callback data is `iv:<action>:<id>[:<arg>]` and untrusted: the services
-re-check on every press that the person may act on that invoice or client (and audit refusals).
+Thin by design: parse the update, call `bot.services.receivables.invoices` / `aging`, render
+with `bot.views.invoices`. Callback data is `iv:<action>:<id>[:<arg>]` and untrusted: the
+services re-check on every press that the person may act on that invoice or client (and audit
+refusals).
 
 One persistent conversation ("newinvoice") holds every typed input of the feature: the new
 invoice's fields, a payment's amount and date, a promise's date. Starting one of them ends
@@ -24,17 +25,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot import invoice_views
-from bot.callback_data import parse_id, unpack
-from bot.context import NextStepContext
-from bot.keyboards import button, grid, keyboard
-from bot.render import escape, html
-from bot.services import clients, invoices, money, receivables, replies, team_settings
+from bot.services import clients, team_settings
 from bot.services.errors import DomainError
-from bot.services.invoices import DuplicateNumber
 from bot.services.model import InvoiceEntry, InvoiceState, TrustLevel, User
-from bot.services.receivables import ListFilter, Stage
+from bot.services.receivables import aging as receivables
+from bot.services.receivables import invoices, money
+from bot.services.receivables.aging import ListFilter, Stage
+from bot.services.receivables.invoices import DuplicateNumber
+from bot.services.replies import templates as replies
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
+from bot.views import invoices as invoice_views
+from bot.views.callback_data import parse_id, unpack
+from bot.views.keyboards import button, grid, keyboard
+from bot.views.render import escape, html
 from handlers.common import (
     NOT_AN_ANSWER,
     draft_of,

@@ -6,8 +6,8 @@ from telegram import ChatMember, Update
 from telegram.constants import ChatType
 from telegram.ext import ChatMemberHandler
 
-from bot.context import NextStepContext
 from bot.services import team
+from bot.telegram.context import NextStepContext
 
 
 async def track_block(update: Update, context: NextStepContext) -> None:

@@ -17,8 +17,8 @@ from telegram import Bot, Update
 from telegram.constants import InlineKeyboardButtonLimit
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import NextStepContext
 from bot.services.refusals import record_refused_press
+from bot.telegram.context import NextStepContext
 
 NOT_VALID = "That button is not valid any more."
 REFUSAL_GROUP = -2  # before the access gate (-1): strangers' presses are recorded too

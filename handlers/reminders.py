@@ -10,14 +10,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callback_data import parse_id
-from bot.context import NextStepContext
-from bot.keyboards import button, grid, keyboard
-from bot.render import escape, render
 from bot.services import dates, steps
 from bot.services.errors import DomainError
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
-from bot.views import next_step_keyboard, step_keyboard
+from bot.views.agenda import next_step_keyboard, step_keyboard
+from bot.views.callback_data import parse_id
+from bot.views.keyboards import button, grid, keyboard
+from bot.views.render import escape, render
 from handlers.common import edit, flow_fallbacks, reply
 from handlers.flow import Flow
 

@@ -11,15 +11,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callback_data import unpack
-from bot.context import NextStepContext
-from bot.digest_views import settings_button as digest_settings_button
-from bot.keyboards import button, grid, keyboard
-from bot.render import escape
 from bot.services import schedule, team, team_settings
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.model import User, clock_text
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
+from bot.views.callback_data import unpack
+from bot.views.digest import settings_button as digest_settings_button
+from bot.views.keyboards import button, grid, keyboard
+from bot.views.render import escape
 from handlers.common import edit, flow_fallbacks, reply
 from handlers.flow import Flow
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.commands import commands_for
-from bot.context import NextStepContext
-from bot.keyboards import button, keyboard
-from bot.menu import publish_commands_for
-from bot.notify import send_quietly
-from bot.render import render
 from bot.services import access, invites
 from bot.services.access import Deactivated, RequestOutcome
 from bot.services.errors import NotAllowed
 from bot.services.invites import RedeemOutcome
 from bot.services.model import Role, User
+from bot.telegram.command_menu import publish_commands_for
+from bot.telegram.context import NextStepContext
+from bot.telegram.notify import send_quietly
+from bot.views.keyboards import button, keyboard
+from bot.views.render import render
+from bot.views.role_commands import commands_for
 from handlers.access import SWITCHED_OFF
 from handlers.common import display_name, reply
 

@@ -7,15 +7,15 @@ import datetime as dt
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.callback_data import parse_id, unpack
-from bot.context import NextStepContext
-from bot.keyboards import button, grid, keyboard
-from bot.menu import publish_commands_for
-from bot.render import escape
 from bot.services import team
 from bot.services.errors import DomainError
 from bot.services.model import Role, User
+from bot.telegram.command_menu import publish_commands_for
+from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day
+from bot.views.callback_data import parse_id, unpack
+from bot.views.keyboards import button, grid, keyboard
+from bot.views.render import escape
 from handlers.common import edit, reply
 
 PAGE_SIZE = 12

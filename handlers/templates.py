@@ -1,9 +1,9 @@
 """Reply templates: /templates, inline mode, suggestions after logging, company templates, /tact.
 
-Thin by design: the library (`bot.services.reply_library`), rendering (`bot.services.replies`)
-and the tact check (`bot.services.tact`) do the work. Every button's data is untrusted: the
-client is re-checked (own clients; a head's or admin's any) and company-template changes are
-re-checked for the role on each press.
+Thin by design: the library (`bot.services.replies.library`), rendering
+(`bot.services.replies.templates`) and the tact check (`bot.services.replies.tact`) do the
+work. Every button's data is untrusted: the client is re-checked (own clients; a head's or
+admin's any) and company-template changes are re-checked for the role on each press.
 
 Callback data (`tp`, and `tc` for the tact check):
     tp:home:<client|0>             the situations (a client preselected from its card)
@@ -17,7 +17,7 @@ Callback data (`tp`, and `tc` for the tact check):
                                    list, show, rename, edit the text of, retire one
     tc:check                       "Check my wording": the next text message is reviewed
 
-Other features call `bot.reply_views.suggestion_button(situation, client_id)` to offer a
+Other features call `bot.views.replies.suggestion_button(situation, client_id)` to offer a
 template one tap away, and `show_reply(update, context, template_id=..., client_id=...,
 invoice=...)` / `start_from_invoice(...)` to open a filled template (e.g. a payment reminder
 from an invoice).
@@ -46,20 +46,22 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callback_data import parse_id, unpack
-from bot.context import NextStepContext
-from bot.keyboards import button, grid, keyboard
-from bot.render import escape, render
-from bot.reply_views import contact_suggestion, suggestion_button
-from bot.services import clients, reply_library, tact
+from bot.services import clients
 from bot.services.errors import DomainError
-from bot.services.replies import (
+from bot.services.replies import library as reply_library
+from bot.services.replies import tact
+from bot.services.replies.templates import (
     VARIABLES,
     InvoiceValues,
     TemplateProblems,
     render_source,
     sample_values,
 )
+from bot.telegram.context import NextStepContext
+from bot.views.callback_data import parse_id, unpack
+from bot.views.keyboards import button, grid, keyboard
+from bot.views.render import escape, render
+from bot.views.replies import contact_suggestion, suggestion_button
 from handlers.common import (
     NOT_AN_ANSWER,
     draft_of,

@@ -616,7 +616,7 @@ async def step_records(
     ]
 
 
-# --- Receivables movements (aging and open balances come from bot.services.receivables) ---
+# --- Receivables movements (aging and open balances come from bot.services.receivables.aging) ---
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot import digest_workers
 from bot.app import build_application, polling
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.workers import digest as digest_workers
 from storage.db import Database
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as timedelta, no warning

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 
-from bot.sandbox.client import ChatUser
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.server import FakeBotApiServer
 from storage.db import Queries
 from tests.conftest import ADMIN_ID
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from bot.demo import persona
-from bot.sandbox.run import SANDBOX_BOT, Sandbox, running_sandbox
+from bot.devtools.demo import persona
+from bot.devtools.sandbox.run import SANDBOX_BOT, Sandbox, running_sandbox
 from tests.sandbox_helpers import SANDBOX_START, clock_at, settings_in
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callback_data import (
+from bot.views.callback_data import (
     Action,
     CallbackDataTooLong,
     Choice,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.clock import FrozenClock
-from bot.demo import (
+from bot.devtools.demo import (
     CLIENTS,
     INVOICES,
     MANAGERS,
@@ -17,8 +17,9 @@ from bot.demo import (
     seed_demo,
     team_is_empty,
 )
-from bot.services import agenda, receivables
-from bot.services.receivables import Bucket
+from bot.services import agenda
+from bot.services.receivables import aging as receivables
+from bot.services.receivables.aging import Bucket
 from storage import users
 from storage.db import Database, to_db_time
 from storage.users import Role

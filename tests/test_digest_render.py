@@ -13,33 +13,28 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.check import check_templates
 from bot.clock import FrozenClock
-from bot.digest_samples import sample_own_summaries, sample_team_digests
-from bot.digest_views import (
-    chart_part,
-    day_labels,
-    document_part,
-    pack_sections,
-    plan_parts,
-    render_own_summary,
-    render_team_digest,
-)
-from bot.invoice_samples import sample_user
-from bot.render import telegram_length
-from bot.sandbox.telegram_html import parse_html, utf16_len
-from bot.services import clients, contacts, digest, invoices, steps
-from bot.services import digest as digest_rules
-from bot.services.digest import (
+from bot.devtools.check import check_templates
+from bot.devtools.digest_samples import sample_own_summaries, sample_team_digests
+from bot.devtools.invoice_samples import sample_user
+from bot.devtools.sandbox.telegram_html import parse_html, utf16_len
+from bot.devtools.text_samples import SAMPLE_CONTEXTS
+from bot.services import clients, contacts, steps
+from bot.services.digest import figures as digest
+from bot.services.digest import figures as digest_rules
+from bot.services.digest.chart import WIDTH_PX, render_chart
+from bot.services.digest.figures import (
     ChartData,
     PersonWeek,
     Week,
     build_own_summary,
     build_team_digest,
 )
-from bot.services.digest_chart import WIDTH_PX, render_chart
-from bot.services.digest_xlsx import build_workbook
-from bot.texts import SAMPLE_CONTEXTS
+from bot.services.digest.xlsx import build_workbook
+from bot.services.receivables import invoices
+from bot.views.digest import pack_sections, render_own_summary, render_team_digest
+from bot.views.render import telegram_length
+from bot.workers.digest import chart_part, day_labels, document_part, plan_parts
 from storage.db import Database
 from storage.digest import (
     ContactRecord,

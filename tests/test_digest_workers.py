@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 from openpyxl import load_workbook
 
-from bot import digest_views, digest_workers
 from bot.clock import FrozenClock
-from bot.digest_views import CHART_FAILED, plan_parts
-from bot.digest_workers import Job
 from bot.services import clients, contacts
-from bot.services.digest import Week
+from bot.services.digest.figures import Week
+from bot.workers import digest as digest_workers
+from bot.workers.digest import CHART_FAILED, plan_parts
+from bot.workers.pool import Job
 from storage.db import Database
 from storage.digest import DigestKind
 from storage.users import Role, User
@@ -74,14 +74,14 @@ async def test_a_failed_part_is_logged_and_the_rest_still_made(
     """The chart's worker fails: an error is logged, a note takes the chart's place and the
     spreadsheet, made by the other worker from the database, still comes."""
     head = await a_week(db, clock)
-    real = digest_views.Job
+    real = digest_workers.Job
 
     def failing_chart(function: object, *args: object) -> Job[bytes]:
         if function is digest_workers.draw_chart:
             return real(int, "not a chart")  # type: ignore[arg-type]
         return real(function, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(digest_views, "Job", failing_chart)
+    monkeypatch.setattr(digest_workers, "Job", failing_chart)
     with caplog.at_level(logging.ERROR):
         makers = await plan_parts(db, clock, head, DigestKind.TEAM, WEEK)
         parts = [await make() for make in makers]
@@ -126,15 +126,15 @@ async def test_a_hung_worker_is_stopped(
     """A chart that takes too long: logged, a note in its place, the workers killed (the file,
     failed with them, is made again in fresh ones), and the next job works."""
     head = await a_week(db, clock)
-    real = digest_views.Job
+    real = digest_workers.Job
 
     def hanging_chart(function: object, *args: object) -> Job[bytes]:
         if function is digest_workers.draw_chart:
             return real(time.sleep, 60)  # type: ignore[arg-type]
         return real(function, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(digest_views, "Job", hanging_chart)
-    monkeypatch.setattr(digest_views, "WORKER_TIMEOUT", 3.0)
+    monkeypatch.setattr(digest_workers, "Job", hanging_chart)
+    monkeypatch.setattr(digest_workers, "WORKER_TIMEOUT", 3.0)
     makers = await plan_parts(db, clock, head, DigestKind.TEAM, WEEK)
     began = time.perf_counter()
     parts = [await make() for make in makers]

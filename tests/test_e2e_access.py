@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.app import build_application, polling, services_of
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import team_settings
 from tests.conftest import ADMIN_ID
 from tests.e2e_helpers import invite, join, start_admin

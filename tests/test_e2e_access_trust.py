@@ -7,8 +7,8 @@ import asyncio
 from telegram.ext import Application
 
 from bot.app import services_of
-from bot.sandbox.client import ChatUser
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.server import FakeBotApiServer
 from storage import users
 from storage.users import Role
 from tests.conftest import ADMIN_ID

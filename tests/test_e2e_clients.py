@@ -15,8 +15,8 @@ from telegram.ext import Application
 from bot.app import build_application, polling, services_of
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.sandbox.client import ChatUser
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import clients, contacts, team
 from storage import audit
 from tests.e2e_helpers import join, start_admin
@@ -436,7 +436,7 @@ async def test_big_export_is_zipped_in_parts_under_the_upload_limit(
     limit = 160 * 1024
     monkeypatch.setattr("handlers.clients.EXPORT_PART_LIMIT", limit, raising=False)
     # The worker process, as at full size.
-    monkeypatch.setattr("bot.file_workers.THREAD_EXPORT_ROWS", 0, raising=False)
+    monkeypatch.setattr("bot.workers.files.THREAD_EXPORT_ROWS", 0, raising=False)
     admin = await start_admin(server)
     db = services_of(app).db
     seed_big(db.path, managers=3, clients=1_000, contacts=12_000, head_id=HANA)

@@ -8,7 +8,7 @@ from telegram.ext import Application
 
 from bot.app import services_of
 from bot.clock import FrozenClock
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import clients
 from storage import audit
 from storage.users import Role, User

@@ -11,13 +11,13 @@ import pytest
 from openpyxl import load_workbook
 from telegram.ext import Application
 
-from bot import digest_views, digest_workers
 from bot.app import build_application, polling, services_of
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.sandbox.client import ChatUser
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import clients, contacts
+from bot.workers import digest as digest_workers
 from storage import digest as ledger
 from storage.db import Database
 from storage.digest import DigestKind
@@ -270,14 +270,14 @@ async def test_failed_chart_does_not_stop_the_delivery(
     chart, the file still follows and the delivery is complete (never sent again)."""
     db = services_of(app).db
     await team_with_a_week(db, clock)
-    real = digest_views.Job
+    real = digest_workers.Job
 
     def failing_chart(function: object, *args: object) -> digest_workers.Job[bytes]:
         if function is digest_workers.draw_chart:
             return real(int, "not a chart")  # type: ignore[arg-type]
         return real(function, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(digest_views, "Job", failing_chart)
+    monkeypatch.setattr(digest_workers, "Job", failing_chart)
     hal = server.user(HEAD_ID, "Hal")
     clock.set(at(30, 9))
     await hal.expect("Team digest · week 48", timeout=10)

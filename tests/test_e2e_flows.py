@@ -9,7 +9,7 @@ from telegram.ext import Application
 from bot.app import build_application, polling, services_of
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import clients
 from storage.users import Role, User
 from tests.factories import make_user

@@ -10,8 +10,8 @@ from telegram import Update
 from bot.app import build_application, polling
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.inbox import Inbox
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.telegram.inbox import Inbox
 from storage import inbox as inbox_store
 from storage.db import Database
 from tests.e2e_helpers import eventually, start_admin

@@ -13,7 +13,7 @@ from telegram.ext import Application
 
 from bot.app import services_of
 from bot.clock import FrozenClock, SystemClock
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import clients, contacts, schedule
 from storage.db import Database
 from storage.users import Role, User

@@ -6,8 +6,9 @@ from telegram.ext import Application
 
 from bot.app import services_of
 from bot.clock import FrozenClock
-from bot.sandbox.server import FakeBotApiServer
-from bot.services import clients, contacts, reply_library, team_settings
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.services import clients, contacts, team_settings
+from bot.services.replies import library as reply_library
 from storage.users import Role, User
 from tests.e2e_helpers import start_admin
 from tests.factories import make_user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.persistence import SqlitePersistence
+from bot.telegram.persistence import SqlitePersistence
 from storage.db import Database
 
 

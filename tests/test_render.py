@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.check import check_templates
-from bot.render import escape, render, split_message, telegram_length
+from bot.devtools.check import check_templates
+from bot.views.render import escape, render, split_message, telegram_length
 
 
 def test_every_template_renders_with_its_samples() -> None:

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from bot.callback_data import MAX_BYTES
-from bot.reply_views import contact_suggestion, suggestion_button
-from bot.samples import sample_contact
+from bot.devtools.samples import sample_contact
+from bot.views.callback_data import MAX_BYTES
+from bot.views.replies import contact_suggestion, suggestion_button
 from storage.contacts import ContactKind, Outcome
 
 

@@ -26,10 +26,10 @@ from telegram.constants import ParseMode
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
-from bot.demo import PERSONAS, persona
-from bot.sandbox.page import ChatPage, jump_target
-from bot.sandbox.run import running_sandbox, sandbox_settings
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.demo import PERSONAS, persona
+from bot.devtools.sandbox.page import ChatPage, jump_target
+from bot.devtools.sandbox.run import running_sandbox, sandbox_settings
+from bot.devtools.sandbox.server import FakeBotApiServer
 from tests.sandbox_helpers import SANDBOX_START, clock_at, post, settings_in
 
 TOKEN = "123456:PAGE-TEST"

@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot.demo import persona
+from bot.devtools.demo import persona
 
 ROOT = Path(__file__).resolve().parent.parent
 START_WITHIN = 20.0  # seconds, from starting the process to the bot's first reply

@@ -10,7 +10,7 @@ import pytest
 from bot.services import clients as client_service
 from bot.services import contacts as contact_service
 from bot.services.agenda import build_agenda
-from bot.views import render_agenda
+from bot.views.agenda import render_agenda
 from storage.users import Role
 from tests.factories import make_user
 

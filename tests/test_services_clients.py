@@ -581,7 +581,7 @@ async def test_import_stops_at_the_limit_reached_meanwhile(db, clock) -> None:
 
 async def _export(db, clock, actor, folder: Path, **limits) -> bytes:
     """The export made as the bot makes it (off the loop), as plain CSV bytes."""
-    from bot import file_workers
+    from bot.workers import files as file_workers
 
     made = await file_workers.make_export(db, clock, actor=actor, folder=folder, **limits)
     assert [path.name for path in made.parts] == ["clients.csv"]

@@ -12,16 +12,10 @@ import datetime as dt
 import pytest
 
 from bot.clock import FrozenClock
-from bot.services import (
-    clients,
-    contacts,
-    digest,
-    invoices,
-    receivables,
-    receivables_digest,
-    steps,
-)
-from bot.services.digest import (
+from bot.services import clients, contacts, steps
+from bot.services.digest import figures as digest
+from bot.services.digest import receivables as receivables_digest
+from bot.services.digest.figures import (
     Attention,
     PersonWeek,
     Week,
@@ -32,7 +26,9 @@ from bot.services.digest import (
     week_for_request,
 )
 from bot.services.errors import DomainError, NotAllowed
-from bot.services.receivables import Bucket
+from bot.services.receivables import aging as receivables
+from bot.services.receivables import invoices
+from bot.services.receivables.aging import Bucket
 from storage import invoices as invoice_store
 from storage.clients import Client
 from storage.db import Database

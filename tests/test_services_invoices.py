@@ -8,9 +8,10 @@ import sqlite3
 import pytest
 
 from bot.clock import FrozenClock
-from bot.services import clients, invoices, reminders, team_settings
+from bot.services import clients, reminders, team_settings
 from bot.services.errors import DomainError, NotAllowed
-from bot.services.invoices import DuplicateNumber, NoticeKind, NotOpen, Stage
+from bot.services.receivables import invoices
+from bot.services.receivables.invoices import DuplicateNumber, NoticeKind, NotOpen, Stage
 from storage import invoices as invoice_store
 from storage import reminders as reminder_store
 from storage.db import Database

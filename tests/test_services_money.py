@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services import money
 from bot.services.errors import DomainError
-from bot.services.money import Money
+from bot.services.receivables import money
+from bot.services.receivables.money import Money
 
 
 @pytest.mark.parametrize(

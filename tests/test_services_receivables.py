@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 
-from bot.services import clients, invoices, receivables
-from bot.services.receivables import Bucket, ListFilter
+from bot.services import clients
+from bot.services.receivables import aging as receivables
+from bot.services.receivables import invoices
+from bot.services.receivables.aging import Bucket, ListFilter
 from storage.db import Database
 from storage.invoices import TrustLevel
 from storage.users import Role, User

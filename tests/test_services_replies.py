@@ -12,8 +12,9 @@ import pytest
 from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
 
-from bot.services import replies
-from bot.services.replies import (
+from bot.services.replies import templates as replies
+from bot.services.replies.tact import review
+from bot.services.replies.templates import (
     VARIABLES,
     ClientValues,
     InvoiceValues,
@@ -31,7 +32,6 @@ from bot.services.replies import (
     sample_values,
     validate_source,
 )
-from bot.services.tact import review
 
 PAYMENT_IDS = ("payment_gentle", "payment_firm", "payment_final", "payment_thanks")
 

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from bot.services import clients, contacts, reply_library, team_settings
+from bot.services import clients, contacts, team_settings
 from bot.services.errors import DomainError, NotAllowed
-from bot.services.replies import InvoiceValues, TemplateProblems, UnknownTemplate
+from bot.services.replies import library as reply_library
+from bot.services.replies.templates import InvoiceValues, TemplateProblems, UnknownTemplate
 from storage import audit
 from storage.users import Role
 from tests.factories import make_user

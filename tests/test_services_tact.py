@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.tact import match_situation, review, rules
+from bot.services.replies.tact import match_situation, review, rules
 
 POLITE = "Hello Anna,\n\n{}\n\nKind regards,\nMia"
 

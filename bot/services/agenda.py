@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.services.dates import local_to_utc
-from bot.services.receivables import AgendaReceivables, agenda_block
+from bot.services.receivables.aging import AgendaReceivables, agenda_block
 from storage import clients, contacts, steps
 from storage.clients import ClientListItem
 from storage.contacts import PendingContact, TeamPendingContact

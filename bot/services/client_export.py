@@ -1,6 +1,6 @@
 """The /export file: clients and contacts streamed from the database into zipped CSV parts.
 
-Runs in a worker thread or process (`bot.file_workers`), never on the bot's event loop:
+Runs in a worker thread or process (`bot.workers.files`), never on the bot's event loop:
 `write_export` reads through a read-only connection of its own and writes row by row into a
 ZIP file in a folder the caller owns (and removes), so memory stays flat whatever the size.
 Each part is a complete CSV (header included) that opens on its own, and stays under the

@@ -21,9 +21,9 @@ from bot.clock import Clock
 from bot.services.access import require_lead
 from bot.services.client_export import FORMULA_START
 from bot.services.errors import DomainError, NotAllowed
-from bot.services.invoices import move_reminders
 from bot.services.ownership import require_client
-from bot.services.receivables import ClientReceivables, client_summary
+from bot.services.receivables.aging import ClientReceivables, client_summary
+from bot.services.receivables.invoices import move_reminders
 from storage import audit, clients, contacts, reminders, steps, users
 from storage.clients import Client, ClientFields, ClientListItem, ClientStatus
 from storage.contacts import Contact
@@ -913,7 +913,7 @@ async def import_csv(
     chunk_rows: int = IMPORT_CHUNK,
 ) -> ImportReport:
     """`parse_csv` then `import_parsed`, the parsing on the calling thread (tests, tools; the
-    bot parses off its event loop, see `bot.file_workers`)."""
+    bot parses off its event loop, see `bot.workers.files`)."""
     await _resolve_owner(db, actor, owner_id)
     return await import_parsed(
         db,

@@ -12,9 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
-from bot.services import invoices, schedule, steps
+from bot.services import schedule, steps
 from bot.services.agenda import Agenda, build_agenda
-from bot.services.invoices import InvoiceItem
+from bot.services.receivables import invoices
+from bot.services.receivables.invoices import InvoiceItem
 from bot.services.steps import StepView
 from storage import contacts, reminders, users
 from storage.contacts import ContactState, PendingContact

@@ -16,9 +16,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.errors import COULD_NOT_SAVE, SORRY
-from bot.sandbox.client import ChatUser
-from bot.sandbox.world import BotMessage
+from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.world import BotMessage
+from bot.telegram.error_handler import COULD_NOT_SAVE, SORRY
 
 
 class Disrupted(Exception):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
 from storage.db import Database, to_db_time
 from tests.reliability import invariants
 from tests.reliability.actors import Ack, ScriptedManager

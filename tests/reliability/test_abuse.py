@@ -29,8 +29,8 @@ from telegram.ext import Application
 from bot.app import build_application, polling, services_of
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.sandbox.client import ChatUser
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.server import FakeBotApiServer
 from tests.reliability.big_seed import FIRST_MANAGER, import_file, seed_big
 
 HEAD = 777

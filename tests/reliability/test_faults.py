@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import pytest
 from telegram.ext import Application
 
-from bot import retry
 from bot.app import services_of
 from bot.clock import FrozenClock
-from bot.sandbox.faults import Fault, FaultInjector
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.faults import Fault, FaultInjector
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.telegram import retry
 from tests.conftest import TOKEN
 from tests.reliability import invariants, registry
 from tests.reliability.actors import ScriptedManager
@@ -83,7 +83,7 @@ async def run_under_faults(
 ) -> FaultRun:
     """Seed `people` managers, play their scenarios for `seconds` under `share` faults, make
     their steps fall due midway, then switch the faults off and check what must hold."""
-    caplog.set_level(logging.INFO, logger="bot.retry")
+    caplog.set_level(logging.INFO, logger="bot.telegram.retry")
     db = services_of(app).db
     ids = list(range(FIRST_ID, FIRST_ID + people))
     seeded = await seed_managers(db, clock, ids, lambda _: clock.now() + dt.timedelta(hours=1))
@@ -119,8 +119,12 @@ async def run_under_faults(
         clock.advance(dt.timedelta(minutes=5))
         await asyncio.sleep(0.5)
     delivered = {m.due_client: m.reminder_copies for m in managers}
-    retries = [r for r in caplog.records if r.name == "bot.retry" and "retry" in r.getMessage()]
-    give_ups = [r for r in caplog.records if r.name == "bot.retry" and "giving up" in r.message]
+    retries = [
+        r for r in caplog.records if r.name == "bot.telegram.retry" and "retry" in r.getMessage()
+    ]
+    give_ups = [
+        r for r in caplog.records if r.name == "bot.telegram.retry" and "giving up" in r.message
+    ]
     return FaultRun(
         managers=managers,
         injected={fault.value: count for fault, count in faults.log.injected.items()},

@@ -26,10 +26,10 @@ from telegram.ext import (
 
 from bot.app import services_of
 from bot.clock import FrozenClock
-from bot.errors import COULD_NOT_SAVE, SORRY
-from bot.sandbox.client import ChatUser
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import team
+from bot.telegram.error_handler import COULD_NOT_SAVE, SORRY
 from handlers.access import REFUSAL, SWITCHED_OFF
 from storage import audit
 from storage.users import Role

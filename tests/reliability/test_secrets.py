@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
 from tests.conftest import TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,9 +18,9 @@ from telegram.ext import Application
 
 from bot.app import services_of
 from bot.clock import FrozenClock
-from bot.errors import COULD_NOT_SAVE, storage_unavailable
-from bot.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import contacts
+from bot.telegram.error_handler import COULD_NOT_SAVE, storage_unavailable
 from storage import db as storage_db
 from storage.backup import backup_database, restore_database
 from storage.contacts import Outcome

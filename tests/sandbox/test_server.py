@@ -21,8 +21,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.sandbox.server import FakeBotApiServer
-from bot.sandbox.validate import load_spec, validate_object
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.devtools.sandbox.validate import load_spec, validate_object
 
 TOKEN = "123456:TEST-TOKEN"
 

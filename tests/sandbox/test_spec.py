@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import derive_spec
-from bot.sandbox.validate import load_spec
+from bot.devtools.sandbox import derive_spec
+from bot.devtools.sandbox.validate import load_spec
 
 
 @pytest.mark.skipif(
@@ -19,7 +19,7 @@ def test_compact_spec_matches_a_fresh_derivation() -> None:
     api = json.loads(derive_spec.DEFAULT_SOURCE.read_text(encoding="utf-8"))
     fresh = derive_spec.render(derive_spec.derive(api))
     assert derive_spec.COMPACT_PATH.read_text(encoding="utf-8") == fresh, (
-        "run: python -m bot.sandbox.derive_spec"
+        "run: python -m bot.devtools.sandbox.derive_spec"
     )
     assert derive_spec.main(["--check", str(derive_spec.DEFAULT_SOURCE)]) == 0
 

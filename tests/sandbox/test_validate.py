@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.telegram_html import parse_html, parse_telegram_html, utf16_len
-from bot.sandbox.validate import decode_params, load_spec, validate_call, validate_object
+from bot.devtools.sandbox.telegram_html import parse_html, parse_telegram_html, utf16_len
+from bot.devtools.sandbox.validate import decode_params, load_spec, validate_call, validate_object
 
 SPEC = load_spec()
 

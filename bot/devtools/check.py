@@ -1,0 +1,61 @@
+"""`python -m bot check`: what is wrong with the configuration and the templates."""
+
+from __future__ import annotations
+
+from jinja2 import TemplateError
+
+from bot.config import ConfigError, load_settings
+from bot.devtools.sandbox.telegram_html import parse_telegram_html
+from bot.devtools.text_samples import SAMPLE_CONTEXTS
+from bot.services.replies.templates import check_reply_templates
+from bot.views.render import TEMPLATES_DIR, environment
+
+
+def run_checks() -> list[str]:
+    """Every problem found, one line each; an empty list means all is well."""
+    problems: list[str] = []
+    try:
+        settings = load_settings()
+        if settings.bot_token is None:
+            problems.append(
+                "BOT_TOKEN is not set: `python -m bot run` needs it to reach Telegram"
+                " (`make run` without it starts the sandbox; see .env.example)"
+            )
+    except ConfigError as exc:
+        problems.append(str(exc))
+    problems.extend(check_templates())
+    problems.extend(check_reply_templates())
+    return problems
+
+
+def check_templates() -> list[str]:
+    """Compile every template and render each bot text with its sample context."""
+    problems: list[str] = []
+    env = environment()
+    for path in sorted(TEMPLATES_DIR.rglob("*.j2")):
+        name = path.relative_to(TEMPLATES_DIR).as_posix()
+        try:
+            template = env.get_template(name)
+        except TemplateError as exc:
+            problems.append(f"templates/{name}: {exc}")
+            continue
+        samples = SAMPLE_CONTEXTS.get(name, [])
+        if name.startswith("texts/") and not samples:
+            problems.append(f"templates/{name}: no sample context in bot/devtools/text_samples.py")
+        for sample in samples:
+            try:
+                text = template.render(**sample)
+            except TemplateError as exc:
+                problems.append(f"templates/{name}: {exc}")
+                continue
+            if name.endswith(".html.j2"):
+                errors = parse_telegram_html(text)[1]
+                problems.extend(f"templates/{name}: not valid Telegram HTML: {e}" for e in errors)
+    missing = sorted(
+        set(SAMPLE_CONTEXTS)
+        - {p.relative_to(TEMPLATES_DIR).as_posix() for p in TEMPLATES_DIR.rglob("*.j2")}
+    )
+    problems.extend(
+        f"templates/{name}: listed in bot/devtools/text_samples.py but missing" for name in missing
+    )
+    return problems

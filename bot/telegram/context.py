@@ -1,0 +1,57 @@
+"""The callback context every handler and job receives, with typed access to the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services.model import User
+from storage.db import Database
+
+
+@dataclass(slots=True)
+class Services:
+    """What the handlers and jobs need, created once by the composition root."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+
+
+class NextStepContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+    """CallbackContext plus the services and the acting user (set by the access gate)."""
+
+    actor: User | None = None
+
+    @property
+    def services(self) -> Services:
+        """The application's services."""
+        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+
+    @property
+    def db(self) -> Database:
+        """The database."""
+        return self.services.db
+
+    @property
+    def clock(self) -> Clock:
+        """The injectable clock."""
+        return self.services.clock
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration."""
+        return self.services.settings
+
+    @property
+    def member(self) -> User:
+        """The active user behind this update; only handlers behind the gate call this."""
+        if self.actor is None:
+            raise RuntimeError("no active user on this update; is the access gate registered?")
+        return self.actor
+
+
+NextStepApplication = Application[ExtBot[None], NextStepContext, dict, dict, dict, object]  # type: ignore[type-arg]

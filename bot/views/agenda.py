@@ -1,0 +1,76 @@
+"""Rendering shared by handlers and jobs: the agenda and reminder notices, with their buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.services.agenda import Agenda
+from bot.services.model import User
+from bot.timefmt import format_clock, format_date, format_day, format_moment, format_span
+from bot.views.keyboards import button, keyboard
+from bot.views.render import render
+
+MAX_BUTTONS = 12
+
+
+def render_agenda(agenda: Agenda, user: User, *, detail: bool, title: str = "Your agenda") -> str:
+    """The agenda as Telegram HTML in the person's zone and language."""
+    return render(
+        "texts/agenda.html.j2",
+        a=agenda,
+        title=title,
+        detail=detail,
+        fmt_time=lambda moment: format_moment(moment, user.timezone, user.locale),
+        fmt_day_of=lambda moment: format_day(moment, user.timezone, user.locale),
+        fmt_clock=lambda moment: format_clock(moment, user.timezone),
+        fmt_date=lambda day: format_date(day, user.locale),
+        ago=lambda delta: format_span(delta, user.locale),
+    )
+
+
+def agenda_keyboard(agenda: Agenda) -> InlineKeyboardMarkup | None:
+    """A button per actionable item: set the missing next step, or open the due step."""
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(f"➡️ {p.client_name[:30]}: set next step", "ns", "menu", p.contact.id)]
+        for p in agenda.pending
+    ]
+    steps = [o.entry for o in agenda.overdue] + agenda.today
+    rows += [
+        [button(f"📌 {e.client_name[:30]}: {e.step.kind.value}", "st", "open", e.step.id)]
+        for e in steps
+    ]
+    rows += [
+        [button(f"📇 {q.client.name[:30]}", "cl", "open", q.client.id)] for q in agenda.gone_quiet
+    ]
+    return keyboard(rows[:MAX_BUTTONS])
+
+
+def step_keyboard(step_id: int) -> InlineKeyboardMarkup | None:
+    """What a person can do about a due step."""
+    return keyboard(
+        [
+            [button("✅ Done — log it", "st", "done", step_id)],
+            [
+                button("💤 Snooze", "st", "snz", step_id),
+                button("🗓 Reschedule", "st", "rs", step_id),
+            ],
+            [button("✖️ Cancel step", "st", "cx", step_id)],
+        ]
+    )
+
+
+def next_step_keyboard(contact_id: int) -> InlineKeyboardMarkup | None:
+    """The five ways a contact can end."""
+    return keyboard(
+        [
+            [button("📅 Schedule follow-up", "ns", "follow", contact_id)],
+            [
+                button("🏆 Deal won", "ns", "won", contact_id),
+                button("🚫 Client refused", "ns", "refused", contact_id),
+            ],
+            [
+                button("❌ Not a target", "ns", "nottarget", contact_id),
+                button("⏸ Pause until…", "ns", "pause", contact_id),
+            ],
+        ]
+    )

@@ -1,0 +1,121 @@
+"""The pool of worker processes for CPU-bound work that must not run on the event loop.
+
+The chart and the spreadsheet of the digest, and the big client exports and imports, hold
+the GIL for their whole run; in threads they would stall the bot's event loop meanwhile, in
+processes they run on other cores while the bot goes on answering. The pool is created on
+first use, with at most two workers, started by "spawn" (a fresh interpreter: the bot has
+threads, and forking a threaded process can copy a held lock into the child). A job that
+fails raises its error where it is awaited; if a worker died (killed, out of memory) the
+pool is replaced, so the next job gets a fresh one. `shutdown()` stops the workers (at
+application stop, and in tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Generic, TypeVar
+
+logger = logging.getLogger(__name__)
+
+MAX_WORKERS = 2
+T = TypeVar("T")
+
+_pool: concurrent.futures.ProcessPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+class Job(Generic[T]):
+    """A function to run in a worker process, started at once (`start`) or when its result is
+    first awaited. If a worker dies, the pool fails every job it holds: such a job runs once
+    more, in a new pool."""
+
+    def __init__(self, function: Callable[..., T], *args: object) -> None:
+        self._function = function
+        self._args = args
+        self._future: concurrent.futures.Future[T] | None = None
+
+    def start(self) -> Job[T]:
+        """Submit it to the pool (if not yet)."""
+        if self._future is None:
+            self._future = _submit(self._function, self._args)
+        return self
+
+    async def result(self) -> T:
+        """Wait for the result, or the worker's exception."""
+        self.start()
+        assert self._future is not None
+        try:
+            return await asyncio.wrap_future(self._future)
+        except BrokenProcessPool:
+            logger.warning("A digest worker died; running %s again", self._function.__name__)
+            self._future = _submit(self._function, self._args)
+            return await asyncio.wrap_future(self._future)
+
+    def cancel(self) -> None:
+        """Not wanted any more: dropped if it has not started (else it runs to its end)."""
+        if self._future is not None:
+            self._future.cancel()
+
+
+def _executor() -> concurrent.futures.ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = concurrent.futures.ProcessPoolExecutor(
+                MAX_WORKERS, mp_context=multiprocessing.get_context("spawn")
+            )
+        return _pool
+
+
+def _forget(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Drop a broken pool (a worker died: the pool has already failed its jobs and stopped
+    its workers); the next job starts a new one."""
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+
+
+def _submit(function: Callable[..., T], args: tuple[object, ...]) -> concurrent.futures.Future[T]:
+    pool = _executor()
+    try:
+        future = pool.submit(function, *args)
+    except BrokenProcessPool:  # broken since the last job, before its callback ran
+        _forget(pool)
+        pool = _executor()
+        future = pool.submit(function, *args)
+
+    def check(done: concurrent.futures.Future[T]) -> None:
+        if not done.cancelled() and isinstance(done.exception(), BrokenProcessPool):
+            _forget(pool)
+
+    future.add_done_callback(check)
+    return future
+
+
+def start(function: Callable[..., T], *args: object) -> Job[T]:
+    """Run `function(*args)` in a worker process now (a module-level function; its arguments
+    and its result picklable)."""
+    return Job(function, *args).start()
+
+
+def shutdown(*, wait: bool = True, kill: bool = False) -> None:
+    """Stop the workers (jobs not started yet are dropped); a later job starts new ones.
+    `kill`: at once, failing the jobs they are running (one of them hangs)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    if kill:
+        # ProcessPoolExecutor can't kill its workers before Python 3.14 (terminate_workers);
+        # once they are gone, it fails their jobs (BrokenProcessPool) and cleans up.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    pool.shutdown(wait=wait and not kill, cancel_futures=True)
