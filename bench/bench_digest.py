@@ -57,7 +57,7 @@ from bot.views.digest import render_team_digest
 from bot.workers import digest as digest_workers
 from bot.workers.digest import chart_part, document_part, plan_parts
 from storage.db import Database, to_db_time
-from storage.digest import DigestKind
+from storage.digest_ledger import DigestKind
 from storage.users import User, get_user
 
 ZONE = "Europe/London"

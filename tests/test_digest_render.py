@@ -36,13 +36,9 @@ from bot.views.digest import pack_sections, render_own_summary, render_team_dige
 from bot.views.render import telegram_length
 from bot.workers.digest import chart_part, day_labels, document_part, plan_parts
 from storage.db import Database
-from storage.digest import (
-    ContactRecord,
-    DayKindCount,
-    DigestKind,
-    InvoiceMovement,
-    StepRecord,
-)
+from storage.digest_figures import DayKindCount
+from storage.digest_ledger import DigestKind
+from storage.digest_rows import ContactRecord, InvoiceMovement, StepRecord
 from storage.users import Role, User, get_user
 from tests.factories import make_user
 

@@ -19,7 +19,7 @@ from bot.workers import digest as digest_workers
 from bot.workers.digest import CHART_FAILED, plan_parts
 from bot.workers.pool import Job
 from storage.db import Database
-from storage.digest import DigestKind
+from storage.digest_ledger import DigestKind
 from storage.users import Role, User
 from tests.factories import make_user
 from tests.test_digest_render import at

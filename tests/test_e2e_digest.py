@@ -18,9 +18,9 @@ from bot.devtools.sandbox.client import ChatUser
 from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import clients, contacts
 from bot.workers import digest as digest_workers
-from storage import digest as ledger
+from storage import digest_ledger
 from storage.db import Database
-from storage.digest import DigestKind
+from storage.digest_ledger import DigestKind
 from storage.users import Role, User
 from tests.e2e_helpers import eventually
 from tests.factories import make_user
@@ -137,7 +137,9 @@ async def test_schedule_buttons_in_settings(
     await hal.press("08:00")
     saved = await hal.expect("Tue 08:00")
     assert "✅ Tue" in saved.labels and "✅ 08:00" in saved.labels
-    assert await ledger.get_prefs(db, HEAD_ID) == ledger.DigestPrefs(2, dt.time(8, 0))
+    assert await digest_ledger.get_prefs(db, HEAD_ID) == digest_ledger.DigestPrefs(
+        2, dt.time(8, 0)
+    )
     mia = server.user(MANAGER_ID, "Mia")
     await mia.send("/settings")
     await mia.expect("Your settings")
@@ -218,7 +220,7 @@ async def test_interrupted_delivery_resumes_after_the_sent_parts(
         await team_with_a_week(db, clock)
         clock.set(at(30, 8))
         async with db.transaction() as tx:  # what the crashed sender left behind
-            await ledger.claim(
+            await digest_ledger.claim(
                 tx,
                 HEAD_ID,
                 DigestKind.TEAM,
@@ -227,7 +229,7 @@ async def test_interrupted_delivery_resumes_after_the_sent_parts(
                 stale_before=clock.now(),
                 max_attempts=5,
             )
-            await ledger.record_part(tx, HEAD_ID, DigestKind.TEAM, "2026-W48", parts_sent=1)
+            await digest_ledger.record_part(tx, HEAD_ID, DigestKind.TEAM, "2026-W48", parts_sent=1)
         await asyncio.sleep(1.5)
         assert count(hal, "Contacts per manager") == 0  # not due yet, nothing sent
         clock.set(at(30, 9, 5))  # due, and the claim is more than a minute old

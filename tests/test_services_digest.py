@@ -32,7 +32,7 @@ from bot.services.receivables.aging import Bucket
 from storage import invoices as invoice_store
 from storage.clients import Client
 from storage.db import Database
-from storage.digest import DigestKind, DigestPrefs, Recipient
+from storage.digest_ledger import DigestKind, DigestPrefs, Recipient
 from storage.invoices import PromiseState
 from storage.users import Role, User
 from tests.factories import make_user

@@ -25,7 +25,7 @@ from bot.services.digest.receivables import CurrencyLine, OverdueInvoice, Receiv
 from bot.services.receivables.aging import Bucket
 from bot.views.digest import own_context, team_context
 from storage.contacts import PendingContact
-from storage.digest import PlanItem
+from storage.digest_figures import PlanItem
 from storage.users import Role
 
 WEEK = Week.containing(NOW, "Europe/London")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from storage.clients import Client, ClientListItem, ClientStatus
 from storage.contacts import Contact, ContactKind, ContactState, Outcome, PendingContact
-from storage.digest import Delivery, DigestKind, DigestPrefs, PlanItem
+from storage.digest_figures import PlanItem
+from storage.digest_ledger import Delivery, DigestKind, DigestPrefs
 from storage.invoices import InvoiceEntry, InvoiceState, Payment, Promise, TrustLevel
 from storage.steps import Step, StepEntry, StepKind, StepState
 from storage.users import Role, User, clock_text

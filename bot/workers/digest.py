@@ -7,7 +7,7 @@ processes they run side by side on other cores while the bot goes on answering
 (bot/workers/pool.py). A worker imports matplotlib once, on its first chart, and then stays.
 
 The spreadsheet's worker reads the week's rows itself through a read-only connection of its
-own (`storage.digest.read_only`): the query overlaps with the figures being computed in the
+own (`storage.digest_rows.read_only`): the query overlaps with the figures being computed in the
 bot, and the 27,000 records of a big week are never pickled across (that alone would cost
 the bot ~0.3 s of CPU).
 
@@ -31,7 +31,7 @@ from bot.services.model import DigestKind, User
 from bot.views.digest import render_own_summary, render_team_digest, week_range
 from bot.workers.pool import Job, shutdown, start
 from storage.db import Database
-from storage.digest import read_only
+from storage.digest_rows import read_only
 
 logger = logging.getLogger(__name__)
 

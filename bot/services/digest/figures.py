@@ -2,8 +2,8 @@
 
 Telegram-free. A week runs from Monday 00:00 to the next Monday 00:00 in the team's time zone
 (so a DST week lasts 167 or 169 hours). Every figure comes from an SQL aggregate in
-`storage/digest.py`; this module only merges the per-person rows, sums them into team totals
-and derives the comparisons and the attention list.
+`storage/digest_figures.py`; this module only merges the per-person rows, sums them into team
+totals and derives the comparisons and the attention list.
 
 Definitions (the template and the tests rely on them):
 - A week's contacts are those that *happened* in the week. Meetings include visits; "other"
@@ -40,19 +40,11 @@ from bot.services.dates import local_to_utc
 from bot.services.digest import receivables as receivables_digest
 from bot.services.digest.receivables import ReceivablesWeek
 from bot.services.errors import DomainError, NotAllowed
-from storage import audit
-from storage import digest as store
+from storage import audit, digest_figures, digest_ledger, digest_rows
 from storage.contacts import PendingContact, pending_for_manager
 from storage.db import Database, Queries
-from storage.digest import (
-    DayKindCount,
-    Delivery,
-    DeliveryState,
-    DigestKind,
-    DigestPrefs,
-    PlanItem,
-    Recipient,
-)
+from storage.digest_figures import DayKindCount, PlanItem
+from storage.digest_ledger import Delivery, DeliveryState, DigestKind, DigestPrefs, Recipient
 from storage.users import Role, User, list_users
 
 AT_LOGGING = MISSING_STEP_NAG
@@ -386,7 +378,7 @@ async def _people_figures(
             people[person_id] = PersonWeek(person_id, names.get(person_id, f"#{person_id}"))
         return people[person_id]
 
-    for row in await store.contact_figures(
+    for row in await digest_figures.contact_figures(
         db,
         week.day_bounds,
         at_logging=AT_LOGGING,
@@ -408,10 +400,12 @@ async def _people_figures(
             "missing_overnight",
         ):
             setattr(target, name, getattr(row, name))
-    new = await store.new_clients(db, week.start, week.end, manager_id=manager_id)
+    new = await digest_figures.new_clients(db, week.start, week.end, manager_id=manager_id)
     for person_id, count in new.items():
         person(person_id).new_clients = count
-    for events in await store.event_figures(db, week.start, week.end, manager_id=manager_id):
+    for events in await digest_figures.event_figures(
+        db, week.start, week.end, manager_id=manager_id
+    ):
         target = person(events.manager_id)
         target.snoozes = events.snoozes
         target.reschedules = events.reschedules
@@ -419,7 +413,7 @@ async def _people_figures(
     if not with_state:
         return people
     coming = week.shift(1)
-    for steps in await store.step_figures(
+    for steps in await digest_figures.step_figures(
         db,
         now=now,
         long_overdue=LONG_OVERDUE,
@@ -434,7 +428,7 @@ async def _people_figures(
         target.oldest_client = steps.oldest_client
         target.coming = steps.coming
     for person_id, count in (
-        await store.idle_clients(db, now - IDLE_AFTER, manager_id=manager_id)
+        await digest_figures.idle_clients(db, now - IDLE_AFTER, manager_id=manager_id)
     ).items():
         person(person_id).idle_clients = count
     return people
@@ -596,7 +590,7 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
         db, week.shift(-1), now=now, names=names, with_state=False
     )
     coming = week.shift(1)
-    waking_total, waking_per_manager, waking_rows = await store.waking_clients(
+    waking_total, waking_per_manager, waking_rows = await digest_figures.waking_clients(
         db, coming.start, coming.end, limit=WAKING_LISTED
     )
     for person_id, count in waking_per_manager.items():
@@ -608,7 +602,7 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
             current[user.telegram_id] = PersonWeek(user.telegram_id, user.name)
     reference = min(now, week.end)
     since = reference - SILENT_LOOKBACK
-    last = await store.last_contacts(db, since, reference)
+    last = await digest_figures.last_contacts(db, since, reference)
     for person in current.values():
         user = by_id.get(person.manager_id)
         if (
@@ -630,9 +624,9 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
     people = sorted(current.values(), key=lambda p: (p.name.casefold(), p.manager_id))
     totals = team_totals(people)
     previous = team_totals(previous_people.values())
-    snoozed = await store.most_snoozed(db, week.start, week.end, limit=MOST_SNOOZED)
+    snoozed = await digest_figures.most_snoozed(db, week.start, week.end, limit=MOST_SNOOZED)
     receivables = await receivables_digest.week_figures(db, week=week, now=now, names=names)
-    by_day = await store.contacts_by_day(db, week.day_bounds)
+    by_day = await digest_figures.contacts_by_day(db, week.day_bounds)
     return TeamDigest(
         week=week,
         now=now,
@@ -675,10 +669,10 @@ async def build_own_summary(
     person = current.get(person_id, PersonWeek(person_id, manager.name))
     before = previous.get(person_id, PersonWeek(person_id, manager.name))
     coming = week.shift(1)
-    overdue_total, overdue = await store.open_steps_between(
+    overdue_total, overdue = await digest_figures.open_steps_between(
         db, person_id, None, now, limit=OWN_LISTED
     )
-    plan_total, plan = await store.open_steps_between(
+    plan_total, plan = await digest_figures.open_steps_between(
         db, person_id, max(coming.start, now), coming.end, limit=OWN_LISTED * 2
     )
     pending = await pending_for_manager(db, person_id)
@@ -703,9 +697,9 @@ async def build_own_summary(
 class WeekRecords:
     """The raw rows behind a digest, for the spreadsheet."""
 
-    contacts: tuple[store.ContactRecord, ...]
-    steps: tuple[store.StepRecord, ...]
-    movements: tuple[store.InvoiceMovement, ...]
+    contacts: tuple[digest_rows.ContactRecord, ...]
+    steps: tuple[digest_rows.StepRecord, ...]
+    movements: tuple[digest_rows.InvoiceMovement, ...]
 
     @property
     def empty(self) -> bool:
@@ -715,12 +709,14 @@ class WeekRecords:
 
 async def week_records(db: Queries, *, week: Week, manager_id: int | None = None) -> WeekRecords:
     """The week's contacts, steps (set by them or due in the week) and invoice movements
-    (through the bot's database, or a worker's `storage.digest.read_only` connection)."""
+    (through the bot's database, or a worker's `storage.digest_rows.read_only` connection)."""
     return WeekRecords(
         contacts=tuple(
-            await store.contact_records(db, week.start, week.end, manager_id=manager_id)
+            await digest_rows.contact_records(db, week.start, week.end, manager_id=manager_id)
         ),
-        steps=tuple(await store.step_records(db, week.start, week.end, manager_id=manager_id)),
+        steps=tuple(
+            await digest_rows.step_records(db, week.start, week.end, manager_id=manager_id)
+        ),
         movements=tuple(await receivables_digest.movements(db, week=week, manager_id=manager_id)),
     )
 
@@ -805,7 +801,7 @@ async def due_digests(db: Database, *, now: dt.datetime, timezone: str) -> list[
     gone stale), for every active head and manager."""
     owed = [
         due
-        for recipient in await store.recipients(db)
+        for recipient in await digest_ledger.recipients(db)
         if (due := latest_due(recipient, now=now, timezone=timezone)) is not None
     ]
     result: list[DueDigest] = []
@@ -813,7 +809,7 @@ async def due_digests(db: Database, *, now: dt.datetime, timezone: str) -> list[
         wanted = [due for due in owed if due.kind is kind]
         if not wanted:
             continue
-        rows = await store.ledger(db, kind, sorted({due.week.iso for due in wanted}))
+        rows = await digest_ledger.ledger(db, kind, sorted({due.week.iso for due in wanted}))
         for due in wanted:
             row = rows.get((due.recipient.telegram_id, due.week.iso))
             if row is None or (
@@ -830,7 +826,7 @@ async def claim_delivery(db: Database, clock: Clock, due: DueDigest) -> Delivery
     a delivered digest again. None if it is delivered or being delivered."""
     now = clock.now()
     async with db.transaction() as tx:
-        return await store.claim(
+        return await digest_ledger.claim(
             tx,
             due.recipient.telegram_id,
             due.kind,
@@ -844,7 +840,7 @@ async def claim_delivery(db: Database, clock: Clock, due: DueDigest) -> Delivery
 async def record_progress(db: Database, delivery: Delivery, parts_sent: int) -> None:
     """The first `parts_sent` messages of a delivery are out."""
     async with db.transaction() as tx:
-        await store.record_part(
+        await digest_ledger.record_part(
             tx, delivery.user_id, delivery.kind, delivery.iso_week, parts_sent=parts_sent
         )
 
@@ -854,7 +850,7 @@ async def finish_delivery(
 ) -> None:
     """Close a delivery: sent, or failed for good (blocked, or out of attempts)."""
     async with db.transaction() as tx:
-        await store.finish(
+        await digest_ledger.finish(
             tx,
             delivery.user_id,
             delivery.kind,
@@ -874,7 +870,7 @@ def out_of_attempts(delivery: Delivery) -> bool:
 
 async def get_prefs(db: Database, user: User) -> DigestPrefs:
     """A person's digest settings."""
-    return await store.get_prefs(db, user.telegram_id)
+    return await digest_ledger.get_prefs(db, user.telegram_id)
 
 
 def describe_schedule(day: int, time: dt.time) -> str:
@@ -907,9 +903,11 @@ async def set_schedule(
     now = clock.now()
     async with db.transaction() as tx:
         if kind is DigestKind.TEAM:
-            await store.set_prefs(tx, actor.telegram_id, now=now, digest_day=day, digest_time=time)
+            await digest_ledger.set_prefs(
+                tx, actor.telegram_id, now=now, digest_day=day, digest_time=time
+            )
         else:
-            await store.set_prefs(
+            await digest_ledger.set_prefs(
                 tx, actor.telegram_id, now=now, week_summary_day=day, week_summary_time=time
             )
         await audit.record(
@@ -925,4 +923,4 @@ async def set_schedule(
                 "time": None if time is None else time.strftime("%H:%M"),
             },
         )
-    return await store.get_prefs(db, actor.telegram_id)
+    return await digest_ledger.get_prefs(db, actor.telegram_id)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.services.receivables import money
 from bot.services.receivables.aging import STAGE_DAYS, Bucket, Stage, bucket_for, local_today
-from storage import digest as store
+from storage import digest_figures, digest_rows
 from storage.db import Queries
 
 if TYPE_CHECKING:  # the digest imports this module; only its Week type is needed here
@@ -99,7 +99,7 @@ FINAL_STAGE_DAYS = STAGE_DAYS[Stage.FINAL]
 LISTED = 5
 
 
-def _overdue(item: store.AgedInvoice) -> OverdueInvoice:
+def _overdue(item: digest_figures.AgedInvoice) -> OverdueInvoice:
     return OverdueInvoice(
         invoice_id=item.invoice_id,
         number=item.number,
@@ -127,28 +127,32 @@ async def week_figures(
     (its buckets and final stage; each invoice aged on its owner's local date), so a team
     with thousands of open invoices costs milliseconds; a test keeps both in agreement.
     """
-    if not await store.has_invoices(db):
+    if not await digest_figures.has_invoices(db):
         return None
-    todays = {zone: local_today(now, zone) for zone in await store.timezones(db)}
+    todays = {zone: local_today(now, zone) for zone in await digest_figures.timezones(db)}
     aging = {
         row.currency: row
-        for row in await store.aging_totals(db, todays, AGE_EDGES, manager_id=manager_id)
+        for row in await digest_figures.aging_totals(db, todays, AGE_EDGES, manager_id=manager_id)
     }
     paid = {
         row.currency: row
-        for row in await store.payments_received(
+        for row in await digest_figures.payments_received(
             db, week.monday, week.sunday, manager_id=manager_id
         )
     }
     issued = {
         row.currency: row
-        for row in await store.invoices_issued(db, week.monday, week.sunday, manager_id=manager_id)
+        for row in await digest_figures.invoices_issued(
+            db, week.monday, week.sunday, manager_id=manager_id
+        )
     }
-    counts, broken = await store.promises_settled(db, week.start, week.end, manager_id=manager_id)
-    largest = await store.largest_overdue(
+    counts, broken = await digest_figures.promises_settled(
+        db, week.start, week.end, manager_id=manager_id
+    )
+    largest = await digest_figures.largest_overdue(
         db, todays, per_currency=LARGEST_OVERDUE, manager_id=manager_id
     )
-    final_total, final = await store.overdue_at_least(
+    final_total, final = await digest_figures.overdue_at_least(
         db, todays, days=FINAL_STAGE_DAYS, limit=LISTED, manager_id=manager_id
     )
     lines = []
@@ -169,7 +173,7 @@ async def week_figures(
             )
         )
 
-    def size(item: store.AgedInvoice) -> tuple[Decimal, int, int]:
+    def size(item: digest_figures.AgedInvoice) -> tuple[Decimal, int, int]:
         # Largest by amount in its own currency's major units (exchange rates are unknown).
         major = money.to_decimal(item.balance_minor, item.currency)
         return (-major, -item.days_overdue, item.invoice_id)
@@ -194,10 +198,10 @@ async def week_figures(
 
 async def movements(
     db: Queries, *, week: Week, manager_id: int | None = None
-) -> list[store.InvoiceMovement]:
+) -> list[digest_rows.InvoiceMovement]:
     """The week's invoice movements for the spreadsheet (empty without invoices)."""
-    if not await store.has_invoices(db):
+    if not await digest_figures.has_invoices(db):
         return []
-    return await store.invoice_movements(
+    return await digest_rows.invoice_movements(
         db, week.monday, week.sunday, week.start, week.end, manager_id=manager_id
     )

@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.services.receivables.money import exponent, to_decimal
-from storage.digest import ContactRecord, InvoiceMovement, StepRecord
+from storage.digest_rows import ContactRecord, InvoiceMovement, StepRecord
 
 MOVEMENTS = {
     "issued": "invoice issued",

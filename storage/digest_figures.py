@@ -1,5 +1,5 @@
-"""The weekly digest's SQL: per-person aggregates of a period, the raw rows behind the
-spreadsheet, digest settings on the user row, and the `digest_sent` ledger.
+"""The weekly digest's SQL: per-person aggregates of a period (the raw rows behind the
+spreadsheet are in storage/digest_rows.py, settings and the ledger in storage/digest_ledger.py).
 
 Every figure is one aggregate query grouped by person; nothing here loops over rows. Queries
 on the contact log read one range of `contacts_happened` (the period), however long the log
@@ -13,43 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
-
-import aiosqlite
 
 from storage.db import (
-    BUSY_TIMEOUT_MS,
     Queries,
     Row,
-    Transaction,
     from_db_time,
-    optional_time,
     to_db_time,
 )
 
 MEETING_KINDS = ("meeting", "visit")
+
+
 OTHER_KINDS = ("email", "message")
+
+
 FAR_FUTURE = "9999-12-31T23:59:59Z"
-
-
-class DigestKind(StrEnum):
-    """A head's digest of the team's week, or a manager's own "Your week"."""
-
-    TEAM = "team"
-    OWN = "own"
-
-
-class DeliveryState(StrEnum):
-    """`sending` from the claim until the last message is out, then `sent`; `failed` is final."""
-
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,84 +120,13 @@ class PlanItem:
     agenda: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ContactRecord:
-    """A contact of the period for the spreadsheet."""
-
-    id: int
-    happened_at: dt.datetime
-    logged_at: dt.datetime
-    resolved_at: dt.datetime | None
-    manager_name: str
-    client_name: str
-    kind: str
-    state: str
-    outcome: str | None
-    outcome_reason: str | None
-    summary: str
-
-
-@dataclass(frozen=True, slots=True)
-class StepRecord:
-    """A step set or due in the period, for the spreadsheet."""
-
-    id: int
-    created_at: dt.datetime
-    due_at: dt.datetime
-    manager_name: str
-    client_name: str
-    kind: str
-    state: str
-    snooze_count: int
-    reschedule_count: int
-    agenda: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DigestPrefs:
-    """When a person's digest and "Your week" arrive (ISO weekday, 0 = off; local time)."""
-
-    digest_day: int = 1
-    digest_time: dt.time = dt.time(9, 0)
-    week_summary_day: int = 5
-    week_summary_time: dt.time = dt.time(16, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """An active person the scheduler considers, with what it needs to decide."""
-
-    telegram_id: int
-    role: str
-    timezone: str
-    created_at: dt.datetime
-    prefs: DigestPrefs
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A `digest_sent` row."""
-
-    user_id: int
-    kind: DigestKind
-    iso_week: str
-    state: DeliveryState
-    parts_sent: int
-    attempts: int
-    claimed_at: dt.datetime
-    sent_at: dt.datetime | None
-
-
-def _clock(value: str) -> dt.time:
-    hours, minutes = value.split(":")
-    return dt.time(int(hours), int(minutes))
-
-
 def _in(values: Sequence[str]) -> str:
     return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
-def _only(manager_id: int | None, column: str = "c.manager_id") -> tuple[str, dict[str, int]]:
+def only_manager(
+    manager_id: int | None, column: str = "c.manager_id"
+) -> tuple[str, dict[str, int]]:
     """An optional filter to one person."""
     if manager_id is None:
         return "", {}
@@ -229,9 +138,6 @@ def _days_cte(day_bounds: Sequence[dt.datetime]) -> tuple[str, dict[str, str]]:
     rows = ", ".join(f"({n}, :b{n}, :b{n + 1})" for n in range(len(day_bounds) - 1))
     params = {f"b{n}": to_db_time(moment) for n, moment in enumerate(day_bounds)}
     return f"days (day, start_at, end_at) AS (VALUES {rows})", params
-
-
-# --- Figures ------------------------------------------------------------------------------
 
 
 async def contact_figures(
@@ -251,7 +157,7 @@ async def contact_figures(
     (as bounded by `day_bounds`) on which they were logged.
     """
     days, params = _days_cte(day_bounds)
-    only, extra = _only(manager_id)
+    only, extra = only_manager(manager_id)
     rows = await db.fetch_all(
         f"WITH {days} SELECT c.manager_id,"
         " sum(c.kind = 'call') AS calls,"
@@ -308,7 +214,7 @@ async def contacts_by_day(
 ) -> list[DayKindCount]:
     """Per person and day of the period, contacts by kind group (the chart's data)."""
     days, params = _days_cte(day_bounds)
-    only, extra = _only(manager_id)
+    only, extra = only_manager(manager_id)
     rows = await db.fetch_all(
         f"WITH {days} SELECT c.manager_id, d.day,"
         " sum(c.kind = 'call') AS calls,"
@@ -330,7 +236,7 @@ async def new_clients(
     db: Queries, start: dt.datetime, end: dt.datetime, *, manager_id: int | None = None
 ) -> dict[int, int]:
     """Clients created in the period, per owner."""
-    only, extra = _only(manager_id, "owner_id")
+    only, extra = only_manager(manager_id, "owner_id")
     rows = await db.fetch_all(
         "SELECT owner_id, count(*) AS n FROM clients"
         f" WHERE created_at >= :start AND created_at < :end{only} GROUP BY owner_id",
@@ -343,7 +249,7 @@ async def idle_clients(
     db: Queries, before: dt.datetime, *, manager_id: int | None = None
 ) -> dict[int, int]:
     """Per owner, clients (not inactive) with no contact since `before` (never: since created)."""
-    only, extra = _only(manager_id, "owner_id")
+    only, extra = only_manager(manager_id, "owner_id")
     rows = await db.fetch_all(
         "SELECT owner_id, count(*) AS n FROM clients WHERE status <> 'inactive'"
         f" AND coalesce(last_contact_at, created_at) < :before{only} GROUP BY owner_id",
@@ -363,7 +269,7 @@ async def step_figures(
 ) -> list[StepFigures]:
     """Per manager, open steps: overdue at `now` (and overdue longer than `long_overdue`),
     the oldest one with its client, and those due in `[coming_start, coming_end)`."""
-    only, extra = _only(manager_id, "u.telegram_id")
+    only, extra = only_manager(manager_id, "u.telegram_id")
     # The bare s.client_id comes from the row holding min(due_at) (an SQLite guarantee for a
     # query with a single min()); any overdue step is older than every step not yet due.
     rows = await db.fetch_all(
@@ -400,7 +306,7 @@ async def event_figures(
     db: Queries, start: dt.datetime, end: dt.datetime, *, manager_id: int | None = None
 ) -> list[EventFigures]:
     """Per person who pressed the button: snoozes, reschedules, cancellations in the period."""
-    only, extra = _only(manager_id, "actor_id")
+    only, extra = only_manager(manager_id, "actor_id")
     rows = await db.fetch_all(
         "SELECT actor_id, sum(action = 'snooze') AS snoozes,"
         " sum(action = 'reschedule') AS reschedules, sum(action = 'cancel') AS cancellations"
@@ -422,7 +328,7 @@ async def most_snoozed(
     manager_id: int | None = None,
 ) -> list[SnoozedStep]:
     """The steps snoozed most often in the period (then most in their life), up to `limit`."""
-    only, extra = _only(manager_id, "e.actor_id")
+    only, extra = only_manager(manager_id, "e.actor_id")
     rows = await db.fetch_all(
         "SELECT e.step_id, count(*) AS snoozes, s.snooze_count, s.manager_id, s.due_at,"
         " s.state, cl.name AS client_name"
@@ -456,7 +362,7 @@ async def waking_clients(
 ) -> tuple[int, dict[int, int], list[WakingClient]]:
     """Paused clients whose check-back step is due in the period: the total, the count per
     manager, and the first `limit` by due time."""
-    only, extra = _only(manager_id, "u.telegram_id")
+    only, extra = only_manager(manager_id, "u.telegram_id")
     params = {"start": to_db_time(start), "end": to_db_time(end), **extra}
     source = (
         " FROM users u CROSS JOIN steps s ON s.manager_id = u.telegram_id AND s.state = 'open'"
@@ -492,7 +398,7 @@ async def last_contacts(
 ) -> dict[int, dt.datetime]:
     """Each person's latest contact that happened in `[since, before)` (people without one
     are absent)."""
-    only, extra = _only(manager_id)
+    only, extra = only_manager(manager_id)
     rows = await db.fetch_all(
         "SELECT c.manager_id, max(c.happened_at) AS last_at FROM contacts c"
         f" WHERE c.happened_at >= :since AND c.happened_at < :before{only}"
@@ -537,88 +443,6 @@ async def open_steps_between(
     ]
 
 
-# --- Raw rows for the spreadsheet ---------------------------------------------------------
-
-
-class _Reader(Queries):
-    """Queries over a connection of its own (see `read_only`)."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-
-def _read_only_uri(path: Path) -> str:
-    return f"{path.absolute().as_uri()}?mode=ro"
-
-
-@asynccontextmanager
-async def read_only(path: Path) -> AsyncIterator[Queries]:
-    """A read-only connection of its own to the database file at `path`, for a process other
-    than the bot's (the digest's spreadsheet worker): it sees what is committed, like the
-    bot's reader, and can write nothing."""
-    conn = await aiosqlite.connect(_read_only_uri(path), uri=True)
-    try:
-        conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        yield _Reader(conn)
-    finally:
-        await conn.close()
-
-
-async def contact_records(
-    db: Queries, start: dt.datetime, end: dt.datetime, *, manager_id: int | None = None
-) -> list[ContactRecord]:
-    """The contacts that happened in the period, in time order, with names."""
-    only, extra = _only(manager_id)
-    rows = await db.fetch_all(
-        "SELECT c.id, c.happened_at, c.logged_at, c.resolved_at, u.name AS manager_name,"
-        " cl.name AS client_name, c.kind, c.state, c.outcome, c.outcome_reason, c.summary"
-        " FROM contacts c JOIN users u ON u.telegram_id = c.manager_id"
-        " JOIN clients cl ON cl.id = c.client_id"
-        f" WHERE c.happened_at >= :start AND c.happened_at < :end{only}"
-        " ORDER BY c.happened_at, c.id",
-        {"start": to_db_time(start), "end": to_db_time(end), **extra},
-    )
-    # Positional decoding (no lookups by name, no keywords): half the cost of 10,000 rows.
-    # The SELECT lists the columns in the record's field order (as in `step_records`).
-    return [
-        ContactRecord(
-            id_, from_db_time(happened), from_db_time(logged), optional_time(resolved), *rest
-        )
-        for id_, happened, logged, resolved, *rest in rows
-    ]
-
-
-async def step_records(
-    db: Queries, start: dt.datetime, end: dt.datetime, *, manager_id: int | None = None
-) -> list[StepRecord]:
-    """Steps set by the period's contacts or due in the period (any state), by due time."""
-    only, extra = _only(manager_id, "s.manager_id")
-    params = {"start": to_db_time(start), "end": to_db_time(end), **extra}
-    rows = await db.fetch_all(
-        "WITH chosen (id) AS ("
-        " SELECT s.id FROM contacts c JOIN steps s ON s.created_by_contact_id = c.id"
-        f" WHERE c.happened_at >= :start AND c.happened_at < :end{only}"
-        " UNION"
-        " SELECT s.id FROM users u CROSS JOIN steps s ON s.manager_id = u.telegram_id"
-        " AND s.state IN ('open', 'done', 'cancelled', 'replaced')"
-        f" AND s.due_at >= :start AND s.due_at < :end WHERE 1 = 1{only})"
-        " SELECT s.id, s.created_at, s.due_at, u.name AS manager_name, cl.name AS client_name,"
-        " s.kind, s.state, s.snooze_count, s.reschedule_count, s.agenda"
-        " FROM chosen JOIN steps s ON s.id = chosen.id"
-        " JOIN users u ON u.telegram_id = s.manager_id JOIN clients cl ON cl.id = s.client_id"
-        " ORDER BY s.due_at, s.id",
-        params,
-    )
-    return [
-        StepRecord(id_, from_db_time(created), from_db_time(due), *rest)
-        for id_, created, due, *rest in rows
-    ]
-
-
-# --- Receivables movements (aging and open balances come from bot.services.receivables.aging) ---
-
-
 @dataclass(frozen=True, slots=True)
 class MoneyMoved:
     """Payments (or invoices issued) in one currency in a period."""
@@ -638,25 +462,7 @@ class PromiseSettled:
     manager_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceMovement:
-    """One line of the spreadsheet's invoice sheet: an invoice issued, a payment, a promise
-    kept or broken. `on` is the calendar day of the movement."""
-
-    on: dt.date
-    movement: str  # issued | payment | promise_kept | promise_broken
-    invoice_number: str
-    client_name: str
-    manager_name: str
-    currency: str
-    amount_minor: int | None
-    invoice_amount_minor: int
-    balance_minor: int
-    due_on: dt.date
-    state: str
-
-
-_INVOICE_OWNER = (
+INVOICE_OWNER = (
     " JOIN invoices i ON i.id = {ref} JOIN clients c ON c.id = i.client_id"
     " JOIN users u ON u.telegram_id = c.owner_id"
 )
@@ -697,7 +503,7 @@ async def timezones(db: Queries) -> list[str]:
 def _aged(todays: dict[str, dt.date], manager_id: int | None) -> tuple[str, dict[str, object]]:
     """`aged`: open invoices with their balance and days overdue on the owner's local date
     (`todays` maps each zone to its date now)."""
-    only, extra = _only(manager_id, "c.owner_id")
+    only, extra = only_manager(manager_id, "c.owner_id")
     zones = ", ".join(f"(:z{n}, :d{n})" for n in range(len(todays)))
     params: dict[str, object] = {**extra}
     for n, (zone, day) in enumerate(sorted(todays.items())):
@@ -808,10 +614,10 @@ async def payments_received(
     db: Queries, first: dt.date, last: dt.date, *, manager_id: int | None = None
 ) -> list[MoneyMoved]:
     """Payments dated `first`..`last` (inclusive), per currency."""
-    only, extra = _only(manager_id, "c.owner_id")
+    only, extra = only_manager(manager_id, "c.owner_id")
     rows = await db.fetch_all(
         "SELECT i.currency, count(*) AS n, sum(p.amount_minor) AS amount FROM payments p"
-        + _INVOICE_OWNER.format(ref="p.invoice_id")
+        + INVOICE_OWNER.format(ref="p.invoice_id")
         + f" WHERE p.paid_on BETWEEN :first AND :last{only} GROUP BY i.currency"
         " ORDER BY i.currency",
         {"first": first.isoformat(), "last": last.isoformat(), **extra},
@@ -823,7 +629,7 @@ async def invoices_issued(
     db: Queries, first: dt.date, last: dt.date, *, manager_id: int | None = None
 ) -> list[MoneyMoved]:
     """Invoices issued `first`..`last` (inclusive, not cancelled), per currency."""
-    only, extra = _only(manager_id, "c.owner_id")
+    only, extra = only_manager(manager_id, "c.owner_id")
     rows = await db.fetch_all(
         "SELECT i.currency, count(*) AS n, sum(i.amount_minor) AS amount"
         " FROM invoices i JOIN clients c ON c.id = i.client_id"
@@ -838,13 +644,13 @@ async def promises_settled(
     db: Queries, start: dt.datetime, end: dt.datetime, *, manager_id: int | None = None
 ) -> tuple[dict[str, int], list[PromiseSettled]]:
     """Promises kept and broken in the period: counts by state, and the broken ones."""
-    only, extra = _only(manager_id, "c.owner_id")
+    only, extra = only_manager(manager_id, "c.owner_id")
     params = {"start": to_db_time(start), "end": to_db_time(end), **extra}
     where = (
         " WHERE p.state IN ('kept', 'broken') AND p.settled_at >= :start"
         f" AND p.settled_at < :end{only}"
     )
-    joins = _INVOICE_OWNER.format(ref="p.invoice_id")
+    joins = INVOICE_OWNER.format(ref="p.invoice_id")
     counts = await db.fetch_all(
         f"SELECT p.state, count(*) AS n FROM promises p{joins}{where} GROUP BY p.state", params
     )
@@ -857,234 +663,3 @@ async def promises_settled(
         PromiseSettled(row["state"], row["number"], row["client_name"], row["owner_id"])
         for row in broken
     ]
-
-
-async def invoice_movements(
-    db: Queries,
-    first: dt.date,
-    last: dt.date,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    manager_id: int | None = None,
-) -> list[InvoiceMovement]:
-    """The period's invoices issued, payments and settled promises, in date order."""
-    only, extra = _only(manager_id, "c.owner_id")
-    columns = (
-        "i.number, c.name AS client_name, u.name AS manager_name, i.currency,"
-        " i.amount_minor AS invoice_amount, i.amount_minor - i.paid_minor AS balance,"
-        " i.due_on, i.state"
-    )
-    rows = await db.fetch_all(
-        f"SELECT i.issued_on AS day, 'issued' AS movement, i.amount_minor AS amount, {columns}"
-        " FROM invoices i JOIN clients c ON c.id = i.client_id"
-        " JOIN users u ON u.telegram_id = c.owner_id"
-        f" WHERE i.issued_on BETWEEN :first AND :last{only}"
-        " UNION ALL"
-        f" SELECT p.paid_on, 'payment', p.amount_minor, {columns} FROM payments p"
-        + _INVOICE_OWNER.format(ref="p.invoice_id")
-        + f" WHERE p.paid_on BETWEEN :first AND :last{only}"
-        " UNION ALL"
-        f" SELECT p.promised_on, 'promise_' || p.state, NULL, {columns} FROM promises p"
-        + _INVOICE_OWNER.format(ref="p.invoice_id")
-        + " WHERE p.state IN ('kept', 'broken') AND p.settled_at >= :start"
-        f" AND p.settled_at < :end{only}"
-        " ORDER BY day, movement, number",
-        {
-            "first": first.isoformat(),
-            "last": last.isoformat(),
-            "start": to_db_time(start),
-            "end": to_db_time(end),
-            **extra,
-        },
-    )
-    return [
-        InvoiceMovement(
-            on=dt.date.fromisoformat(row["day"]),
-            movement=row["movement"],
-            invoice_number=row["number"],
-            client_name=row["client_name"],
-            manager_name=row["manager_name"],
-            currency=row["currency"],
-            amount_minor=row["amount"],
-            invoice_amount_minor=row["invoice_amount"],
-            balance_minor=row["balance"],
-            due_on=dt.date.fromisoformat(row["due_on"]),
-            state=row["state"],
-        )
-        for row in rows
-    ]
-
-
-# --- Settings and the delivery ledger -----------------------------------------------------
-
-
-def _prefs(row: Row) -> DigestPrefs:
-    return DigestPrefs(
-        digest_day=row["digest_day"],
-        digest_time=_clock(row["digest_time"]),
-        week_summary_day=row["week_summary_day"],
-        week_summary_time=_clock(row["week_summary_time"]),
-    )
-
-
-_PREF_COLUMNS = "digest_day, digest_time, week_summary_day, week_summary_time"
-
-
-async def get_prefs(db: Queries, user_id: int) -> DigestPrefs:
-    """A person's digest settings (the defaults for an unknown id)."""
-    row = await db.fetch_one(
-        f"SELECT {_PREF_COLUMNS} FROM users WHERE telegram_id = ?", (user_id,)
-    )
-    return DigestPrefs() if row is None else _prefs(row)
-
-
-async def set_prefs(
-    tx: Transaction,
-    user_id: int,
-    *,
-    now: dt.datetime,
-    digest_day: int | None = None,
-    digest_time: dt.time | None = None,
-    week_summary_day: int | None = None,
-    week_summary_time: dt.time | None = None,
-) -> None:
-    """Change some digest settings of one person (None leaves a setting as it is)."""
-    changes: dict[str, object] = {
-        "digest_day": digest_day,
-        "digest_time": None if digest_time is None else digest_time.strftime("%H:%M"),
-        "week_summary_day": week_summary_day,
-        "week_summary_time": (
-            None if week_summary_time is None else week_summary_time.strftime("%H:%M")
-        ),
-    }
-    fields = {key: value for key, value in changes.items() if value is not None}
-    if not fields:
-        return
-    assignments = ", ".join(f"{key} = :{key}" for key in fields)
-    await tx.execute(
-        f"UPDATE users SET {assignments}, updated_at = :now WHERE telegram_id = :id",
-        {**fields, "now": to_db_time(now), "id": user_id},
-    )
-
-
-async def recipients(db: Queries) -> list[Recipient]:
-    """Active, reachable heads and managers with their digest settings."""
-    rows = await db.fetch_all(
-        f"SELECT telegram_id, role, timezone, created_at, {_PREF_COLUMNS} FROM users"
-        " WHERE active = 1 AND reachable = 1 AND role IN ('head', 'manager')"
-        " ORDER BY telegram_id"
-    )
-    return [
-        Recipient(
-            telegram_id=row["telegram_id"],
-            role=row["role"],
-            timezone=row["timezone"],
-            created_at=from_db_time(row["created_at"]),
-            prefs=_prefs(row),
-        )
-        for row in rows
-    ]
-
-
-def _delivery(row: Row) -> Delivery:
-    return Delivery(
-        user_id=row["user_id"],
-        kind=DigestKind(row["kind"]),
-        iso_week=row["iso_week"],
-        state=DeliveryState(row["state"]),
-        parts_sent=row["parts_sent"],
-        attempts=row["attempts"],
-        claimed_at=from_db_time(row["claimed_at"]),
-        sent_at=optional_time(row["sent_at"]),
-    )
-
-
-async def get_delivery(
-    db: Queries, user_id: int, kind: DigestKind, iso_week: str
-) -> Delivery | None:
-    """The ledger row of one person's digest of one week, if any."""
-    row = await db.fetch_one(
-        "SELECT * FROM digest_sent WHERE user_id = ? AND kind = ? AND iso_week = ?",
-        (user_id, kind.value, iso_week),
-    )
-    return None if row is None else _delivery(row)
-
-
-async def ledger(
-    db: Queries, kind: DigestKind, iso_weeks: Sequence[str]
-) -> dict[tuple[int, str], Delivery]:
-    """The ledger rows of this kind for these weeks, by (person, week)."""
-    if not iso_weeks:
-        return {}
-    marks = ", ".join("?" for _ in iso_weeks)
-    rows = await db.fetch_all(
-        f"SELECT * FROM digest_sent WHERE kind = ? AND iso_week IN ({marks})",
-        (kind.value, *iso_weeks),
-    )
-    return {(row["user_id"], row["iso_week"]): _delivery(row) for row in rows}
-
-
-async def claim(
-    tx: Transaction,
-    user_id: int,
-    kind: DigestKind,
-    iso_week: str,
-    *,
-    now: dt.datetime,
-    stale_before: dt.datetime,
-    max_attempts: int,
-) -> Delivery | None:
-    """Take the right to deliver one digest: a new row, or a `sending` row whose claim is
-    older than `stale_before` (its sender crashed or failed) and has attempts left.
-    Returns the claimed row (its `parts_sent` says where to resume), or None."""
-    stamp = to_db_time(now)
-    cursor = await tx.execute(
-        "INSERT INTO digest_sent (user_id, kind, iso_week, claimed_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        (user_id, kind.value, iso_week, stamp),
-    )
-    if cursor.rowcount != 1:
-        cursor = await tx.execute(
-            "UPDATE digest_sent SET claimed_at = ?, attempts = attempts + 1"
-            " WHERE user_id = ? AND kind = ? AND iso_week = ? AND state = 'sending'"
-            " AND claimed_at <= ? AND attempts < ?",
-            (stamp, user_id, kind.value, iso_week, to_db_time(stale_before), max_attempts),
-        )
-        if cursor.rowcount != 1:
-            return None
-    return await get_delivery(tx, user_id, kind, iso_week)
-
-
-async def record_part(
-    tx: Transaction, user_id: int, kind: DigestKind, iso_week: str, *, parts_sent: int
-) -> None:
-    """Note that the first `parts_sent` messages of a delivery are out."""
-    await tx.execute(
-        "UPDATE digest_sent SET parts_sent = max(parts_sent, ?)"
-        " WHERE user_id = ? AND kind = ? AND iso_week = ?",
-        (parts_sent, user_id, kind.value, iso_week),
-    )
-
-
-async def finish(
-    tx: Transaction,
-    user_id: int,
-    kind: DigestKind,
-    iso_week: str,
-    *,
-    state: DeliveryState,
-    now: dt.datetime,
-) -> None:
-    """Close a delivery as sent or failed."""
-    await tx.execute(
-        "UPDATE digest_sent SET state = ?, sent_at = ? WHERE user_id = ? AND kind = ?"
-        " AND iso_week = ?",
-        (
-            state.value,
-            to_db_time(now) if state is DeliveryState.SENT else None,
-            user_id,
-            kind.value,
-            iso_week,
-        ),
-    )
