@@ -227,13 +227,3 @@ async def set_away(
             telegram_id,
         ),
     )
-
-
-async def away_with_deputy(db: Queries, deputy_id: int, *, now: dt.datetime) -> list[User]:
-    """Active people away at `now` who named `deputy_id` as their deputy."""
-    rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM users WHERE deputy_id = ? AND away_until > ? AND active = 1"
-        " ORDER BY telegram_id",
-        (deputy_id, to_db_time(now)),
-    )
-    return [_user(row) for row in rows]

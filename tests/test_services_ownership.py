@@ -93,4 +93,3 @@ async def test_deputy_rights_end_with_deactivation(db, clock) -> None:
         await users.update_user(tx, DEPUTY, now=now, active=True)
         await users.update_user(tx, MANAGER, now=now, active=False)
     assert not await ownership.may_act_on_client(db, deputy, MANAGER, now=now)
-    assert await users.away_with_deputy(db, DEPUTY, now=now) == []

@@ -9,7 +9,7 @@ import pytest
 from bot.services import clients, contacts, team_settings
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.replies import library as reply_library
-from bot.services.replies.templates import InvoiceValues, TemplateProblems, UnknownTemplate
+from bot.services.replies.templates import TemplateProblems, UnknownTemplate
 from storage import audit
 from storage.users import Role
 from tests.factories import make_user
@@ -85,24 +85,6 @@ async def test_inline_without_words_lists_everything_and_exact_id_wins(db, clock
     )
     assert exact[0].template.id == "follow_up_call"
     assert await reply_library.inline_replies(db, clock, actor=mia, query="zzzz") == []
-
-
-async def test_invoice_source_fills_payment_templates(db, clock) -> None:
-    _, mia, _, acme, _ = await _team(db, clock)
-    invoice = InvoiceValues("INV-9", 99_00, "USD", dt.date(2026, 11, 1), 25)
-
-    async def source(db_, clock_, client):
-        return invoice if client.id == acme.id else None
-
-    reply_library.set_invoice_source(source)
-    try:
-        filled = await reply_library.fill(
-            db, clock, actor=mia, template_id="payment_firm", client_id=acme.id
-        )
-    finally:
-        reply_library.set_invoice_source(None)
-    assert "invoice INV-9 for $99.00, which was due on November 1, 2026" in filled.text
-    assert "25 days overdue" in filled.text
 
 
 async def test_company_template_lifecycle(db, clock) -> None:

@@ -456,19 +456,3 @@ async def test_away_pauses_the_agenda_and_coming_back_releases_held_reminders(db
     entry = (await audit.recent_entries(db, action="user.back"))[0]
     assert entry.details["released"] == 1
     assert await schedule.clear_away(db, clock, actor=back) == back
-
-
-def test_return_moment_is_local_midnight() -> None:
-    """`/away 2 Dec` in New York: back at 00:00 EST that day."""
-    user = User(
-        telegram_id=1,
-        name="x",
-        username=None,
-        role=Role.MANAGER,
-        timezone="America/New_York",
-        locale="en",
-        active=True,
-        reachable=True,
-        created_at=utc(2026, 1, 1),
-    )
-    assert schedule.return_moment(dt.date(2026, 12, 2), user) == utc(2026, 12, 2, 5, 0)

@@ -180,11 +180,6 @@ def is_away(user: User, now: dt.datetime) -> bool:
     return user.away_until is not None and now < user.away_until
 
 
-def return_moment(day: dt.date, user: User) -> dt.datetime:
-    """`/away <date>`: the person is back at the start of that local day (UTC)."""
-    return local_to_utc(day, dt.time(0), user.timezone)
-
-
 async def effective_recipient(
     db: Queries, user: User, now: dt.datetime
 ) -> tuple[User | None, User | None]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from itertools import islice
 
@@ -51,17 +50,6 @@ MAX_TITLE = 80
 MAX_INLINE_RESULTS = 20
 MAX_INLINE_CLIENTS = 3
 _COMPANY_KEY = re.compile(r"^co\d{1,12}$")
-
-# The receivables feature plugs in here: given a client, the invoice its payment templates
-# should name (e.g. the most overdue open one), or None. Explicit invoices always win.
-InvoiceSource = Callable[[Database, Clock, Client], Awaitable[InvoiceValues | None]]
-_invoice_source: InvoiceSource | None = None
-
-
-def set_invoice_source(source: InvoiceSource | None) -> None:
-    """Register how a client's current invoice is found (None switches it off)."""
-    global _invoice_source  # one process-wide hook, set at start-up
-    _invoice_source = source
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +141,6 @@ async def values_for(
 ) -> ReplyValues:
     """The values for an already checked client: last contact, open step, company name."""
     base = await base_values(db, actor)
-    if invoice is None and _invoice_source is not None:
-        invoice = await _invoice_source(db, clock, client)
     recent = await contacts.recent_for_client(db, client.id, limit=1)
     step = await steps.open_step_for_client(db, client.id)
     return ReplyValues(

@@ -61,7 +61,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -745,8 +745,3 @@ def check_reply_templates() -> list[str]:
             except TemplateProblems as exc:
                 problems.append(f"{name}: {exc}")
     return problems
-
-
-def describe_variables() -> Mapping[str, str]:
-    """The variables with what each one means (for help texts)."""
-    return dict(VARIABLES)
