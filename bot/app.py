@@ -23,7 +23,7 @@ from bot.telegram.command_menu import publish_commands_for, publish_default_comm
 from bot.telegram.context import NextStepContext, Services
 from bot.telegram.error_handler import error_handler
 from bot.telegram.inbox import DurableUpdateQueue, Inbox, UpdatesRequest
-from bot.telegram.persistence import SqlitePersistence
+from bot.telegram.persistence import SqlitePersistence, add_persist_handler
 from bot.telegram.retry import RetryingRequest
 from bot.telegram.updates import PerChatUpdateProcessor
 from bot.workers.pool import shutdown as stop_workers
@@ -81,6 +81,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     application.bot_data["services"] = services
     application.bot_data[INBOX] = inbox
     handlers.register(application)
+    add_persist_handler(application)  # last: each update's state is written once it is handled
     application.add_error_handler(error_handler)
     return application
 

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import (
-    Application,
-    BaseHandler,
-    CallbackContext,
-    ConversationHandler,
-    TypeHandler,
-)
+from telegram.ext import Application, BaseHandler, ConversationHandler
 
-from bot.telegram.coalesce import Coalescer
-from bot.telegram.persistence import SqlitePersistence
 from handlers import (
     access,
     agenda,
@@ -55,31 +46,6 @@ FEATURES = (
     membership,
     fallback,
 )
-PERSIST_GROUP = 100
-PERSIST_FLUSHER = "persist_flusher"
-
-
-async def _persist_now(update: Update, context: CallbackContext) -> None:  # type: ignore[type-arg]
-    """Write conversation states and drafts after every update, so a crash loses nothing.
-
-    Concurrent updates share one write (bot/telegram/coalesce.py): each returns once a write that
-    started after its handlers finished has been committed.
-    """
-    persistence = context.application.persistence
-    if isinstance(persistence, SqlitePersistence):
-        persistence.settled(update)  # this update's state may be written now, all of it
-    # python-telegram-bot marks the update's person and chat only after the last handler
-    # group: mark them now, so this flush writes their drafts with their conversation state.
-    context.application.mark_data_for_update_persistence(
-        chat_ids=update.effective_chat.id if update.effective_chat else None,
-        user_ids=update.effective_user.id if update.effective_user else None,
-    )
-    flusher = context.bot_data.get(PERSIST_FLUSHER)
-    if flusher is None:
-        flusher = context.bot_data[PERSIST_FLUSHER] = Coalescer(
-            context.application.update_persistence
-        )
-    await flusher.run()
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -95,4 +61,3 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 flows.append(handler)
             application.add_handler(handler, group=group)
     Flow.link(flows)
-    application.add_handler(TypeHandler(Update, _persist_now), group=PERSIST_GROUP)

@@ -23,7 +23,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext import (
+    Application,
+    BasePersistence,
+    CallbackContext,
+    PersistenceInput,
+    TypeHandler,
+)
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.telegram.coalesce import Coalescer
@@ -245,3 +251,38 @@ class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type
     async def flush(self) -> None:
         """Commit anything still queued (at shutdown)."""
         await self._commit.run()
+
+
+# --- Written after every update ---------------------------------------------------------
+
+
+PERSIST_GROUP = 100
+PERSIST_FLUSHER = "persist_flusher"
+
+
+async def persist_now(update: Update, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    """Write conversation states and drafts after every update, so a crash loses nothing.
+
+    Concurrent updates share one write (bot/telegram/coalesce.py): each returns once a write that
+    started after its handlers finished has been committed.
+    """
+    persistence = context.application.persistence
+    if isinstance(persistence, SqlitePersistence):
+        persistence.settled(update)  # this update's state may be written now, all of it
+    # python-telegram-bot marks the update's person and chat only after the last handler
+    # group: mark them now, so this flush writes their drafts with their conversation state.
+    context.application.mark_data_for_update_persistence(
+        chat_ids=update.effective_chat.id if update.effective_chat else None,
+        user_ids=update.effective_user.id if update.effective_user else None,
+    )
+    flusher = context.bot_data.get(PERSIST_FLUSHER)
+    if flusher is None:
+        flusher = context.bot_data[PERSIST_FLUSHER] = Coalescer(
+            context.application.update_persistence
+        )
+    await flusher.run()
+
+
+def add_persist_handler(application: Application) -> None:  # type: ignore[type-arg]
+    """Register `persist_now` after every other handler group."""
+    application.add_handler(TypeHandler(Update, persist_now), group=PERSIST_GROUP)
