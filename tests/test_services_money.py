@@ -211,3 +211,28 @@ def test_a_text_that_is_two_amounts_is_refused_naming_both(
     message = str(caught.value)
     assert all(reading in message for reading in readings), message
     assert "without a thousands separator, e.g. 1234,00" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("€1,250.00", "en", (125000, "EUR")),  # what the bot itself shows, typed back
+        ("$99", "en", (9900, "USD")),
+        ("$99", "en_CA", (9900, "CAD")),
+        ("CA$10", "en", (1000, "CAD")),
+        ("£12.5", "en", (1250, "GBP")),
+        ("1 250 ₽", "ru", (125000, "RUB")),
+        ("1.234,56 €", "de", (123456, "EUR")),
+        ("₹1,23,456.50", "en_IN", (12345650, "INR")),
+    ],
+)
+def test_amounts_with_a_currency_symbol(text: str, locale: str, expected: tuple[int, str]) -> None:
+    """A symbol before or after the amount names its currency, as the person's locale writes it."""
+    value = money.parse_money(text, default_currency="EUR", locale=locale)
+    assert (value.minor, value.currency) == expected
+
+
+def test_a_symbol_and_a_code_together_are_refused() -> None:
+    """`€ 5 USD` names two currencies: asked to give one."""
+    with pytest.raises(DomainError, match="Give the currency once"):
+        money.parse_money("€ 5 USD", default_currency="EUR", locale="en")

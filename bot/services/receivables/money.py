@@ -26,6 +26,7 @@ from babel.numbers import (
     NumberPattern,
     format_currency,
     get_currency_precision,
+    get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
     parse_decimal,
@@ -240,15 +241,52 @@ def _strict(text: str, locale: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+@lru_cache(maxsize=32)
+def _currency_symbols(locale: str, default_currency: str) -> dict[str, str]:
+    """Currency symbols a person of `locale` may type (`€`, `£`, `₹`, `CA$`), to ISO codes.
+
+    The locale's own symbols win over English ones, and the default currency's over both, so
+    `$` is USD in `en`, CAD in `en_CA`, and the team's currency when that is written `$`.
+    """
+    found: dict[str, str] = {}
+    for place in ("en", _babel_locale(locale)):
+        for code in ISO_4217:
+            symbol = get_currency_symbol(code, locale=place)
+            if symbol != code and not symbol.isalpha():
+                found[symbol] = code
+    found[get_currency_symbol(default_currency, locale=_babel_locale(locale))] = default_currency
+    return found
+
+
+def _babel_locale(locale: str) -> str:
+    try:
+        return str(Locale.parse(locale))
+    except (ValueError, UnknownLocaleError):
+        return "en"
+
+
+def _symbol_code(rest: str, locale: str, default_currency: str) -> tuple[str | None, str]:
+    """A currency symbol before or after the amount (`€1,250.00`, `1 250 ₽`), taken off."""
+    symbols = _currency_symbols(locale, default_currency)
+    for symbol in sorted(symbols, key=len, reverse=True):
+        if rest.startswith(symbol):
+            return symbols[symbol], rest[len(symbol) :].strip()
+        if rest.endswith(symbol):
+            return symbols[symbol], rest[: -len(symbol)].strip()
+    return None, rest
+
+
 def parse_money(text: str, *, default_currency: str, locale: str = "en") -> Money:
-    """`1250.00 EUR`, `EUR 1250`, `1250` (the default currency): an amount and its currency."""
+    """`1250.00 EUR`, `EUR 1250`, `€1,250.00`, `1250` (the default currency): an amount and
+    its currency."""
     rest = _normalise(text)
     if not any(char.isdigit() for char in rest):
         raise DomainError(
             f"“{rest[:30]}” is not an amount. Send a number such as 1250.00, "
             "optionally with the currency: 1250.00 EUR."
         )
-    codes = []
+    symbol_code, rest = _symbol_code(rest, locale, default_currency)
+    codes = [symbol_code] if symbol_code else []
     if leading := _LEADING_CODE.match(rest):
         codes.append(leading.group(1))
         rest = rest[leading.end() :]
