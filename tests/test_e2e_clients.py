@@ -529,7 +529,7 @@ async def test_big_import_shows_progress_on_one_message(
     db = services_of(app).db
     assert await db.fetch_value("SELECT count(*) FROM clients WHERE owner_id = ?", (MIA,)) == 1_200
     chunks = await audit.recent_entries(db, action="client.import", limit=20)
-    assert len(chunks) == 5  # 1,199 new clients, 250 per transaction
+    assert len(chunks) == 12  # 1,199 new clients, 100 per transaction
 
 
 async def test_client_limit_per_manager_end_to_end(
