@@ -70,7 +70,7 @@ NEW_CLIENT_CLEAR = Action("nc", "clear")
 CONTACT_KINDS = ("call", "meeting", "email", "message", "visit")  # ContactKind
 STEP_KINDS = ("call", "meeting", "email", "visit", "other")  # StepKind
 CONTACT_KIND = Choice(*CONTACT_KINDS)
-NEXT_STEP_CHOICES = ("menu", "follow", "won", "refused", "nottarget", "pause")
+NEXT_STEP_OPTIONS = ("menu", "follow", "won", "refused", "nottarget", "pause")
 QUICK_DUE_CODES = ("2h", "tom10", "3d", "mon")
 
 LOG_NEW = Action("log", "new", Id(), CONTACT_KIND)
@@ -82,7 +82,7 @@ LOG_KIND = Action("log", "kind", CONTACT_KIND)
 LOG_WHEN = Action("log", "when")
 """“It was earlier”: ask for the time of the contact."""
 
-NEXT_STEP = Action("ns", Choice(*NEXT_STEP_CHOICES), Id())
+NEXT_STEP_CHOICE = Action("ns", Choice(*NEXT_STEP_OPTIONS), Id())
 """One of the ways a contact ends (or the menu of them), for that contact."""
 NEXT_STEP_KIND = Action("ns", "kind", Choice(*STEP_KINDS))
 """The follow-up's kind."""
