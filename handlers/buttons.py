@@ -8,6 +8,7 @@ more" instead of being acted on.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telegram import CallbackQuery, Update
@@ -30,3 +31,8 @@ async def pressed(update: Update, action: Action) -> tuple[Any, ...] | None:
     if values is None:
         await query.answer(NOT_VALID, show_alert=True)
     return values
+
+
+def any_of(*actions: Action) -> re.Pattern[str]:
+    """One handler's pattern for several actions (a handler that dispatches on the data)."""
+    return re.compile("|".join(f"(?:{action.pattern.pattern})" for action in actions))
