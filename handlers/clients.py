@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 from telegram import (
@@ -586,6 +587,7 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
         return ConversationHandler.END
     keyword, label, _ = EDITABLE[key]
     client_id = int(draft["client_id"])
+    change: dict[str, Any] = {keyword: value}
     try:
         await clients.update_client(
             context.db,
@@ -593,7 +595,7 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
             actor=context.member,
             client_id=client_id,
             region=_region(context),
-            **{keyword: value},
+            **change,
         )
     except DuplicateClient:
         await reply(

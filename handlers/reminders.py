@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     ConversationHandler,
     MessageHandler,
@@ -204,7 +206,7 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
 def handlers() -> list[tuple[object, int]]:
     """Step buttons; rescheduling and cancelling wait for typed text, so they are a flow."""
     text = filters.TEXT & ~filters.COMMAND
-    buttons = [
+    buttons: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(open_step, pattern=STEP_OPEN.pattern),
         CallbackQueryHandler(ask_snooze, pattern=STEP_SNOOZE_MENU.pattern),
         CallbackQueryHandler(snooze, pattern=STEP_SNOOZE.pattern),
