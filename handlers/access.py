@@ -10,13 +10,13 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
 from bot.services import access, team
-from bot.services.errors import DomainError
 from bot.services.model import Role
 from bot.telegram.command_menu import publish_commands_for
 from bot.telegram.context import NextStepContext
-from bot.views.callback_data import parse_id, unpack
+from bot.views.actions import ACCESS_DECIDE
 from bot.views.keyboards import keyboard, url_button
 from bot.views.render import escape
+from handlers.buttons import pressed, query_of
 from handlers.common import display_name, edit
 
 logger = logging.getLogger(__name__)
@@ -96,14 +96,12 @@ async def refuse(update: Update, text: str = REFUSAL) -> None:
 
 async def decide_request(update: Update, context: NextStepContext) -> None:
     """A lead pressed Approve as manager / Approve as head / Decline on an access request."""
-    query = update.callback_query
-    assert query is not None
-    parts = unpack(query.data, "acc", 2)
-    request_id = parse_id(parts[1]) if parts else None
-    if parts is None or request_id is None or parts[0] not in DECISIONS:
-        await query.answer("That button is not valid any more.", show_alert=True)
+    values = await pressed(update, ACCESS_DECIDE)
+    if values is None:
         return
-    role = DECISIONS[parts[0]]
+    decision_word, request_id = values
+    role = DECISIONS[decision_word]
+    query = query_of(update)
     try:
         decision = await access.decide_access(
             context.db,
@@ -117,9 +115,6 @@ async def decide_request(update: Update, context: NextStepContext) -> None:
     except access.AlreadyDecided as exc:  # decided by another lead, or the person joined
         await query.answer(str(exc)[:200], show_alert=True)
         await edit(query, f"{escape(exc.request.name)}'s access request: {escape(str(exc))}")
-        return
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
         return
     await query.answer()
     request = decision.request
@@ -146,5 +141,5 @@ def handlers() -> list[tuple[object, int]]:
     """The gate runs first (group -1); decisions in the default group."""
     return [
         (TypeHandler(Update, gate), -1),
-        (CallbackQueryHandler(decide_request, pattern=r"^acc:"), 0),
+        (CallbackQueryHandler(decide_request, pattern=ACCESS_DECIDE.pattern), 0),
     ]

@@ -14,7 +14,8 @@ from handlers.common import reply
 async def show_agenda(update: Update, context: NextStepContext) -> None:
     """/agenda, or /agenda week for every day in full."""
     user = context.member
-    detail = bool(context.args) and context.args[0].lower() == "week"
+    words = context.args or []
+    detail = bool(words) and words[0].lower() == "week"
     agenda = await build_agenda(context.db, user=user, now=context.clock.now(), days=7)
     await reply(
         update, render_agenda(agenda, user, detail=detail), reply_markup=agenda_keyboard(agenda)

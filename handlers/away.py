@@ -11,6 +11,7 @@ from bot.services import dates, schedule, team
 from bot.services.errors import DomainError
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
+from bot.views.actions import AWAY_BACK
 from bot.views.keyboards import button, keyboard
 from bot.views.render import escape
 from handlers.common import edit, reply
@@ -32,7 +33,7 @@ async def away(update: Update, context: NextStepContext) -> None:
             await reply(
                 update,
                 f"You are away until <b>{escape(shown)}</b>.\n\n{USAGE}",
-                reply_markup=keyboard([[button("I'm back", "away", "back")]]),
+                reply_markup=keyboard([[button("I'm back", AWAY_BACK)]]),
             )
         else:
             await reply(update, USAGE)
@@ -51,14 +52,14 @@ async def away(update: Update, context: NextStepContext) -> None:
         updated = await schedule.set_away(
             context.db, context.clock, actor=user, until=until, deputy_id=deputy_id
         )
-    except DomainError as exc:
+    except DomainError as exc:  # answered with the usage, which is HTML
         await reply(update, f"{escape(str(exc))}\n\n{USAGE}")
         return
     shown = format_moment(until, updated.timezone, updated.locale)
     note = f"Enjoy! You're away until <b>{escape(shown)}</b>; no reminders until then."
     if deputy_id is not None and deputy_text:
         note += f" Your reminders go to {escape(deputy_text)}, who may act on your clients."
-    await reply(update, note, reply_markup=keyboard([[button("I'm back", "away", "back")]]))
+    await reply(update, note, reply_markup=keyboard([[button("I'm back", AWAY_BACK)]]))
 
 
 def _split(words: list[str], context: NextStepContext) -> tuple[dt.datetime, str | None]:
@@ -77,7 +78,7 @@ def _split(words: list[str], context: NextStepContext) -> tuple[dt.datetime, str
                 " ".join(date_words), now=now, timezone=user.timezone, locale=user.locale
             )
             return until, deputy
-        except DomainError as exc:
+        except DomainError as exc:  # not a date: try the next way of reading the words
             error = error or exc
     assert error is not None
     raise error
@@ -99,5 +100,5 @@ def handlers() -> list[tuple[object, int]]:
     return [
         (CommandHandler("away", away), 0),
         (CommandHandler("back", back), 0),
-        (CallbackQueryHandler(back, pattern=r"^away:back$"), 0),
+        (CallbackQueryHandler(back, pattern=AWAY_BACK.pattern), 0),
     ]

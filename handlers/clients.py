@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 from telegram import (
@@ -48,10 +49,29 @@ from bot.services.errors import DomainError
 from bot.services.model import ClientStatus, Role, User
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day, format_moment, format_span
-from bot.views.callback_data import parse_id, unpack
+from bot.views.actions import (
+    CLIENT_BACK,
+    CLIENT_EDIT,
+    CLIENT_EDIT_FIELD,
+    CLIENT_HISTORY,
+    CLIENT_NOTE,
+    CLIENT_NOTES,
+    CLIENT_OPEN,
+    CLIENT_PAGE,
+    CLIENT_REASSIGN,
+    CLIENT_REASSIGN_TO,
+    CLIENT_STATUS,
+    CLIENT_STATUS_MENU,
+    LOG_NEW,
+    NEW_CLIENT_CLEAR,
+    NEW_CLIENT_DUPLICATE,
+    NEW_CLIENT_SKIP,
+)
+from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import MAX_MESSAGE, escape, render, telegram_length
 from bot.workers import files as file_workers
+from handlers.buttons import pressed, query_of
 from handlers.common import (
     NOT_AN_ANSWER,
     draft_of,
@@ -116,19 +136,6 @@ def _phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def _client_id(query: CallbackQuery, action: str, arity: int = 2) -> tuple[int, list[str]] | None:
-    """`cl:<action>:<id>[:...]` -> (id, the parts after the action), or None if malformed."""
-    parts = unpack(query.data, "cl", arity)
-    if parts is None or parts[0] != action:
-        return None
-    client_id = parse_id(parts[1])
-    return None if client_id is None else (client_id, parts[2:])
-
-
-def _page_number(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
-
-
 async def _settle(query: CallbackQuery, note: str) -> None:
     """Replace a pressed question's buttons with a note saying how it was answered."""
     message = query.message
@@ -140,30 +147,22 @@ async def _refuse(query: CallbackQuery, message: str = NOT_VALID) -> None:
     await query.answer(message[:200], show_alert=True)
 
 
-async def _load_card(
-    query: CallbackQuery, context: NextStepContext, client_id: int
-) -> ClientCard | None:
-    """The card, or None after answering the press with the service's refusal."""
-    try:
-        return await clients.get_card(
-            context.db, context.clock, actor=context.member, client_id=client_id
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return None
+async def _load_card(context: NextStepContext, client_id: int) -> ClientCard:
+    """The card, if the person may see it (a refusal is answered by the error handler)."""
+    return await clients.get_card(
+        context.db, context.clock, actor=context.member, client_id=client_id
+    )
 
 
 async def _pressed_card(
-    update: Update, context: NextStepContext, action: str
+    update: Update, context: NextStepContext, action: Action
 ) -> tuple[CallbackQuery, ClientCard | None]:
     """The card named by a pressed `cl:<action>:<id>` button; None once the press is refused."""
-    query = update.callback_query
-    assert query is not None
-    parsed = _client_id(query, action)
-    if parsed is None:
-        await _refuse(query)
+    query = query_of(update)
+    values = await pressed(update, action)
+    if values is None:
         return query, None
-    return query, await _load_card(query, context, parsed[0])
+    return query, await _load_card(context, values[0])
 
 
 # --- the client card ------------------------------------------------------------------------
@@ -189,13 +188,13 @@ def card_keyboard(card: ClientCard, user: User) -> InlineKeyboardMarkup | None:
     client_id = card.client.id
     rows = [
         [
-            button("Log call", "log", "new", client_id, "call"),
-            button("Log meeting", "log", "new", client_id, "meeting"),
+            button("Log call", LOG_NEW, client_id, "call"),
+            button("Log meeting", LOG_NEW, client_id, "meeting"),
         ],
         [
-            button("Edit", "cl", "edit", client_id),
-            button("Notes", "cl", "notes", client_id),
-            button("History", "cl", "hist", client_id, 0),
+            button("Edit", CLIENT_EDIT, client_id),
+            button("Notes", CLIENT_NOTES, client_id),
+            button("History", CLIENT_HISTORY, client_id, 0),
         ],
         [button("Templates", "tp", "home", client_id)],
         [
@@ -204,12 +203,12 @@ def card_keyboard(card: ClientCard, user: User) -> InlineKeyboardMarkup | None:
         ],
     ]
     if user.is_lead:
-        rows.append([button("Reassign", "cl", "rsg", client_id, 0)])
+        rows.append([button("Reassign", CLIENT_REASSIGN, client_id, 0)])
     return keyboard(rows)
 
 
 def _back(client_id: int) -> list[InlineKeyboardButton]:
-    return [button("« Back to the card", "cl", "back", client_id)]
+    return [button("« Back to the card", CLIENT_BACK, client_id)]
 
 
 async def _reply_card(
@@ -239,7 +238,7 @@ async def _edit_card(
 
 async def open_card(update: Update, context: NextStepContext) -> None:
     """`cl:open:<id>`: the card as a new message (the list it came from stays)."""
-    query, card = await _pressed_card(update, context, "open")
+    query, card = await _pressed_card(update, context, CLIENT_OPEN)
     if card is None:
         return
     await query.answer()
@@ -251,7 +250,7 @@ async def open_card(update: Update, context: NextStepContext) -> None:
 
 async def back_to_card(update: Update, context: NextStepContext) -> None:
     """`cl:back:<id>`: from History, Notes or Edit back to the card, in place."""
-    query, card = await _pressed_card(update, context, "back")
+    query, card = await _pressed_card(update, context, CLIENT_BACK)
     if card is None:
         return
     await query.answer()
@@ -297,12 +296,12 @@ async def _list_view(
         show_owner=user.is_lead,
         fmt_day=lambda moment: format_day(moment, user.timezone, user.locale),
     )
-    buttons = [button(item.client.name[:40], "cl", "open", item.client.id) for item in found.items]
+    buttons = [button(item.client.name[:40], CLIENT_OPEN, item.client.id) for item in found.items]
     nav = []
     if page > 0:
-        nav.append(button("« Prev", "cl", "pg", page - 1))
+        nav.append(button("« Prev", CLIENT_PAGE, page - 1))
     if found.has_more:
-        nav.append(button("Next »", "cl", "pg", page + 1))
+        nav.append(button("Next »", CLIENT_PAGE, page + 1))
     return text, keyboard([*grid(buttons, 2), nav])
 
 
@@ -317,13 +316,12 @@ async def list_clients(update: Update, context: NextStepContext) -> None:
 
 async def list_page(update: Update, context: NextStepContext) -> None:
     """`cl:pg:<page>`: another page of the last /clients search (the query is in user_data)."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
-    parts = unpack(query.data, "cl", 2)
-    page = _page_number(parts[1]) if parts and parts[0] == "pg" else None
-    if page is None:
-        await _refuse(query)
+    assert context.user_data is not None
+    values = await pressed(update, CLIENT_PAGE)
+    if values is None:
         return
+    (page,) = values
+    query = query_of(update)
     await query.answer()
     text, markup = await _list_view(context, str(context.user_data.get(LIST_QUERY, "")), page)
     await edit(query, text, markup)
@@ -349,7 +347,7 @@ def _prompt(field: str, values: dict[str, str], region: str) -> str:
 
 
 def _field_markup(field: str) -> InlineKeyboardMarkup | None:
-    return None if field == "name" else keyboard([[button("Skip", "nc", "skip", field)]])
+    return None if field == "name" else keyboard([[button("Skip", NEW_CLIENT_SKIP, field)]])
 
 
 def _problem(field: str, value: str, region: str) -> str | None:
@@ -359,7 +357,7 @@ def _problem(field: str, value: str, region: str) -> str | None:
             clients.prepare_fields(name=value, region=region)
         else:
             clients.prepare_fields(name="-", region=region, **{field: value})
-    except DomainError as exc:
+    except DomainError as exc:  # the objection is the value asked for, not an answer
         return str(exc)
     return None
 
@@ -396,7 +394,7 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
     """
     try:
         values = clients.parse_one_line(text)
-    except DomainError as exc:
+    except DomainError as exc:  # ends the flow: a /newclient that replaced a draft parked it
         await reply(update, escape(str(exc)))
         return ConversationHandler.END
     region = _region(context)
@@ -436,11 +434,10 @@ async def typed_field(update: Update, context: NextStepContext) -> int:
 
 async def skip_field(update: Update, context: NextStepContext) -> int:
     """`nc:skip:<field>`: leave that field empty (only for the question being asked)."""
-    query = update.callback_query
-    assert query is not None
-    parts = unpack(query.data, "nc", 2)
+    query = query_of(update)
+    values = NEW_CLIENT_SKIP.parse(query.data)
     pending = draft_of(context, DRAFT).get("pending") or []
-    if parts is None or not pending or parts[1] != pending[0] or pending[0] == "name":
+    if values is None or not pending or values[0] != pending[0]:
         await _refuse(query, "That question was already answered.")
         return FIELD if pending else ConversationHandler.END
     await query.answer()
@@ -472,13 +469,13 @@ async def _save(update: Update, context: NextStepContext) -> int:
         )
         markup = keyboard(
             [
-                [button(f"Open {existing.client.name[:40]}", "cl", "open", exc.client_id)],
-                [button("Create anyway", "nc", "dup")],
+                [button(f"Open {existing.client.name[:40]}", CLIENT_OPEN, exc.client_id)],
+                [button("Create anyway", NEW_CLIENT_DUPLICATE)],
             ]
         )
         await reply(update, escape(str(exc)), reply_markup=markup)
         return DUPLICATE
-    except DomainError as exc:
+    except DomainError as exc:  # the draft is dropped and the flow ends, with what to do
         new_draft(context, DRAFT)
         await reply(update, f"{escape(str(exc))}\nSend /newclient to try again.")
         return ConversationHandler.END
@@ -511,9 +508,11 @@ async def typed_while_duplicate(update: Update, context: NextStepContext) -> int
 
 
 async def open_existing(update: Update, context: NextStepContext) -> int:
-    """“Open …” on the duplicate question: that answers it; the new client is not made."""
-    new_draft(context, DRAFT)
+    """“Open …” on the duplicate question: that answers it; the new client is not made.
+
+    A card that can't be opened (refused by the service) leaves the question open."""
     await open_card(update, context)
+    new_draft(context, DRAFT)
     return ConversationHandler.END
 
 
@@ -528,16 +527,16 @@ async def not_text(update: Update, context: NextStepContext) -> int | None:
 
 async def edit_menu(update: Update, context: NextStepContext) -> None:
     """`cl:edit:<id>`: which field to change."""
-    query, card = await _pressed_card(update, context, "edit")
+    query, card = await _pressed_card(update, context, CLIENT_EDIT)
     if card is None:
         return
     await query.answer()
     client_id = card.client.id
     buttons = [
-        button(label.capitalize(), "cl", "ef", client_id, key)
+        button(label.capitalize(), CLIENT_EDIT_FIELD, client_id, key)
         for key, (_, label, _) in EDITABLE.items()
     ]
-    buttons.append(button("Status", "cl", "stm", client_id))
+    buttons.append(button("Status", CLIENT_STATUS_MENU, client_id))
     await edit(
         query,
         f"What would you like to change for <b>{escape(card.client.name)}</b>?",
@@ -559,17 +558,13 @@ def _current_value(card: ClientCard, key: str) -> str | None:
 
 async def ask_field_value(update: Update, context: NextStepContext) -> int:
     """`cl:ef:<id>:<field>`: ask for the new value of a text field."""
-    query = update.callback_query
-    assert query is not None
-    parsed = _client_id(query, "ef", 3)
-    if parsed is None or parsed[1][0] not in EDITABLE:
-        await _refuse(query)
+    values = await pressed(update, CLIENT_EDIT_FIELD)
+    if values is None:
         return ConversationHandler.END
-    card = await _load_card(query, context, parsed[0])
-    if card is None:
-        return ConversationHandler.END
+    client_id, key = values
+    card = await _load_card(context, client_id)
+    query = query_of(update)
     await query.answer()
-    key = parsed[1][0]
     _, label, optional = EDITABLE[key]
     current = _current_value(card, key)
     new_draft(context, DRAFT, client_id=card.client.id, field=key)
@@ -578,7 +573,7 @@ async def ask_field_value(update: Update, context: NextStepContext) -> int:
         text += f"\nNow: {escape(current)}"
     rows = []
     if optional and current:
-        rows.append([button(f"Clear the {label}", "nc", "clear")])
+        rows.append([button(f"Clear the {label}", NEW_CLIENT_CLEAR)])
     rows.append(_back(card.client.id))
     await edit(query, text, keyboard(rows))
     return EDIT_VALUE
@@ -592,6 +587,7 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
         return ConversationHandler.END
     keyword, label, _ = EDITABLE[key]
     client_id = int(draft["client_id"])
+    change: dict[str, Any] = {keyword: value}
     try:
         await clients.update_client(
             context.db,
@@ -599,7 +595,7 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
             actor=context.member,
             client_id=client_id,
             region=_region(context),
-            **{keyword: value},
+            **change,
         )
     except DuplicateClient:
         await reply(
@@ -608,7 +604,7 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
             "name, or /cancel to keep the old one.",
         )
         return EDIT_VALUE
-    except DomainError as exc:
+    except DomainError as exc:  # asked again, with a hint (a clear button's press included)
         await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
         return EDIT_VALUE
     new_draft(context, DRAFT)
@@ -632,7 +628,7 @@ async def clear_field(update: Update, context: NextStepContext) -> int:
 
 async def status_menu(update: Update, context: NextStepContext) -> None:
     """`cl:stm:<id>`: prospect / active / inactive as buttons."""
-    query, card = await _pressed_card(update, context, "stm")
+    query, card = await _pressed_card(update, context, CLIENT_STATUS_MENU)
     if card is None:
         return
     await query.answer()
@@ -640,8 +636,7 @@ async def status_menu(update: Update, context: NextStepContext) -> None:
     buttons = [
         button(
             ("✓ " if status is client.status else "") + status.value,
-            "cl",
-            "st",
+            CLIENT_STATUS,
             client.id,
             status.value,
         )
@@ -656,24 +651,15 @@ async def status_menu(update: Update, context: NextStepContext) -> None:
 
 async def set_status(update: Update, context: NextStepContext) -> None:
     """`cl:st:<id>:<status>`."""
-    query = update.callback_query
-    assert query is not None
-    parsed = _client_id(query, "st", 3)
-    statuses = {status.value for status in ClientStatus}
-    if parsed is None or parsed[1][0] not in statuses:
-        await _refuse(query)
+    values = await pressed(update, CLIENT_STATUS)
+    if values is None:
         return
-    client_id, status = parsed[0], parsed[1][0]
-    try:
-        await clients.update_client(
-            context.db, context.clock, actor=context.member, client_id=client_id, status=status
-        )
-        card = await clients.get_card(
-            context.db, context.clock, actor=context.member, client_id=client_id
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    client_id, status = values
+    await clients.update_client(
+        context.db, context.clock, actor=context.member, client_id=client_id, status=status
+    )
+    card = await _load_card(context, client_id)
+    query = query_of(update)
     await query.answer()
     await _edit_card(query, context, card, notice=f"✅ Status: {status}.")
 
@@ -687,13 +673,13 @@ def _notes_view(
     text = render(
         "texts/client_notes.html.j2", name=card.client.name, notes=card.client.notes, notice=notice
     )
-    rows = [[button("Add a note", "cl", "note", card.client.id)], _back(card.client.id)]
+    rows = [[button("Add a note", CLIENT_NOTE, card.client.id)], _back(card.client.id)]
     return text, keyboard(rows)
 
 
 async def show_notes(update: Update, context: NextStepContext) -> None:
     """`cl:notes:<id>`: the client's notes."""
-    query, card = await _pressed_card(update, context, "notes")
+    query, card = await _pressed_card(update, context, CLIENT_NOTES)
     if card is None:
         return
     await query.answer()
@@ -703,7 +689,7 @@ async def show_notes(update: Update, context: NextStepContext) -> None:
 
 async def ask_note(update: Update, context: NextStepContext) -> int:
     """`cl:note:<id>`: ask for a note to append."""
-    query, card = await _pressed_card(update, context, "note")
+    query, card = await _pressed_card(update, context, CLIENT_NOTE)
     if card is None:
         return ConversationHandler.END
     await query.answer()
@@ -728,7 +714,7 @@ async def typed_note(update: Update, context: NextStepContext) -> int:
             context.db, context.clock, actor=user, client_id=client_id, note=message_text(update)
         )
         card = await clients.get_card(context.db, context.clock, actor=user, client_id=client_id)
-    except DomainError as exc:
+    except DomainError as exc:  # asked again, with a hint
         await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
         return NOTE
     message = update.effective_message
@@ -752,29 +738,21 @@ async def typed_note(update: Update, context: NextStepContext) -> int:
 
 async def show_history(update: Update, context: NextStepContext) -> None:
     """`cl:hist:<id>:<page>`: ten contacts per page, the latest first, with their outcome."""
-    query = update.callback_query
-    assert query is not None
-    parsed = _client_id(query, "hist", 3)
-    page = _page_number(parsed[1][0]) if parsed else None
-    if parsed is None or page is None:
-        await _refuse(query)
+    values = await pressed(update, CLIENT_HISTORY)
+    if values is None:
         return
-    card = await _load_card(query, context, parsed[0])
-    if card is None:
-        return
+    client_id, page = values
+    card = await _load_card(context, client_id)
     user = context.member
-    try:
-        found = await client_history(
-            context.db,
-            context.clock,
-            actor=user,
-            client_id=card.client.id,
-            limit=HISTORY_PAGE + 1,
-            offset=page * HISTORY_PAGE,
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    found = await client_history(
+        context.db,
+        context.clock,
+        actor=user,
+        client_id=card.client.id,
+        limit=HISTORY_PAGE + 1,
+        offset=page * HISTORY_PAGE,
+    )
+    query = query_of(update)
     await query.answer()
     has_more = len(found) > HISTORY_PAGE
     text = render(
@@ -788,9 +766,9 @@ async def show_history(update: Update, context: NextStepContext) -> None:
     )
     nav = []
     if page > 0:
-        nav.append(button("« Newer", "cl", "hist", card.client.id, page - 1))
+        nav.append(button("« Newer", CLIENT_HISTORY, card.client.id, page - 1))
     if has_more:
-        nav.append(button("Older »", "cl", "hist", card.client.id, page + 1))
+        nav.append(button("Older »", CLIENT_HISTORY, card.client.id, page + 1))
     await edit(query, text, keyboard([nav, _back(card.client.id)]))
 
 
@@ -799,21 +777,13 @@ async def show_history(update: Update, context: NextStepContext) -> None:
 
 async def pick_new_owner(update: Update, context: NextStepContext) -> None:
     """`cl:rsg:<id>:<page>`: a head or admin chooses who takes the client over."""
-    query = update.callback_query
-    assert query is not None
-    parsed = _client_id(query, "rsg", 3)
-    page = _page_number(parsed[1][0]) if parsed else None
-    if parsed is None or page is None:
-        await _refuse(query)
+    values = await pressed(update, CLIENT_REASSIGN)
+    if values is None:
         return
-    try:
-        people = await team.list_team(context.db, actor=context.member)
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
-    card = await _load_card(query, context, parsed[0])
-    if card is None:
-        return
+    client_id, page = values
+    people = await team.list_team(context.db, actor=context.member)
+    card = await _load_card(context, client_id)
+    query = query_of(update)
     await query.answer()
     client = card.client
     candidates = [p for p in people if p.active and p.telegram_id != client.owner_id]
@@ -829,14 +799,16 @@ async def pick_new_owner(update: Update, context: NextStepContext) -> None:
     page = min(page, pages - 1)
     shown = candidates[page * REASSIGN_PAGE : (page + 1) * REASSIGN_PAGE]
     buttons = [
-        button(f"{p.name[:30]} ({ROLE_NAMES[p.role]})", "cl", "rto", client.id, p.telegram_id)
+        button(
+            f"{p.name[:30]} ({ROLE_NAMES[p.role]})", CLIENT_REASSIGN_TO, client.id, p.telegram_id
+        )
         for p in shown
     ]
     nav = []
     if page > 0:
-        nav.append(button("« Prev", "cl", "rsg", client.id, page - 1))
+        nav.append(button("« Prev", CLIENT_REASSIGN, client.id, page - 1))
     if page < pages - 1:
-        nav.append(button("Next »", "cl", "rsg", client.id, page + 1))
+        nav.append(button("Next »", CLIENT_REASSIGN, client.id, page + 1))
     await edit(
         query,
         f"Hand <b>{escape(client.name)}</b> (now with {escape(card.owner_name)}) to whom? "
@@ -847,28 +819,20 @@ async def pick_new_owner(update: Update, context: NextStepContext) -> None:
 
 async def reassign(update: Update, context: NextStepContext) -> None:
     """`cl:rto:<id>:<new owner id>`: `reassign_client` checks the role and the new owner."""
-    query = update.callback_query
-    assert query is not None
-    parsed = _client_id(query, "rto", 3)
-    new_owner = parse_id(parsed[1][0]) if parsed else None
-    if parsed is None or new_owner is None:
-        await _refuse(query)
+    values = await pressed(update, CLIENT_REASSIGN_TO)
+    if values is None:
         return
-    try:
-        await clients.reassign_client(
-            context.db,
-            context.clock,
-            actor=context.member,
-            client_id=parsed[0],
-            new_owner_id=new_owner,
-            max_clients=context.settings.max_clients_per_manager,
-        )
-        card = await clients.get_card(
-            context.db, context.clock, actor=context.member, client_id=parsed[0]
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    client_id, new_owner = values
+    await clients.reassign_client(
+        context.db,
+        context.clock,
+        actor=context.member,
+        client_id=client_id,
+        new_owner_id=new_owner,
+        max_clients=context.settings.max_clients_per_manager,
+    )
+    card = await _load_card(context, client_id)
+    query = query_of(update)
     await query.answer("Reassigned.")
     await _edit_card(query, context, card, notice=f"✅ Now managed by {card.owner_name}.")
 
@@ -984,7 +948,7 @@ async def import_document(update: Update, context: NextStepContext) -> None:
             max_clients=context.settings.max_clients_per_manager,
             progress=on_progress,
         )
-    except DomainError as exc:
+    except DomainError as exc:  # the answer may be the progress message, edited
         await answer(f"I couldn't import {escape(filename)}: {escape(str(exc))}")
         return
     await answer(import_report_text(report, filename))
@@ -1092,22 +1056,22 @@ def handlers() -> list[tuple[object, int]]:
         name="newclient",
         entry_points=[
             CommandHandler("newclient", start_newclient),
-            CallbackQueryHandler(ask_field_value, pattern=r"^cl:ef:"),
-            CallbackQueryHandler(ask_note, pattern=r"^cl:note:"),
+            CallbackQueryHandler(ask_field_value, pattern=CLIENT_EDIT_FIELD.pattern),
+            CallbackQueryHandler(ask_note, pattern=CLIENT_NOTE.pattern),
         ],
         states={
             FIELD: [
                 MessageHandler(text, typed_field),
-                CallbackQueryHandler(skip_field, pattern=r"^nc:skip:"),
+                CallbackQueryHandler(skip_field, pattern=NEW_CLIENT_SKIP.pattern),
             ],
             DUPLICATE: [
-                CallbackQueryHandler(create_anyway, pattern=r"^nc:dup$"),
-                CallbackQueryHandler(open_existing, pattern=r"^cl:open:"),
+                CallbackQueryHandler(create_anyway, pattern=NEW_CLIENT_DUPLICATE.pattern),
+                CallbackQueryHandler(open_existing, pattern=CLIENT_OPEN.pattern),
                 MessageHandler(text, typed_while_duplicate),
             ],
             EDIT_VALUE: [
                 MessageHandler(text, typed_field_value),
-                CallbackQueryHandler(clear_field, pattern=r"^nc:clear$"),
+                CallbackQueryHandler(clear_field, pattern=NEW_CLIENT_CLEAR.pattern),
             ],
             NOTE: [MessageHandler(text, typed_note)],
         },
@@ -1121,15 +1085,15 @@ def handlers() -> list[tuple[object, int]]:
         (conversation, 0),
         (CommandHandler("clients", list_clients), 0),
         (CommandHandler("export", export), 0),
-        (CallbackQueryHandler(list_page, pattern=r"^cl:pg:"), 0),
-        (CallbackQueryHandler(open_card, pattern=r"^cl:open:"), 0),
-        (CallbackQueryHandler(back_to_card, pattern=r"^cl:back:"), 0),
-        (CallbackQueryHandler(edit_menu, pattern=r"^cl:edit:"), 0),
-        (CallbackQueryHandler(status_menu, pattern=r"^cl:stm:"), 0),
-        (CallbackQueryHandler(set_status, pattern=r"^cl:st:"), 0),
-        (CallbackQueryHandler(show_notes, pattern=r"^cl:notes:"), 0),
-        (CallbackQueryHandler(show_history, pattern=r"^cl:hist:"), 0),
-        (CallbackQueryHandler(pick_new_owner, pattern=r"^cl:rsg:"), 0),
-        (CallbackQueryHandler(reassign, pattern=r"^cl:rto:"), 0),
+        (CallbackQueryHandler(list_page, pattern=CLIENT_PAGE.pattern), 0),
+        (CallbackQueryHandler(open_card, pattern=CLIENT_OPEN.pattern), 0),
+        (CallbackQueryHandler(back_to_card, pattern=CLIENT_BACK.pattern), 0),
+        (CallbackQueryHandler(edit_menu, pattern=CLIENT_EDIT.pattern), 0),
+        (CallbackQueryHandler(status_menu, pattern=CLIENT_STATUS_MENU.pattern), 0),
+        (CallbackQueryHandler(set_status, pattern=CLIENT_STATUS.pattern), 0),
+        (CallbackQueryHandler(show_notes, pattern=CLIENT_NOTES.pattern), 0),
+        (CallbackQueryHandler(show_history, pattern=CLIENT_HISTORY.pattern), 0),
+        (CallbackQueryHandler(pick_new_owner, pattern=CLIENT_REASSIGN.pattern), 0),
+        (CallbackQueryHandler(reassign, pattern=CLIENT_REASSIGN_TO.pattern), 0),
         (MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, import_document), 0),
     ]

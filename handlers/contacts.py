@@ -25,11 +25,27 @@ from bot.services.errors import DomainError
 from bot.services.model import Outcome
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
+from bot.views.actions import (
+    LOG_CLIENT,
+    LOG_KIND,
+    LOG_NEW,
+    LOG_WHEN,
+    LOGGED_EDIT,
+    LOGGED_UNDO,
+    NEXT_STEP_BACK,
+    NEXT_STEP_CHOICE,
+    NEXT_STEP_CONFIRM,
+    NEXT_STEP_DUE,
+    NEXT_STEP_KIND,
+    NEXT_STEP_NO_AGENDA,
+    NEXT_STEP_REPLACE,
+    STEP_DONE,
+)
 from bot.views.agenda import next_step_keyboard
-from bot.views.callback_data import parse_id
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, render
 from bot.views.replies import contact_suggestion
+from handlers.buttons import pressed, query_of
 from handlers.common import (
     draft_of,
     edit,
@@ -66,25 +82,7 @@ QUICK_DUE = (
 NOT_VALID = "That button is not valid any more."
 
 
-# --- drafts and parsing -------------------------------------------------------------------
-
-
-def callback_parts(update: Update, prefix: str) -> list[str]:
-    """The parts after `prefix:` of the pressed button's data (untrusted)."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    return parts[1:] if parts[0] == prefix else []
-
-
-async def pressed_id(update: Update, prefix: str) -> int | None:
-    """The id in a `prefix:action:<id>` button; answers "not valid" and gives None otherwise."""
-    parts = callback_parts(update, prefix)
-    found = parse_id(parts[1]) if len(parts) == 2 else None
-    if found is None:
-        assert update.callback_query is not None
-        await update.callback_query.answer(NOT_VALID, show_alert=True)
-    return found
+# --- drafts -------------------------------------------------------------------------------
 
 
 def _message_id(update: Update) -> int | None:
@@ -105,7 +103,7 @@ async def _ask_client(
     update: Update, context: NextStepContext, prompt: str, query: str = ""
 ) -> int:
     page = await clients.search_clients(context.db, actor=context.member, query=query, limit=8)
-    buttons = [button(item.client.name[:40], "log", "cl", item.client.id) for item in page.items]
+    buttons = [button(item.client.name[:40], LOG_CLIENT, item.client.id) for item in page.items]
     hint = "Tap a client or type a few letters of the name."
     if query and not page.items:
         hint = f"No client matches “{escape(query[:100])}”. Try other letters, or /newclient."
@@ -137,7 +135,7 @@ async def start_quick(update: Update, context: NextStepContext) -> int:
         return await _ask_client(
             update, context, f"I found no client called “{escape(match.name_text[:100])}”."
         )
-    buttons = [button(i.client.name[:40], "log", "cl", i.client.id) for i in match.clients]
+    buttons = [button(i.client.name[:40], LOG_CLIENT, i.client.id) for i in match.clients]
     await reply(
         update,
         f"Several clients match “{escape(match.name_text[:100])}”. Which one?",
@@ -147,42 +145,29 @@ async def start_quick(update: Update, context: NextStepContext) -> int:
 
 
 async def start_from_card(update: Update, context: NextStepContext) -> int:
-    """ "Log call" / "Log meeting" on a client card, or "Done — log it" on a reminder."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_parts(update, "log")
-    client_id = parse_id(parts[1]) if len(parts) == 3 else None
-    if client_id is None or parts[2] not in CONTACT_KINDS:
-        await query.answer(NOT_VALID, show_alert=True)
+    """ "Log call" / "Log meeting" on a client card: `log:new:<client id>:<kind>`."""
+    values = await pressed(update, LOG_NEW)
+    if values is None:
         return ConversationHandler.END
-    try:
-        card = await clients.get_card(
-            context.db, context.clock, actor=context.member, client_id=client_id
-        )
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
-    new_draft(context, DRAFT, client_id=card.client.id, kind=parts[2])
+    client_id, kind = values
+    card = await clients.get_card(
+        context.db, context.clock, actor=context.member, client_id=client_id
+    )
+    await query_of(update).answer()
+    new_draft(context, DRAFT, client_id=card.client.id, kind=kind)
     return await _after_client(update, context)
 
 
 async def start_from_step(update: Update, context: NextStepContext) -> int:
     """ "Done — log it" on a step reminder: log the contact that completes the step."""
-    query = update.callback_query
-    assert query is not None
-    step_id = await pressed_id(update, "st")
-    if step_id is None:
+    values = await pressed(update, STEP_DONE)
+    if values is None:
         return ConversationHandler.END
-    try:
-        view = await steps.get_step_view(
-            context.db, context.clock, actor=context.member, step_id=step_id
-        )
-        steps.require_open(view.step)
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
+    view = await steps.get_step_view(
+        context.db, context.clock, actor=context.member, step_id=values[0]
+    )
+    steps.require_open(view.step)
+    await query_of(update).answer()
     kind = view.step.kind.value
     draft = new_draft(context, DRAFT, client_id=view.step.client_id)
     if kind in CONTACT_KINDS:
@@ -220,7 +205,7 @@ async def start_forward(update: Update, context: NextStepContext) -> int:
             context.db, actor=context.member, query=sender, limit=8
         )
         if found.items:
-            buttons = [button(i.client.name[:40], "log", "cl", i.client.id) for i in found.items]
+            buttons = [button(i.client.name[:40], LOG_CLIENT, i.client.id) for i in found.items]
             await reply(
                 update,
                 f"Attach this message from {escape(sender)} to which client?",
@@ -232,21 +217,12 @@ async def start_forward(update: Update, context: NextStepContext) -> int:
 
 async def chosen_client(update: Update, context: NextStepContext) -> int:
     """A client button in the picker."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_parts(update, "log")
-    client_id = parse_id(parts[1]) if len(parts) == 2 and parts[0] == "cl" else None
-    if client_id is None:
-        await query.answer(NOT_VALID, show_alert=True)
+    values = await pressed(update, LOG_CLIENT)
+    if values is None:
         return PICK_CLIENT
-    try:
-        await clients.get_card(
-            context.db, context.clock, actor=context.member, client_id=client_id
-        )
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return PICK_CLIENT
-    await query.answer()
+    client_id = values[0]
+    await clients.get_card(context.db, context.clock, actor=context.member, client_id=client_id)
+    await query_of(update).answer()
     draft_of(context, DRAFT)["client_id"] = client_id
     return await _after_client(update, context)
 
@@ -254,7 +230,7 @@ async def chosen_client(update: Update, context: NextStepContext) -> int:
 async def _after_client(update: Update, context: NextStepContext) -> int:
     draft = draft_of(context, DRAFT)
     if "kind" not in draft:
-        buttons = [button(label, "log", "kind", kind) for kind, label in CONTACT_KINDS.items()]
+        buttons = [button(label, LOG_KIND, kind) for kind, label in CONTACT_KINDS.items()]
         await reply(
             update, "What kind of contact was it?", reply_markup=keyboard(grid(buttons, 3))
         )
@@ -266,14 +242,11 @@ async def _after_client(update: Update, context: NextStepContext) -> int:
 
 async def chosen_kind(update: Update, context: NextStepContext) -> int:
     """Call / Meeting / Email / Message / Visit."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_parts(update, "log")
-    if len(parts) != 2 or parts[1] not in CONTACT_KINDS:
-        await query.answer(NOT_VALID, show_alert=True)
+    values = await pressed(update, LOG_KIND)
+    if values is None:
         return PICK_KIND
-    await query.answer()
-    draft_of(context, DRAFT)["kind"] = parts[1]
+    await query_of(update).answer()
+    draft_of(context, DRAFT)["kind"] = values[0]
     return await _after_client(update, context)
 
 
@@ -288,7 +261,7 @@ async def _ask_summary(update: Update, context: NextStepContext) -> int:
     await reply(
         update,
         f"What happened? Send a short summary of the {escape(draft['kind'])} ({escape(when)}).",
-        reply_markup=keyboard([[button("⏱ It was earlier", "log", "when")]]),
+        reply_markup=keyboard([[button("⏱ It was earlier", LOG_WHEN)]]),
     )
     return SUMMARY
 
@@ -309,16 +282,12 @@ async def ask_when(update: Update, context: NextStepContext) -> int:
 async def typed_when(update: Update, context: NextStepContext) -> int:
     """The time of the contact, in natural language, in the person's zone."""
     user = context.member
-    try:
-        happened = dates.parse_happened(
-            message_text(update),
-            now=context.clock.now(),
-            timezone=user.timezone,
-            locale=user.locale,
-        )
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))
-        return WHEN
+    happened = dates.parse_happened(  # refused: answered centrally, the question stays open
+        message_text(update),
+        now=context.clock.now(),
+        timezone=user.timezone,
+        locale=user.locale,
+    )
     draft_of(context, DRAFT)["happened_at"] = happened.isoformat()
     return await _ask_summary(update, context)
 
@@ -344,7 +313,7 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
             summary=draft.get("summary", ""),
             happened_at=dt.datetime.fromisoformat(happened) if happened else None,
         )
-    except DomainError as exc:
+    except DomainError as exc:  # a summary that came with /call is asked for again
         draft.pop("summary", None)
         await reply(update, escape(str(exc)))
         return SUMMARY
@@ -371,34 +340,20 @@ async def _ask_next_step(
 
 async def chosen_next_step(update: Update, context: NextStepContext) -> int:
     """One of the next-step buttons (also works from /agenda and after a restart)."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_parts(update, "ns")
-    contact_id = parse_id(parts[1]) if len(parts) == 2 else None
-    if contact_id is None or parts[0] not in {
-        "menu",
-        "follow",
-        "won",
-        "refused",
-        "nottarget",
-        "pause",
-    }:
-        await query.answer(NOT_VALID, show_alert=True)
+    values = await pressed(update, NEXT_STEP_CHOICE)
+    if values is None:
         return ConversationHandler.END
-    try:
-        contact = await contacts.get_pending_contact(
-            context.db, context.clock, actor=context.member, contact_id=contact_id
-        )
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return ConversationHandler.END
+    action, contact_id = values
+    contact = await contacts.get_pending_contact(
+        context.db, context.clock, actor=context.member, contact_id=contact_id
+    )
+    query = query_of(update)
     await query.answer()
     draft = new_draft(context, DRAFT, contact_id=contact.id)
-    action = parts[0]
     if action == "menu":
         return await _ask_next_step(update, context, contact.id)
     if action == "follow":
-        buttons = [button(label, "ns", "kind", kind) for kind, label in STEP_KINDS.items()]
+        buttons = [button(label, NEXT_STEP_KIND, kind) for kind, label in STEP_KINDS.items()]
         await edit(query, "What kind of follow-up?", keyboard(grid(buttons, 3)))
         return STEP_KIND
     if action == "won":
@@ -416,24 +371,19 @@ async def chosen_next_step(update: Update, context: NextStepContext) -> int:
 
 async def chosen_step_kind(update: Update, context: NextStepContext) -> int:
     """The follow-up's kind."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_parts(update, "ns")
-    if (
-        len(parts) != 2
-        or parts[1] not in STEP_KINDS
-        or "contact_id" not in draft_of(context, DRAFT)
-    ):
+    query = query_of(update)
+    values = NEXT_STEP_KIND.parse(query.data)
+    if values is None or "contact_id" not in draft_of(context, DRAFT):
         await query.answer(NOT_VALID, show_alert=True)
         return STEP_KIND
     await query.answer()
-    draft_of(context, DRAFT)["step_kind"] = parts[1]
+    draft_of(context, DRAFT)["step_kind"] = values[0]
     return await _ask_due(update, context, "When is the follow-up due?")
 
 
 async def _ask_due(update: Update, context: NextStepContext, prompt: str) -> int:
-    buttons = [button(label, "ns", "due", code) for label, code in QUICK_DUE]
-    buttons.append(button("🗓 Pick a date", "ns", "due", "pick"))
+    buttons = [button(label, NEXT_STEP_DUE, code) for label, code in QUICK_DUE]
+    buttons.append(button("🗓 Pick a date", NEXT_STEP_DUE, "pick"))
     text = (
         f"{prompt}\nTap a button or type a time: <code>fri 15:00</code>, <code>next week</code>, "
         "<code>in 2 minutes</code>, <code>1 Dec 14:30</code>, <code>01.12.2026 14:30</code>."
@@ -448,14 +398,14 @@ async def _ask_due(update: Update, context: NextStepContext, prompt: str) -> int
 
 async def quick_due(update: Update, context: NextStepContext) -> int:
     """A quick due-time button."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_parts(update, "ns")
-    if len(parts) != 2 or "contact_id" not in draft_of(context, DRAFT):
+    query = query_of(update)
+    values = NEXT_STEP_DUE.parse(query.data)
+    if values is None or "contact_id" not in draft_of(context, DRAFT):
         await query.answer(NOT_VALID, show_alert=True)
         return DUE
     await query.answer()
-    if parts[1] == "pick":
+    code = values[0]
+    if code == "pick":
         await edit(
             query,
             "Type the date and time, for example <code>1 Dec 14:30</code> or "
@@ -463,27 +413,19 @@ async def quick_due(update: Update, context: NextStepContext) -> int:
         )
         return DUE
     user = context.member
-    try:
-        due = dates.quick_due(parts[1], now=context.clock.now(), timezone=user.timezone)
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))
-        return DUE
+    due = dates.quick_due(code, now=context.clock.now(), timezone=user.timezone)
     return await _confirm_due(update, context, due)
 
 
 async def typed_due(update: Update, context: NextStepContext) -> int:
     """A due time in natural language: echo it back as an absolute time to confirm."""
     user = context.member
-    try:
-        due = dates.parse_due(
-            message_text(update),
-            now=context.clock.now(),
-            timezone=user.timezone,
-            locale=user.locale,
-        )
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))
-        return DUE
+    due = dates.parse_due(  # refused: answered centrally, the question stays open
+        message_text(update),
+        now=context.clock.now(),
+        timezone=user.timezone,
+        locale=user.locale,
+    )
     return await _confirm_due(update, context, due)
 
 
@@ -497,7 +439,12 @@ async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetim
         update,
         f"{what}: <b>{escape(shown)}</b> ({escape(user.timezone)}). Is that right?",
         reply_markup=keyboard(
-            [[button("✅ Confirm", "ns", "ok", "due"), button("Change", "ns", "ok", "change")]]
+            [
+                [
+                    button("✅ Confirm", NEXT_STEP_CONFIRM, "due"),
+                    button("Change", NEXT_STEP_CONFIRM, "change"),
+                ]
+            ]
         ),
     )
     return DUE
@@ -505,22 +452,21 @@ async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetim
 
 async def confirmed_due(update: Update, context: NextStepContext) -> int:
     """Confirm or change the echoed due time."""
-    query = update.callback_query
-    assert query is not None
-    parts = callback_parts(update, "ns")
+    query = query_of(update)
+    values = NEXT_STEP_CONFIRM.parse(query.data)
     draft = draft_of(context, DRAFT)
-    if len(parts) != 2 or "due_at" not in draft or "contact_id" not in draft:
+    if values is None or "due_at" not in draft or "contact_id" not in draft:
         await query.answer(NOT_VALID, show_alert=True)
         return DUE
     await query.answer()
-    if parts[1] == "change":
+    if values[0] == "change":
         return await _ask_due(update, context, "When, then?")
     if draft.get("pause"):
         return await _save_step(update, context)
     await edit(
         query,
         "Anything to prepare or discuss? Send an agenda in a few words, or tap Skip.",
-        keyboard([[button("Skip", "ns", "agenda", "skip")]]),
+        keyboard([[button("Skip", NEXT_STEP_NO_AGENDA)]]),
     )
     return AGENDA
 
@@ -585,16 +531,16 @@ async def _save_step(update: Update, context: NextStepContext, *, replace: bool 
             f"{escape(shown)}. Replace it with the new one?",
             reply_markup=keyboard(
                 [
-                    [button("Replace it", "ns", "replace", contact_id)],
-                    [button("Choose another next step", "ns", "back", contact_id)],
+                    [button("Replace it", NEXT_STEP_REPLACE, contact_id)],
+                    [button("Choose another next step", NEXT_STEP_BACK, contact_id)],
                 ]
             ),
         )
         return DUE
-    except AlreadyResolved as exc:
+    except AlreadyResolved as exc:  # resolved meanwhile: nothing is left to answer
         await reply(update, escape(str(exc)))
         return ConversationHandler.END
-    except DomainError as exc:
+    except DomainError as exc:  # the due time (say, now past) is asked for again
         await reply(update, escape(str(exc)))
         return DUE
     return await _done(update, context, contact_id)
@@ -632,12 +578,9 @@ async def _close(
             outcome=outcome,
             reason=reason,
         )
-    except AlreadyResolved as exc:
+    except AlreadyResolved as exc:  # resolved meanwhile: nothing is left to answer
         await reply(update, escape(str(exc)))
         return ConversationHandler.END
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))
-        return REASON
     return await _done(update, context, contact_id)
 
 
@@ -660,8 +603,8 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
         reply_markup=keyboard(
             [
                 [
-                    button("✏️ Edit", "lg", "edit", contact_id),
-                    button("↩️ Undo", "lg", "undo", contact_id),
+                    button("✏️ Edit", LOGGED_EDIT, contact_id),
+                    button("↩️ Undo", LOGGED_UNDO, contact_id),
                 ],
                 [suggestion] if suggestion else [],
             ]
@@ -676,18 +619,13 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
 
 async def undo(update: Update, context: NextStepContext) -> int:
     """ "Undo" within 10 minutes of logging."""
-    query = update.callback_query
-    assert query is not None
-    contact_id = await pressed_id(update, "lg")
-    if contact_id is None:
+    values = await pressed(update, LOGGED_UNDO)
+    if values is None:
         return ConversationHandler.END
-    try:
-        await contacts.undo_contact(
-            context.db, context.clock, actor=context.member, contact_id=contact_id
-        )
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return ConversationHandler.END
+    await contacts.undo_contact(
+        context.db, context.clock, actor=context.member, contact_id=values[0]
+    )
+    query = query_of(update)
     await query.answer("Undone.")
     await edit(query, "↩️ Undone: the contact and its next step were removed.")
     return ConversationHandler.END
@@ -695,13 +633,11 @@ async def undo(update: Update, context: NextStepContext) -> int:
 
 async def start_edit(update: Update, context: NextStepContext) -> int:
     """ "Edit" within 10 minutes of logging: ask for the new summary."""
-    query = update.callback_query
-    assert query is not None
-    contact_id = await pressed_id(update, "lg")
-    if contact_id is None:
+    values = await pressed(update, LOGGED_EDIT)
+    if values is None:
         return ConversationHandler.END
-    await query.answer()
-    new_draft(context, DRAFT, edit_contact_id=contact_id)
+    await query_of(update).answer()
+    new_draft(context, DRAFT, edit_contact_id=values[0])
     await reply(update, "Send the corrected summary.")
     return EDIT
 
@@ -717,7 +653,7 @@ async def typed_edit(update: Update, context: NextStepContext) -> int:
             contact_id=contact_id,
             summary=message_text(update),
         )
-    except DomainError as exc:
+    except DomainError as exc:  # past the 10-minute window the edit question is closed
         await reply(update, escape(str(exc)))
         return EDIT if "10 minutes" not in str(exc) else ConversationHandler.END
     new_draft(context, DRAFT)
@@ -794,44 +730,42 @@ async def park_log(context: NextStepContext, state: object, restart: bool) -> st
 def handlers() -> list[tuple[object, int]]:
     """The log flow as one persistent conversation."""
     text = filters.TEXT & ~filters.COMMAND
-    next_step_buttons = CallbackQueryHandler(
-        chosen_next_step, pattern=r"^ns:(menu|follow|won|refused|nottarget|pause):"
-    )
+    next_step_buttons = CallbackQueryHandler(chosen_next_step, pattern=NEXT_STEP_CHOICE.pattern)
     conversation = Flow(
         name="log",
         entry_points=[
             CommandHandler("log", start_log),
             CommandHandler(["call", "meeting"], start_quick),
-            CallbackQueryHandler(start_from_card, pattern=r"^log:new:"),
-            CallbackQueryHandler(start_from_step, pattern=r"^st:done:"),
+            CallbackQueryHandler(start_from_card, pattern=LOG_NEW.pattern),
+            CallbackQueryHandler(start_from_step, pattern=STEP_DONE.pattern),
             next_step_buttons,
-            CallbackQueryHandler(undo, pattern=r"^lg:undo:"),
-            CallbackQueryHandler(start_edit, pattern=r"^lg:edit:"),
+            CallbackQueryHandler(undo, pattern=LOGGED_UNDO.pattern),
+            CallbackQueryHandler(start_edit, pattern=LOGGED_EDIT.pattern),
             MessageHandler(filters.FORWARDED & filters.ChatType.PRIVATE, start_forward),
         ],
         states={
             PICK_CLIENT: [
                 MessageHandler(text, search_client),
-                CallbackQueryHandler(chosen_client, pattern=r"^log:cl:"),
+                CallbackQueryHandler(chosen_client, pattern=LOG_CLIENT.pattern),
             ],
-            PICK_KIND: [CallbackQueryHandler(chosen_kind, pattern=r"^log:kind:")],
+            PICK_KIND: [CallbackQueryHandler(chosen_kind, pattern=LOG_KIND.pattern)],
             SUMMARY: [
                 MessageHandler(text, typed_summary),
-                CallbackQueryHandler(ask_when, pattern=r"^log:when$"),
+                CallbackQueryHandler(ask_when, pattern=LOG_WHEN.pattern),
             ],
             WHEN: [MessageHandler(text, typed_when)],
             NEXT_STEP: [next_step_buttons],
-            STEP_KIND: [CallbackQueryHandler(chosen_step_kind, pattern=r"^ns:kind:")],
+            STEP_KIND: [CallbackQueryHandler(chosen_step_kind, pattern=NEXT_STEP_KIND.pattern)],
             DUE: [
                 MessageHandler(text, typed_due),
-                CallbackQueryHandler(quick_due, pattern=r"^ns:due:"),
-                CallbackQueryHandler(confirmed_due, pattern=r"^ns:ok:"),
-                CallbackQueryHandler(replace_step, pattern=r"^ns:replace:"),
-                CallbackQueryHandler(back_to_next_step, pattern=r"^ns:back:"),
+                CallbackQueryHandler(quick_due, pattern=NEXT_STEP_DUE.pattern),
+                CallbackQueryHandler(confirmed_due, pattern=NEXT_STEP_CONFIRM.pattern),
+                CallbackQueryHandler(replace_step, pattern=NEXT_STEP_REPLACE.pattern),
+                CallbackQueryHandler(back_to_next_step, pattern=NEXT_STEP_BACK.pattern),
             ],
             AGENDA: [
                 MessageHandler(text, typed_agenda),
-                CallbackQueryHandler(skipped_agenda, pattern=r"^ns:agenda:"),
+                CallbackQueryHandler(skipped_agenda, pattern=NEXT_STEP_NO_AGENDA.pattern),
             ],
             REASON: [MessageHandler(text, typed_reason)],
             EDIT: [MessageHandler(text, typed_edit)],

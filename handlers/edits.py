@@ -39,11 +39,14 @@ async def edited_message(update: Update, context: NextStepContext) -> None:
         return
     text = message.text or message.caption or ""
     source = source_of(context, message.message_id)
-    if source is not None and source.get("kind") == "summary":
-        await _correct_summary(update, context, int(source["id"]), text)
-        return
-    if source is not None and source.get("kind") == "note":
-        await _correct_note(update, context, source, text)
+    if source is not None and source.get("kind") in ("summary", "note"):
+        try:
+            if source["kind"] == "summary":
+                await _correct_summary(update, context, int(source["id"]), text)
+            else:
+                await _correct_note(update, context, source, text)
+        except DomainError as exc:  # the refusal says the edit changed nothing
+            await reply(update, f"{escape(str(exc))} Your edit was not applied.")
         return
     assert context.user_data is not None
     told: list[int] = context.user_data.setdefault(TOLD, [])
@@ -59,30 +62,26 @@ async def _correct_summary(
     update: Update, context: NextStepContext, contact_id: int, text: str
 ) -> None:
     user = context.member
-    try:
-        logged = await contacts.describe_contact(
-            context.db, context.clock, actor=user, contact_id=contact_id
-        )
-        summary = text
-        if text.startswith("/"):  # `/call Acme summary`: the summary is what follows the client
-            rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) == 2 else ""
-            match = await clients.match_quick_log(context.db, actor=user, text=rest)
-            same = [item.client.id for item in match.clients] == [logged.contact.client_id]
-            if not same or not match.summary:
-                await reply(
-                    update,
-                    f"That message logged your {escape(logged.contact.kind.value)} with "
-                    f"{escape(logged.client_name)}; an edit can only correct its summary, so "
-                    "nothing was changed. Send a new command for another contact.",
-                )
-                return
-            summary = match.summary
-        await contacts.edit_summary(
-            context.db, context.clock, actor=user, contact_id=contact_id, summary=summary
-        )
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))} Your edit was not applied.")
-        return
+    logged = await contacts.describe_contact(
+        context.db, context.clock, actor=user, contact_id=contact_id
+    )
+    summary = text
+    if text.startswith("/"):  # `/call Acme summary`: the summary is what follows the client
+        rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) == 2 else ""
+        match = await clients.match_quick_log(context.db, actor=user, text=rest)
+        same = [item.client.id for item in match.clients] == [logged.contact.client_id]
+        if not same or not match.summary:
+            await reply(
+                update,
+                f"That message logged your {escape(logged.contact.kind.value)} with "
+                f"{escape(logged.client_name)}; an edit can only correct its summary, so "
+                "nothing was changed. Send a new command for another contact.",
+            )
+            return
+        summary = match.summary
+    await contacts.edit_summary(
+        context.db, context.clock, actor=user, contact_id=contact_id, summary=summary
+    )
     await reply(
         update,
         f"✏️ Corrected the summary of your {escape(logged.contact.kind.value)} with "
@@ -93,19 +92,15 @@ async def _correct_summary(
 async def _correct_note(
     update: Update, context: NextStepContext, source: dict[str, object], text: str
 ) -> None:
-    try:
-        _, line = await notes.correct_note(
-            context.db,
-            context.clock,
-            actor=context.member,
-            client_id=int(str(source["id"])),
-            line=str(source["line"]),
-            note=text,
-            noted_at=dt.datetime.fromisoformat(str(source["at"])),
-        )
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))} Your edit was not applied.")
-        return
+    _, line = await notes.correct_note(
+        context.db,
+        context.clock,
+        actor=context.member,
+        client_id=int(str(source["id"])),
+        line=str(source["line"]),
+        note=text,
+        noted_at=dt.datetime.fromisoformat(str(source["at"])),
+    )
     source["line"] = line  # a second edit corrects the corrected line
     await reply(
         update,

@@ -8,13 +8,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
 from bot.services import access, invites
-from bot.services.errors import DomainError
 from bot.services.model import Role, User
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day, format_moment
-from bot.views.callback_data import parse_id, unpack
+from bot.views.actions import INVITE_LIST, INVITE_REVOKE, INVITE_ROLE
 from bot.views.keyboards import button, keyboard
 from bot.views.render import escape
+from handlers.buttons import any_of, pressed, query_of
 from handlers.common import edit, reply
 
 ROLE_BUTTONS = {Role.MANAGER: "Manager", Role.HEAD: "Head of sales", Role.ADMIN: "Admin"}
@@ -22,6 +22,7 @@ MAX_LISTED = 20
 
 
 OPEN_LABEL = "Open invitations"  # a contract: people are told to press it
+INVITE_BUTTONS = any_of(INVITE_ROLE, INVITE_LIST, INVITE_REVOKE)  # one handler dispatches
 
 
 async def invite(update: Update, context: NextStepContext) -> None:
@@ -30,8 +31,8 @@ async def invite(update: Update, context: NextStepContext) -> None:
     if not roles:
         await reply(update, "Only admins and heads of sales can invite people.")
         return
-    buttons = [[button(ROLE_BUTTONS[role], "inv", role.value)] for role in roles]
-    buttons.append([button(OPEN_LABEL, "inv", "open")])
+    buttons = [[button(ROLE_BUTTONS[role], INVITE_ROLE, role.value)] for role in roles]
+    buttons.append([button(OPEN_LABEL, INVITE_LIST)])
     await reply(
         update, "Whom are you inviting? Choose their role:", reply_markup=keyboard(buttons)
     )
@@ -39,32 +40,21 @@ async def invite(update: Update, context: NextStepContext) -> None:
 
 async def create_link(update: Update, context: NextStepContext) -> None:
     """A button under /invite: a role (create its link), Open invitations, or Revoke."""
-    query = update.callback_query
-    assert query is not None
-    if query.data == "inv:open":
+    query = query_of(update)
+    if INVITE_LIST.matches(query.data):
         await _show_open(query, context)
         return
-    revoke = unpack(query.data, "inv", 2)
+    revoke = INVITE_REVOKE.parse(query.data)
     if revoke is not None:
-        invite_id = parse_id(revoke[1])
-        if revoke[0] != "rev" or invite_id is None:
-            await query.answer("That button is not valid any more.", show_alert=True)
-            return
-        await _revoke(query, context, invite_id)
+        await _revoke(query, context, revoke[0])
         return
-    parts = unpack(query.data, "inv", 1)
-    roles = {role.value: role for role in Role}
-    if parts is None or parts[0] not in roles:
-        await query.answer("That button is not valid any more.", show_alert=True)
+    values = await pressed(update, INVITE_ROLE)
+    if values is None:
         return
     actor = context.member
-    try:
-        new = await invites.create_invite(
-            context.db, context.clock, inviter=actor, role=roles[parts[0]]
-        )
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return
+    new = await invites.create_invite(
+        context.db, context.clock, inviter=actor, role=Role(values[0])
+    )
     await query.answer()
     link = create_deep_linked_url(context.bot.username, new.token)
     expires = format_moment(new.expires_at, actor.timezone, actor.locale)
@@ -91,7 +81,7 @@ def _open_page(
         expires = format_day(item.expires_at, actor.timezone, actor.locale)
         by = f" by {escape(item.inviter_name)}" if item.created_by != actor.telegram_id else ""
         lines.append(f"• #{item.id} {escape(role)} · made {made}{by} · expires {expires}")
-        rows.append([button(f"Revoke #{item.id} ({role})", "inv", "rev", item.id)])
+        rows.append([button(f"Revoke #{item.id} ({role})", INVITE_REVOKE, item.id)])
     if not found:
         lines.append("None: every link has been used, revoked or has expired.")
     elif len(found) > MAX_LISTED:
@@ -101,11 +91,7 @@ def _open_page(
 
 async def _show_open(query: CallbackQuery, context: NextStepContext) -> None:
     """Open invitations pressed: list them."""
-    try:
-        found = await invites.open_invites(context.db, context.clock, actor=context.member)
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return
+    found = await invites.open_invites(context.db, context.clock, actor=context.member)
     await query.answer()
     text, markup = _open_page(found, context.member)
     await edit(query, text, markup)
@@ -114,13 +100,9 @@ async def _show_open(query: CallbackQuery, context: NextStepContext) -> None:
 async def _revoke(query: CallbackQuery, context: NextStepContext, invite_id: int) -> None:
     """Revoke #n pressed: revoke it (the service re-checks who may), then list the rest."""
     actor = context.member
-    try:
-        revoked = await invites.revoke_invite(
-            context.db, context.clock, actor=actor, invite_id=invite_id
-        )
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return
+    revoked = await invites.revoke_invite(
+        context.db, context.clock, actor=actor, invite_id=invite_id
+    )
     await query.answer()
     found = await invites.open_invites(context.db, context.clock, actor=actor)
     role = ROLE_BUTTONS[revoked.role].lower()
@@ -133,5 +115,5 @@ def handlers() -> list[tuple[object, int]]:
     """/invite and its role buttons."""
     return [
         (CommandHandler("invite", invite), 0),
-        (CallbackQueryHandler(create_link, pattern=r"^inv:"), 0),
+        (CallbackQueryHandler(create_link, pattern=INVITE_BUTTONS), 0),
     ]

@@ -36,6 +36,7 @@ from bot.services.replies import templates as replies
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
 from bot.views import invoices as invoice_views
+from bot.views.actions import CLIENT_OPEN
 from bot.views.callback_data import parse_id, unpack
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, html
@@ -1082,7 +1083,7 @@ async def set_trust(update: Update, context: NextStepContext) -> None:
     await edit(
         query,
         f"✅ Trust level: <b>{level.value}</b>.",
-        keyboard([[button("« Back to the card", "cl", "open", client_id)]]),
+        keyboard([[button("« Back to the card", CLIENT_OPEN, client_id)]]),
     )
 
 

@@ -6,11 +6,14 @@ The convention all handlers follow: a press is refused by answering it with an a
 in the first group, hands the callback query a recording stand-in for the bot: the alert goes
 out as usual and a `callback.refused` entry is written (actor, data, answer). Handlers added
 later are covered without a change. Data that no button of ours can carry (over 64 bytes,
-control characters, an empty part) is refused here, audited the same way.
+control characters, an empty part), or that fits none of its feature's declared actions
+(bot/views/actions.py), is refused here, audited the same way, before any handler or flow
+sees it. A feature prefix with no declared action yet is left to its handlers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from telegram import Bot, Update
@@ -19,6 +22,8 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.services.refusals import record_refused_press
 from bot.telegram.context import NextStepContext
+from bot.views import actions
+from bot.views.callback_data import SEPARATOR, Action
 
 NOT_VALID = "That button is not valid any more."
 REFUSAL_GROUP = -2  # before the access gate (-1): strangers' presses are recorded too
@@ -58,13 +63,31 @@ def well_formed(data: str | None) -> bool:
     return all(data.split(":"))
 
 
+def by_prefix(declared: Iterable[object]) -> dict[str, tuple[Action, ...]]:
+    """The actions among `declared`, grouped by their feature prefix."""
+    found: dict[str, list[Action]] = {}
+    for item in declared:
+        if isinstance(item, Action):
+            found.setdefault(item.prefix, []).append(item)
+    return {prefix: tuple(items) for prefix, items in found.items()}
+
+
+DECLARED = by_prefix(vars(actions).values())
+
+
+def declared(data: str, registry: Mapping[str, tuple[Action, ...]] = DECLARED) -> bool:
+    """Whether data is some declared action's, or has a prefix with no declared action."""
+    known = registry.get(data.split(SEPARATOR, 1)[0])
+    return known is None or any(action.matches(data) for action in known)
+
+
 async def watch_press(update: Update, context: NextStepContext) -> None:
-    """Install the recording bot on the query; refuse malformed data outright."""
+    """Install the recording bot on the query; refuse malformed or undeclared data outright."""
     query = update.callback_query
     if query is None or query.from_user is None:
         return
     query.set_bot(_RecordingBot(query.get_bot(), context, query.from_user.id, query.data))  # type: ignore[arg-type]
-    if not well_formed(query.data):
+    if not well_formed(query.data) or not declared(query.data or ""):
         await query.answer(NOT_VALID, show_alert=True)
         raise ApplicationHandlerStop
 

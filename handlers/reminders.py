@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from telegram import Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     ConversationHandler,
     MessageHandler,
@@ -12,56 +16,50 @@ from telegram.ext import (
 
 from bot.services import dates, steps
 from bot.services.errors import DomainError
+from bot.services.steps import StepView
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
+from bot.views.actions import (
+    STEP_CANCEL,
+    STEP_OPEN,
+    STEP_RESCHEDULE,
+    STEP_RESCHEDULE_QUICK,
+    STEP_SNOOZE,
+    STEP_SNOOZE_MENU,
+)
 from bot.views.agenda import next_step_keyboard, step_keyboard
-from bot.views.callback_data import parse_id
+from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, render
+from handlers.buttons import pressed, query_of
 from handlers.common import edit, flow_fallbacks, reply
 from handlers.flow import Flow
 
 RESCHEDULE, CANCEL_REASON = range(20, 22)
 SNOOZES = (("15 min", "15m"), ("1 hour", "1h"), ("Tomorrow morning", "tomorrow"))
 QUICK = (("Tomorrow 10:00", "tom10"), ("In 3 days", "3d"), ("Next Monday", "mon"))
-NOT_VALID = "That button is not valid any more."
 KEY = "step"
 
 
-def _parts(update: Update) -> tuple[str, int | None, str | None]:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != "st":
-        return "", None, None
-    return parts[1], parse_id(parts[2]), parts[3] if len(parts) == 4 else None
-
-
-async def _view(update: Update, context: NextStepContext, step_id: int | None):  # type: ignore[no-untyped-def]
-    """The step, if the person may act on it and it is still open; else answer why not."""
-    query = update.callback_query
-    assert query is not None
-    if step_id is None:
-        await query.answer(NOT_VALID, show_alert=True)
+async def _view(update: Update, context: NextStepContext, action: Action) -> StepView | None:
+    """The pressed `st:<action>:<step id>` button's step, if the person may act on it and it
+    is still open (a service refusal is answered centrally); None for invalid data."""
+    values = await pressed(update, action)
+    if values is None:
         return None
-    try:
-        view = await steps.get_step_view(
-            context.db, context.clock, actor=context.member, step_id=step_id
-        )
-        steps.require_open(view.step)
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return None
+    view = await steps.get_step_view(
+        context.db, context.clock, actor=context.member, step_id=values[0]
+    )
+    steps.require_open(view.step)
     return view
 
 
 async def open_step(update: Update, context: NextStepContext) -> int:
     """A step's card with its actions."""
-    _, step_id, _ = _parts(update)
-    view = await _view(update, context, step_id)
+    view = await _view(update, context, STEP_OPEN)
     if view is None:
         return ConversationHandler.END
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await query_of(update).answer()
     user = context.member
     text = render(
         "texts/step_card.html.j2",
@@ -74,33 +72,26 @@ async def open_step(update: Update, context: NextStepContext) -> int:
 
 async def ask_snooze(update: Update, context: NextStepContext) -> int:
     """ "Snooze": offer 15 min / 1 hour / tomorrow morning."""
-    _, step_id, _ = _parts(update)
-    view = await _view(update, context, step_id)
+    view = await _view(update, context, STEP_SNOOZE_MENU)
     if view is None:
         return ConversationHandler.END
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     await query.answer()
-    buttons = [button(label, "st", "sz", view.step.id, code) for label, code in SNOOZES]
+    buttons = [button(label, STEP_SNOOZE, view.step.id, code) for label, code in SNOOZES]
     await query.edit_message_reply_markup(keyboard([buttons]))
     return ConversationHandler.END
 
 
 async def snooze(update: Update, context: NextStepContext) -> int:
     """A snooze length was chosen."""
-    query = update.callback_query
-    assert query is not None
-    _, step_id, code = _parts(update)
-    if step_id is None or code not in {c for _, c in SNOOZES}:
-        await query.answer(NOT_VALID, show_alert=True)
+    values = await pressed(update, STEP_SNOOZE)
+    if values is None:
         return ConversationHandler.END
-    try:
-        step = await steps.snooze_step(
-            context.db, context.clock, actor=context.member, step_id=step_id, code=code
-        )
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return ConversationHandler.END
+    step_id, code = values
+    step = await steps.snooze_step(
+        context.db, context.clock, actor=context.member, step_id=step_id, code=code
+    )
+    query = query_of(update)
     await query.answer("Snoozed.")
     user = context.member
     shown = format_moment(step.due_at, user.timezone, user.locale)
@@ -110,16 +101,13 @@ async def snooze(update: Update, context: NextStepContext) -> int:
 
 async def ask_reschedule(update: Update, context: NextStepContext) -> int:
     """ "Reschedule": quick picks or a typed time, as when scheduling."""
-    _, step_id, _ = _parts(update)
-    view = await _view(update, context, step_id)
+    view = await _view(update, context, STEP_RESCHEDULE)
     if view is None:
         return ConversationHandler.END
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+    await query_of(update).answer()
     assert context.user_data is not None
     context.user_data[KEY] = {"step_id": view.step.id}
-    buttons = [button(label, "st", "rq", view.step.id, code) for label, code in QUICK]
+    buttons = [button(label, STEP_RESCHEDULE_QUICK, view.step.id, code) for label, code in QUICK]
     await reply(
         update,
         f"Move the {escape(view.step.kind.value)} with {escape(view.client_name)} to when? "
@@ -132,13 +120,11 @@ async def ask_reschedule(update: Update, context: NextStepContext) -> int:
 
 async def quick_reschedule(update: Update, context: NextStepContext) -> int:
     """A quick reschedule button."""
-    query = update.callback_query
-    assert query is not None
-    _, step_id, code = _parts(update)
-    if step_id is None or code not in {c for _, c in QUICK}:
-        await query.answer(NOT_VALID, show_alert=True)
+    values = await pressed(update, STEP_RESCHEDULE_QUICK)
+    if values is None:
         return ConversationHandler.END
-    await query.answer()
+    step_id, code = values
+    await query_of(update).answer()
     user = context.member
     due = dates.quick_due(code, now=context.clock.now(), timezone=user.timezone)
     return await _reschedule(update, context, step_id, due)
@@ -150,25 +136,23 @@ async def typed_reschedule(update: Update, context: NextStepContext) -> int:
     assert message is not None and context.user_data is not None
     user = context.member
     step_id = int(context.user_data.get(KEY, {}).get("step_id", 0))
-    try:
-        due = dates.parse_due(
-            message.text or "",
-            now=context.clock.now(),
-            timezone=user.timezone,
-            locale=user.locale,
-        )
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))
-        return RESCHEDULE
+    due = dates.parse_due(  # refused: answered centrally, the question stays open
+        message.text or "",
+        now=context.clock.now(),
+        timezone=user.timezone,
+        locale=user.locale,
+    )
     return await _reschedule(update, context, step_id, due)
 
 
-async def _reschedule(update: Update, context: NextStepContext, step_id: int, due) -> int:  # type: ignore[no-untyped-def]
+async def _reschedule(
+    update: Update, context: NextStepContext, step_id: int, due: dt.datetime
+) -> int:
     try:
         step = await steps.reschedule_step(
             context.db, context.clock, actor=context.member, step_id=step_id, due_at=due
         )
-    except DomainError as exc:
+    except DomainError as exc:  # a time in the past is asked for again; else the flow ends
         await reply(update, escape(str(exc)))
         return RESCHEDULE if "past" in str(exc) or "year" in str(exc) else ConversationHandler.END
     user = context.member
@@ -179,11 +163,10 @@ async def _reschedule(update: Update, context: NextStepContext, step_id: int, du
 
 async def ask_cancel(update: Update, context: NextStepContext) -> int:
     """ "Cancel step": a reason first, then a new step or a closure."""
-    _, step_id, _ = _parts(update)
-    view = await _view(update, context, step_id)
+    view = await _view(update, context, STEP_CANCEL)
     if view is None:
         return ConversationHandler.END
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await query_of(update).answer()
     assert context.user_data is not None
     context.user_data[KEY] = {"step_id": view.step.id}
     await reply(
@@ -207,7 +190,7 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
             step_id=step_id,
             reason=message.text or "",
         )
-    except DomainError as exc:
+    except DomainError as exc:  # a missing reason is asked for again; else the flow ends
         await reply(update, escape(str(exc)))
         return CANCEL_REASON if "reason" in str(exc).lower() else ConversationHandler.END
     context.user_data.pop(KEY, None)
@@ -223,13 +206,13 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
 def handlers() -> list[tuple[object, int]]:
     """Step buttons; rescheduling and cancelling wait for typed text, so they are a flow."""
     text = filters.TEXT & ~filters.COMMAND
-    buttons = [
-        CallbackQueryHandler(open_step, pattern=r"^st:open:"),
-        CallbackQueryHandler(ask_snooze, pattern=r"^st:snz:"),
-        CallbackQueryHandler(snooze, pattern=r"^st:sz:"),
-        CallbackQueryHandler(ask_reschedule, pattern=r"^st:rs:"),
-        CallbackQueryHandler(quick_reschedule, pattern=r"^st:rq:"),
-        CallbackQueryHandler(ask_cancel, pattern=r"^st:cx:"),
+    buttons: list[BaseHandler[Any, Any, Any]] = [
+        CallbackQueryHandler(open_step, pattern=STEP_OPEN.pattern),
+        CallbackQueryHandler(ask_snooze, pattern=STEP_SNOOZE_MENU.pattern),
+        CallbackQueryHandler(snooze, pattern=STEP_SNOOZE.pattern),
+        CallbackQueryHandler(ask_reschedule, pattern=STEP_RESCHEDULE.pattern),
+        CallbackQueryHandler(quick_reschedule, pattern=STEP_RESCHEDULE_QUICK.pattern),
+        CallbackQueryHandler(ask_cancel, pattern=STEP_CANCEL.pattern),
     ]
     conversation = Flow(
         name="step",

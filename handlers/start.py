@@ -7,12 +7,12 @@ from telegram.ext import CommandHandler
 
 from bot.services import access, invites
 from bot.services.access import Deactivated, RequestOutcome
-from bot.services.errors import NotAllowed
 from bot.services.invites import RedeemOutcome
 from bot.services.model import Role, User
 from bot.telegram.command_menu import publish_commands_for
 from bot.telegram.context import NextStepContext
 from bot.telegram.notify import send_quietly
+from bot.views.actions import ACCESS_DECIDE
 from bot.views.keyboards import button, keyboard
 from bot.views.render import render
 from bot.views.role_commands import commands_for
@@ -121,9 +121,6 @@ async def ask_for_access(update: Update, context: NextStepContext, name: str) ->
     except Deactivated:
         await reply(update, SWITCHED_OFF)
         return
-    except NotAllowed as exc:  # joined a moment ago by another route
-        await reply(update, str(exc))
-        return
     if not result.leads:
         state = "nobody"
     else:
@@ -139,10 +136,10 @@ async def ask_for_access(update: Update, context: NextStepContext, name: str) ->
         telegram_id=request.telegram_id,
     )
     for lead in result.leads:
-        buttons = [button("Approve as manager", "acc", "mgr", request.id)]
+        buttons = [button("Approve as manager", ACCESS_DECIDE, "mgr", request.id)]
         if Role.HEAD in access.invitable_roles(lead):
-            buttons.append(button("Approve as head", "acc", "head", request.id))
-        markup = keyboard([buttons, [button("Decline", "acc", "no", request.id)]])
+            buttons.append(button("Approve as head", ACCESS_DECIDE, "head", request.id))
+        markup = keyboard([buttons, [button("Decline", ACCESS_DECIDE, "no", request.id)]])
         await send_quietly(
             context.bot, context.db, context.clock, lead.telegram_id, text, reply_markup=markup
         )

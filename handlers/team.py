@@ -8,18 +8,20 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.services import team
-from bot.services.errors import DomainError
 from bot.services.model import Role, User
 from bot.telegram.command_menu import publish_commands_for
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day
-from bot.views.callback_data import parse_id, unpack
+from bot.views.actions import TEAM_ACCESS, TEAM_OPEN, TEAM_PAGE, TEAM_ROLE
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape
+from handlers.buttons import any_of, query_of
 from handlers.common import edit, reply
 
 PAGE_SIZE = 12
 ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
+TEAM_BUTTONS = any_of(TEAM_PAGE, TEAM_OPEN, TEAM_ROLE, TEAM_ACCESS)  # one handler dispatches
+NOT_VALID = "That button is not valid any more."
 
 
 def status_of(user: User, now: dt.datetime | None = None, viewer: User | None = None) -> str:
@@ -72,15 +74,13 @@ def _team_page(
     rows: list[list[InlineKeyboardButton]] = []
     if actor.role is Role.ADMIN:
         lines.append("\nTap a person to change their role or access.")
-        people_buttons = [
-            button(user.name[:40], "team", "open", user.telegram_id) for user in shown
-        ]
+        people_buttons = [button(user.name[:40], TEAM_OPEN, user.telegram_id) for user in shown]
         rows.extend(grid(people_buttons, 2))
     nav = []
     if page > 0:
-        nav.append(button("« Previous", "team", "page", page - 1))
+        nav.append(button("« Previous", TEAM_PAGE, page - 1))
     if page < pages - 1:
-        nav.append(button("Next »", "team", "page", page + 1))
+        nav.append(button("Next »", TEAM_PAGE, page + 1))
     rows.append(nav)
     return "\n".join(lines), rows
 
@@ -100,24 +100,20 @@ def _card(user: User, actor: User, now: dt.datetime) -> tuple[str, list]:
     if user.telegram_id != actor.telegram_id:
         rows.append(
             [
-                button(f"Make {ROLE_NAMES[role]}", "team", "role", user.telegram_id, role.value)
+                button(f"Make {ROLE_NAMES[role]}", TEAM_ROLE, user.telegram_id, role.value)
                 for role in Role
                 if role is not user.role
             ]
         )
         action = ("Reactivate", "on") if not user.active else ("Deactivate", "off")
-        rows.append([button(action[0], "team", action[1], user.telegram_id)])
-    rows.append([button("« Back to team", "team", "page", 0)])
+        rows.append([button(action[0], TEAM_ACCESS, action[1], user.telegram_id)])
+    rows.append([button("« Back to team", TEAM_PAGE, 0)])
     return text, rows
 
 
 async def show_team(update: Update, context: NextStepContext) -> None:
     """/team."""
-    try:
-        people = await team.list_team(context.db, actor=context.member)
-    except DomainError as exc:
-        await reply(update, str(exc))
-        return
+    people = await team.list_team(context.db, actor=context.member)
     now = context.clock.now()
     notes = await team.away_notes(context.db, people, now)
     text, rows = _team_page(people, 0, context.member, now, notes)
@@ -126,43 +122,37 @@ async def show_team(update: Update, context: NextStepContext) -> None:
 
 async def on_team_button(update: Update, context: NextStepContext) -> None:
     """Paging, opening a person, and an admin's role and access changes."""
-    query = update.callback_query
-    assert query is not None
+    query = query_of(update)
     actor = context.member
-    parts = unpack(query.data, "team", 2) or unpack(query.data, "team", 3)
-    number = parse_id(parts[1]) if parts else None
-    if parts is None or (number is None and parts[1] != "0"):
-        await query.answer("That button is not valid any more.", show_alert=True)
+    data = query.data
+    if (page := TEAM_PAGE.parse(data)) is not None:
+        people = await team.list_team(context.db, actor=actor)
+        await query.answer()
+        now = context.clock.now()
+        notes = await team.away_notes(context.db, people, now)
+        text, rows = _team_page(people, page[0], actor, now, notes)
+        await edit(query, text, keyboard(rows))
         return
-    action, target = parts[0], number or 0
-    try:
-        if action == "page":
-            people = await team.list_team(context.db, actor=actor)
-            await query.answer()
-            now = context.clock.now()
-            notes = await team.away_notes(context.db, people, now)
-            text, rows = _team_page(people, target, actor, now, notes)
-            await edit(query, text, keyboard(rows))
-            return
-        if action == "open":
-            await team.list_team(context.db, actor=actor)  # leads only
-            person = await team.get_member(context.db, target)
-        elif action == "role" and len(parts) == 3 and parts[2] in {r.value for r in Role}:
-            person = await team.change_role(
-                context.db, context.clock, actor=actor, target_id=target, role=Role(parts[2])
-            )
-        elif action in {"on", "off"} and len(parts) == 2:
-            person = await team.set_active(
-                context.db, context.clock, actor=actor, target_id=target, active=action == "on"
-            )
-        else:
-            await query.answer("That button is not valid any more.", show_alert=True)
-            return
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
+    if (opened := TEAM_OPEN.parse(data)) is not None:
+        await team.list_team(context.db, actor=actor)  # leads only
+        person = await team.get_member(context.db, opened[0])
+        changed = False
+    elif (role := TEAM_ROLE.parse(data)) is not None:
+        person = await team.change_role(
+            context.db, context.clock, actor=actor, target_id=role[0], role=Role(role[1])
+        )
+        changed = True
+    elif (access := TEAM_ACCESS.parse(data)) is not None:
+        switch, target = access
+        person = await team.set_active(
+            context.db, context.clock, actor=actor, target_id=target, active=switch == "on"
+        )
+        changed = True
+    else:
+        await query.answer(NOT_VALID, show_alert=True)
         return
     await query.answer()
-    if action in {"role", "on", "off"}:
+    if changed:
         await publish_commands_for(context.bot, person)
     text, rows = _card(person, actor, context.clock.now())
     markup = keyboard(rows) if actor.role is Role.ADMIN else keyboard([rows[-1]])
@@ -173,5 +163,5 @@ def handlers() -> list[tuple[object, int]]:
     """/team and its buttons."""
     return [
         (CommandHandler("team", show_team), 0),
-        (CallbackQueryHandler(on_team_button, pattern=r"^team:"), 0),
+        (CallbackQueryHandler(on_team_button, pattern=TEAM_BUTTONS), 0),
     ]

@@ -17,6 +17,7 @@ from bot.telegram.context import Services
 from bot.telegram.notify import retry_after_seconds
 from bot.timefmt import format_moment
 from bot.views import invoices as invoice_views
+from bot.views.actions import NEXT_STEP_CHOICE, STEP_OPEN
 from bot.views.agenda import MAX_BUTTONS, agenda_keyboard, render_agenda, step_keyboard
 from bot.views.keyboards import button, keyboard
 from bot.views.render import render, split_message
@@ -126,15 +127,14 @@ def notice_keyboard(notice: Notice) -> InlineKeyboardMarkup | None:
         [
             button(
                 f"📌 {item.view.client_name[:30]}: {item.view.step.kind.value}",
-                "st",
-                "open",
+                STEP_OPEN,
                 item.view.step.id,
             )
         ]
         for item in notice.steps
     ]
     rows += [
-        [button(f"➡️ {p.client_name[:30]}: set next step", "ns", "menu", p.contact.id)]
+        [button(f"➡️ {p.client_name[:30]}: set next step", NEXT_STEP_CHOICE, "menu", p.contact.id)]
         for p in notice.missing_steps
     ]
     return keyboard(rows[:MAX_BUTTONS])

@@ -7,6 +7,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.services.agenda import Agenda
 from bot.services.model import User
 from bot.timefmt import format_clock, format_date, format_day, format_moment, format_span
+from bot.views.actions import (
+    CLIENT_OPEN,
+    NEXT_STEP_CHOICE,
+    STEP_CANCEL,
+    STEP_DONE,
+    STEP_OPEN,
+    STEP_RESCHEDULE,
+    STEP_SNOOZE_MENU,
+)
 from bot.views.keyboards import button, keyboard
 from bot.views.render import render
 
@@ -31,16 +40,16 @@ def render_agenda(agenda: Agenda, user: User, *, detail: bool, title: str = "You
 def agenda_keyboard(agenda: Agenda) -> InlineKeyboardMarkup | None:
     """A button per actionable item: set the missing next step, or open the due step."""
     rows: list[list[InlineKeyboardButton]] = [
-        [button(f"➡️ {p.client_name[:30]}: set next step", "ns", "menu", p.contact.id)]
+        [button(f"➡️ {p.client_name[:30]}: set next step", NEXT_STEP_CHOICE, "menu", p.contact.id)]
         for p in agenda.pending
     ]
     steps = [o.entry for o in agenda.overdue] + agenda.today
     rows += [
-        [button(f"📌 {e.client_name[:30]}: {e.step.kind.value}", "st", "open", e.step.id)]
+        [button(f"📌 {e.client_name[:30]}: {e.step.kind.value}", STEP_OPEN, e.step.id)]
         for e in steps
     ]
     rows += [
-        [button(f"📇 {q.client.name[:30]}", "cl", "open", q.client.id)] for q in agenda.gone_quiet
+        [button(f"📇 {q.client.name[:30]}", CLIENT_OPEN, q.client.id)] for q in agenda.gone_quiet
     ]
     return keyboard(rows[:MAX_BUTTONS])
 
@@ -49,12 +58,12 @@ def step_keyboard(step_id: int) -> InlineKeyboardMarkup | None:
     """What a person can do about a due step."""
     return keyboard(
         [
-            [button("✅ Done — log it", "st", "done", step_id)],
+            [button("✅ Done — log it", STEP_DONE, step_id)],
             [
-                button("💤 Snooze", "st", "snz", step_id),
-                button("🗓 Reschedule", "st", "rs", step_id),
+                button("💤 Snooze", STEP_SNOOZE_MENU, step_id),
+                button("🗓 Reschedule", STEP_RESCHEDULE, step_id),
             ],
-            [button("✖️ Cancel step", "st", "cx", step_id)],
+            [button("✖️ Cancel step", STEP_CANCEL, step_id)],
         ]
     )
 
@@ -63,14 +72,14 @@ def next_step_keyboard(contact_id: int) -> InlineKeyboardMarkup | None:
     """The five ways a contact can end."""
     return keyboard(
         [
-            [button("📅 Schedule follow-up", "ns", "follow", contact_id)],
+            [button("📅 Schedule follow-up", NEXT_STEP_CHOICE, "follow", contact_id)],
             [
-                button("🏆 Deal won", "ns", "won", contact_id),
-                button("🚫 Client refused", "ns", "refused", contact_id),
+                button("🏆 Deal won", NEXT_STEP_CHOICE, "won", contact_id),
+                button("🚫 Client refused", NEXT_STEP_CHOICE, "refused", contact_id),
             ],
             [
-                button("❌ Not a target", "ns", "nottarget", contact_id),
-                button("⏸ Pause until…", "ns", "pause", contact_id),
+                button("❌ Not a target", NEXT_STEP_CHOICE, "nottarget", contact_id),
+                button("⏸ Pause until…", NEXT_STEP_CHOICE, "pause", contact_id),
             ],
         ]
     )

@@ -28,6 +28,7 @@ from bot.services.receivables.aging import (
 )
 from bot.services.receivables.invoices import InvoiceItem
 from bot.services.receivables.money import format_money, format_totals
+from bot.views.actions import CLIENT_OPEN
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import render
 
@@ -104,7 +105,7 @@ def card_keyboard(entry: InvoiceEntry, tone: Stage) -> InlineKeyboardMarkup | No
         ]
     elif invoice.state is InvoiceState.PAID:
         rows.append([button("Suggest a thank-you", PREFIX, "thx", invoice.id)])
-    rows.append([button(f"🏢 {entry.client_name[:40]}", "cl", "open", invoice.client_id)])
+    rows.append([button(f"🏢 {entry.client_name[:40]}", CLIENT_OPEN, invoice.client_id)])
     return keyboard(rows)
 
 
