@@ -134,7 +134,7 @@ class Action:
         body = SEPARATOR.join(
             re.escape(part) if isinstance(part, str) else part.regex for part in parts
         )
-        self.pattern = re.compile(f"^{body}$")
+        self.pattern = re.compile(rf"^{body}\Z")
         self.prefix = parts[0]
 
     def __repr__(self) -> str:
