@@ -48,6 +48,7 @@ from bot.services.errors import DomainError
 from bot.services.model import ClientStatus, Role, User
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day, format_moment, format_span
+from bot.views.actions import INVOICE_NEW, TEMPLATES_HOME, TRUST_MENU
 from bot.views.callback_data import parse_id, unpack
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import MAX_MESSAGE, escape, render, telegram_length
@@ -197,10 +198,10 @@ def card_keyboard(card: ClientCard, user: User) -> InlineKeyboardMarkup | None:
             button("Notes", "cl", "notes", client_id),
             button("History", "cl", "hist", client_id, 0),
         ],
-        [button("Templates", "tp", "home", client_id)],
+        [button("Templates", TEMPLATES_HOME, client_id)],
         [
-            button("Invoice", "iv", "new", client_id),
-            button("Trust level", "iv", "tr", client_id),
+            button("Invoice", INVOICE_NEW, client_id),
+            button("Trust level", TRUST_MENU, client_id),
         ],
     ]
     if user.is_lead:
