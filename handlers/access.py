@@ -16,8 +16,7 @@ from bot.telegram.context import NextStepContext
 from bot.views.actions import ACCESS_DECIDE
 from bot.views.keyboards import keyboard, url_button
 from bot.views.render import escape
-from handlers.buttons import pressed, query_of
-from handlers.common import display_name, edit
+from handlers.common import display_name, edit, pressed, query_of
 
 logger = logging.getLogger(__name__)
 

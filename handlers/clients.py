@@ -62,23 +62,28 @@ from bot.views.actions import (
     CLIENT_REASSIGN_TO,
     CLIENT_STATUS,
     CLIENT_STATUS_MENU,
+    INVOICE_NEW,
     LOG_NEW,
     NEW_CLIENT_CLEAR,
     NEW_CLIENT_DUPLICATE,
     NEW_CLIENT_SKIP,
+    TEMPLATES_HOME,
+    TRUST_MENU,
 )
 from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import MAX_MESSAGE, escape, render, telegram_length
 from bot.workers import files as file_workers
-from handlers.buttons import pressed, query_of
 from handlers.common import (
     NOT_AN_ANSWER,
+    NOT_VALID,
     draft_of,
     edit,
     flow_fallbacks,
     message_text,
     new_draft,
+    pressed,
+    query_of,
     remember_source,
     reply,
 )
@@ -91,7 +96,6 @@ PAGE_SIZE = 8
 HISTORY_PAGE = 10
 REASSIGN_PAGE = 20
 MAX_QUERY = 100
-NOT_VALID = "That button is not valid any more."
 OPTIONAL = ("contact_person", "phone", "email", "tags")
 OUTCOMES = {
     "scheduled": "next step set",
@@ -196,10 +200,10 @@ def card_keyboard(card: ClientCard, user: User) -> InlineKeyboardMarkup | None:
             button("Notes", CLIENT_NOTES, client_id),
             button("History", CLIENT_HISTORY, client_id, 0),
         ],
-        [button("Templates", "tp", "home", client_id)],
+        [button("Templates", TEMPLATES_HOME, client_id)],
         [
-            button("Invoice", "iv", "new", client_id),
-            button("Trust level", "iv", "tr", client_id),
+            button("Invoice", INVOICE_NEW, client_id),
+            button("Trust level", TRUST_MENU, client_id),
         ],
     ]
     if user.is_lead:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -14,9 +16,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.services.errors import DomainError
+from bot.views.callback_data import Action
 from bot.views.render import split_message
 
 NOT_ALLOWED = "Sorry, you can't do that."
+NOT_VALID = "That button is not valid any more."
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
@@ -131,3 +136,44 @@ def message_text(update: Update) -> str:
     """The text (or a caption) of the update's message, "" for anything else."""
     message = update.effective_message
     return (message.text or message.caption or "") if message is not None else ""
+
+
+# --- pressed buttons ---------------------------------------------------------------------------
+
+
+def query_of(update: Update) -> CallbackQuery:
+    """The update's callback query (the handler was registered for presses only)."""
+    query = update.callback_query
+    assert query is not None
+    return query
+
+
+async def pressed(update: Update, action: Action) -> tuple[Any, ...] | None:
+    """The values of the pressed `action` button; None once the press is refused as invalid.
+
+    A handler registered with `pattern=ACTION.pattern` only sees data of the action's shape;
+    the values are still read with `ACTION.parse` (a number out of its range has the shape).
+    """
+    query = query_of(update)
+    values = action.parse(query.data)
+    if values is None:
+        await query.answer(NOT_VALID, show_alert=True)
+    return values
+
+
+# --- what to send instead ----------------------------------------------------------------------
+
+
+@contextmanager
+def hint(text: str, *, sep: str = "\n") -> Iterator[None]:
+    """Re-raise a DomainError from the block with `text` (plain, not HTML) after its own.
+
+    A service's DomainError says what was wrong; the question a handler asked knows what to
+    send next ("Please send the amount again, or /cancel."). The error goes on to the error
+    handler (bot/telegram/error_handler.py), which answers it escaped, once; the conversation
+    stays in its state, so the question stays open.
+    """
+    try:
+        yield
+    except DomainError as exc:
+        raise DomainError(f"{exc}{sep}{text}") from exc

@@ -45,13 +45,15 @@ from bot.views.agenda import next_step_keyboard
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, render
 from bot.views.replies import contact_suggestion
-from handlers.buttons import pressed, query_of
 from handlers.common import (
+    NOT_VALID,
     draft_of,
     edit,
     flow_fallbacks,
     message_text,
     new_draft,
+    pressed,
+    query_of,
     remember_source,
     reply,
 )
@@ -79,7 +81,6 @@ QUICK_DUE = (
     ("In 3 days", "3d"),
     ("Next Monday", "mon"),
 )
-NOT_VALID = "That button is not valid any more."
 
 
 # --- drafts -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """/digest: the team's week for heads (this week so far, last week, or `/digest 2026-W47`),
-a manager's own "Your week"; and the digest's schedule buttons from /settings (prefix `dg`)."""
+a manager's own "Your week"; and the digest's schedule buttons from /settings (the `dg`
+actions of bot/views/actions.py). A refusal (DomainError) is answered by the error handler."""
 
 from __future__ import annotations
 
@@ -11,18 +12,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.services.digest import figures as digest
 from bot.services.digest.figures import Week
-from bot.services.errors import DomainError
 from bot.services.model import DigestKind, Role, User
 from bot.telegram.context import NextStepContext
-from bot.views.callback_data import unpack
+from bot.views.actions import DIGEST_DAY, DIGEST_PERIOD, DIGEST_SCHEDULE, DIGEST_TIME
+from bot.views.callback_data import any_of
 from bot.views.digest import (
-    PREFIX,
     period_keyboard,
     schedule_keyboard,
     schedule_text,
     team_timezone,
 )
-from bot.views.render import escape
 from bot.workers.digest import plan_parts
 from handlers.common import edit, reply
 
@@ -73,11 +72,7 @@ async def show_digest(update: Update, context: NextStepContext) -> None:
             update, ASK_PERIOD.format(example=example), reply_markup=period_keyboard(team=True)
         )
         return
-    try:
-        week = digest.week_for_request(text, now=now, timezone=zone)
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))  # it quotes what was typed
-        return
+    week = digest.week_for_request(text, now=now, timezone=zone)  # a refusal quotes the text
     await _send(update, context, kind, week)
 
 
@@ -85,19 +80,20 @@ async def pressed_period(update: Update, context: NextStepContext) -> None:
     """This week so far / Last week."""
     query = update.callback_query
     assert query is not None
-    parts = unpack(query.data, PREFIX, 2)
-    if parts is None or parts[0] not in SCOPES or parts[1] not in PERIODS:
+    found = DIGEST_PERIOD.parse(query.data)
+    if found is None:
         await query.answer(STALE, show_alert=True)
         return
+    scope, period = found
     viewer = context.member
-    kind = SCOPES[parts[0]]
+    kind = SCOPES[scope]
     note = None
     if kind is DigestKind.TEAM and not digest.may_see_team(viewer):
         kind = DigestKind.OWN  # a stale button after a role change, or forged data
         note = "Only heads of sales see the team digest; here is your own week."
     await query.answer(note or "Preparing the digest…", show_alert=note is not None)
     now = context.clock.now()
-    week = Week.containing(now, team_timezone(context.settings)).shift(PERIODS[parts[1]])
+    week = Week.containing(now, team_timezone(context.settings)).shift(PERIODS[period])
     await _send(update, context, kind, week)
 
 
@@ -134,31 +130,26 @@ async def change_schedule(update: Update, context: NextStepContext) -> None:
     """A day or a time button of the schedule screen."""
     query = update.callback_query
     assert query is not None
-    parts = unpack(query.data, PREFIX, 3)
+    day, time = DIGEST_DAY.parse(query.data), DIGEST_TIME.parse(query.data)
+    found = day or time
     viewer = context.member
-    kind = SCOPES.get(parts[1]) if parts else None
-    if parts is None or kind is None or kind is not _schedule_kind(viewer):
+    kind = SCOPES[found[0]] if found else None
+    if found is None or kind is None or kind is not _schedule_kind(viewer):
         await query.answer(STALE, show_alert=True)
         return
-    field, value = parts[0], parts[2]
-    try:
-        if field == "day" and value.isdigit() and 0 <= int(value) <= 7:
-            prefs = await digest.set_schedule(
-                context.db, context.clock, actor=viewer, kind=kind, day=int(value)
-            )
-        elif field == "time" and value.isdigit() and len(value) == 4:
-            hours, minutes = int(value[:2]), int(value[2:])
-            if hours > 23 or minutes > 59:
-                raise DomainError(STALE)
-            prefs = await digest.set_schedule(
-                context.db, context.clock, actor=viewer, kind=kind, time=dt.time(hours, minutes)
-            )
-        else:
-            await query.answer(STALE, show_alert=True)
-            return
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
-        return
+    if day is not None:
+        prefs = await digest.set_schedule(
+            context.db, context.clock, actor=viewer, kind=kind, day=day[1]
+        )
+    else:
+        hhmm = found[1]
+        prefs = await digest.set_schedule(
+            context.db,
+            context.clock,
+            actor=viewer,
+            kind=kind,
+            time=dt.time(int(hhmm[:2]), int(hhmm[2:])),
+        )
     await query.answer("Saved.")
     await edit(
         query, "✅ Saved.\n\n" + schedule_text(viewer, prefs, kind), schedule_keyboard(kind, prefs)
@@ -171,7 +162,7 @@ def handlers() -> list[tuple[object, int]]:
     # go on answering everyone else meanwhile.
     return [
         (CommandHandler("digest", show_digest, block=False), 0),
-        (CallbackQueryHandler(pressed_period, pattern=rf"^{PREFIX}:[to]:", block=False), 0),
-        (CallbackQueryHandler(open_schedule, pattern=rf"^{PREFIX}:cfg$"), 0),
-        (CallbackQueryHandler(change_schedule, pattern=rf"^{PREFIX}:(day|time):"), 0),
+        (CallbackQueryHandler(pressed_period, pattern=DIGEST_PERIOD.pattern, block=False), 0),
+        (CallbackQueryHandler(open_schedule, pattern=DIGEST_SCHEDULE.pattern), 0),
+        (CallbackQueryHandler(change_schedule, pattern=any_of(DIGEST_DAY, DIGEST_TIME)), 0),
     ]

@@ -12,10 +12,10 @@ from bot.services.model import Role, User
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day, format_moment
 from bot.views.actions import INVITE_LIST, INVITE_REVOKE, INVITE_ROLE
+from bot.views.callback_data import any_of
 from bot.views.keyboards import button, keyboard
 from bot.views.render import escape
-from handlers.buttons import any_of, pressed, query_of
-from handlers.common import edit, reply
+from handlers.common import edit, pressed, query_of, reply
 
 ROLE_BUTTONS = {Role.MANAGER: "Manager", Role.HEAD: "Head of sales", Role.ADMIN: "Admin"}
 MAX_LISTED = 20

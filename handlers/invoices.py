@@ -1,9 +1,11 @@
 """Receivables: /newinvoice, /invoices (and aging), the invoice card and its buttons.
 
 Thin by design: parse the update, call `bot.services.receivables.invoices` / `aging`, render
-with `bot.views.invoices`. Callback data is `iv:<action>:<id>[:<arg>]` and untrusted: the
-services re-check on every press that the person may act on that invoice or client (and audit
-refusals).
+with `bot.views.invoices`. Every button's action (`iv:...`) is declared in
+`bot.views.actions`; its data is untrusted: the services re-check on every press that the
+person may act on that invoice or client (and audit refusals). A refusal (DomainError) goes on
+to the error handler, which answers it; a local catch stays only where the flow ends or goes
+back a step.
 
 One persistent conversation ("newinvoice") holds every typed input of the feature: the new
 invoice's fields, a payment's amount and date, a promise's date. Starting one of them ends
@@ -34,17 +36,41 @@ from bot.services.receivables.aging import ListFilter, Stage
 from bot.services.receivables.invoices import DuplicateNumber
 from bot.services.replies import templates as replies
 from bot.telegram.context import NextStepContext
+from bot.telegram.error_handler import answer_refusal
 from bot.timefmt import format_moment
 from bot.views import invoices as invoice_views
-from bot.views.actions import CLIENT_OPEN
-from bot.views.callback_data import parse_id, unpack
+from bot.views.actions import (
+    CLIENT_OPEN,
+    INVOICE_BACK,
+    INVOICE_CANCEL,
+    INVOICE_CANCEL_CONFIRMED,
+    INVOICE_CLIENT,
+    INVOICE_FULL_BALANCE,
+    INVOICE_ISSUED_TODAY,
+    INVOICE_LIST,
+    INVOICE_NET,
+    INVOICE_NEW,
+    INVOICE_OPEN,
+    INVOICE_PAID_DAYS_AGO,
+    INVOICE_PAY,
+    INVOICE_PROMISE,
+    INVOICE_PROMISED_IN,
+    INVOICE_SKIP_NOTES,
+    INVOICE_SNOOZE,
+    INVOICE_SUGGEST,
+    INVOICE_THANKS,
+    TRUST_MENU,
+    TRUST_SET,
+)
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, html
 from handlers.common import (
     NOT_AN_ANSWER,
+    NOT_VALID,
     draft_of,
     edit,
     flow_fallbacks,
+    hint,
     message_text,
     new_draft,
     reply,
@@ -53,12 +79,10 @@ from handlers.flow import Flow
 
 PICK_CLIENT, NUMBER, AMOUNT, ISSUED, DUE, NOTES, PAY_AMOUNT, PAY_DATE, PROMISE_DATE = range(40, 49)
 DRAFT = "newinvoice"
-PREFIX = invoice_views.PREFIX
 PAGE_SIZE = 10
-NOT_VALID = "That button is not valid any more."
 FLOW_GONE = "That question is closed. Open the invoice again to continue."
 NET_TERMS = (14, 30, 60)
-PROMISE_PICKS = (("Tomorrow", "1"), ("In 3 days", "3"), ("In a week", "7"), ("In 2 weeks", "14"))
+PROMISE_PICKS = (("Tomorrow", 1), ("In 3 days", 3), ("In a week", 7), ("In 2 weeks", 14))
 TRUST_LABELS = {
     TrustLevel.GOOD: "👍 Good",
     TrustLevel.NORMAL: "Normal",
@@ -77,19 +101,6 @@ def _today_iso(context: NextStepContext) -> str:
     return _today(context).isoformat()
 
 
-def _parts(query: CallbackQuery, arity: int) -> list[str] | None:
-    return unpack(query.data, PREFIX, arity)
-
-
-def _pressed_id(query: CallbackQuery, action: str, arity: int = 2) -> tuple[int, list[str]]:
-    """`iv:<action>:<id>[:...]` -> (id, the parts after the id); (0, []) when malformed."""
-    parts = _parts(query, arity)
-    if parts is None or parts[0] != action:
-        return 0, []
-    found = parse_id(parts[1])
-    return (found, parts[2:]) if found is not None else (0, [])
-
-
 async def _refuse(query: CallbackQuery, message: str = NOT_VALID) -> None:
     await query.answer(message[:200], show_alert=True)
 
@@ -106,24 +117,11 @@ def _tone(entry: InvoiceEntry, today: dt.date) -> Stage:
     return invoices.tone_for(receivables.stage_for(days), entry.trust_level)
 
 
-async def _load(
-    query: CallbackQuery, context: NextStepContext, invoice_id: int, attempted: str
-) -> InvoiceEntry | None:
-    """The invoice if the person may act on it; otherwise answer the press and give None."""
-    if not invoice_id:
-        await _refuse(query)
-        return None
-    try:
-        return await invoices.require_invoice(
-            context.db,
-            context.clock,
-            actor=context.member,
-            invoice_id=invoice_id,
-            attempted=attempted,
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return None
+async def _load(context: NextStepContext, invoice_id: int, attempted: str) -> InvoiceEntry:
+    """The invoice if the person may act on it (else the service's DomainError)."""
+    return await invoices.require_invoice(
+        context.db, context.clock, actor=context.member, invoice_id=invoice_id, attempted=attempted
+    )
 
 
 async def _card(
@@ -173,7 +171,7 @@ async def _ask_client(
     update: Update, context: NextStepContext, prompt: str, query: str = ""
 ) -> int:
     page = await clients.search_clients(context.db, actor=context.member, query=query, limit=8)
-    buttons = [button(i.client.name[:40], PREFIX, "cl", i.client.id) for i in page.items]
+    buttons = [button(i.client.name[:40], INVOICE_CLIENT, i.client.id) for i in page.items]
     hint = "Tap a client or type a few letters of the name."
     if query and not page.items:
         hint = (
@@ -195,17 +193,22 @@ async def chosen_client(update: Update, context: NextStepContext) -> int:
     """`iv:cl:<client id>`: a client button in the picker."""
     query = update.callback_query
     assert query is not None
-    client_id, _ = _pressed_id(query, "cl")
-    return await _use_client(update, context, query, client_id)
+    found = INVOICE_CLIENT.parse(query.data)
+    if found is None:
+        await _refuse(query)
+        return PICK_CLIENT
+    return await _use_client(update, context, query, *found)
 
 
 async def start_from_card(update: Update, context: NextStepContext) -> int:
     """`iv:new:<client id>`: the client card's "Invoice" button."""
     query = update.callback_query
     assert query is not None
-    client_id, _ = _pressed_id(query, "new")
-    new_draft(context, DRAFT, mode="new")
-    return await _use_client(update, context, query, client_id, from_card=True)
+    found = INVOICE_NEW.parse(query.data)
+    if found is None:
+        await _refuse(query)
+        return ConversationHandler.END
+    return await _use_client(update, context, query, *found, from_card=True)
 
 
 async def _use_client(
@@ -216,18 +219,14 @@ async def _use_client(
     *,
     from_card: bool = False,
 ) -> int:
-    refused = ConversationHandler.END if from_card else PICK_CLIENT
-    if not client_id:
-        await _refuse(query)
-        return refused
-    try:
-        card = await clients.get_card(
-            context.db, context.clock, actor=context.member, client_id=client_id
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return refused
+    # A client the person may not see is refused before anything changes: the question that
+    # was open (if any) stays open.
+    card = await clients.get_card(
+        context.db, context.clock, actor=context.member, client_id=client_id
+    )
     await query.answer()
+    if from_card:
+        new_draft(context, DRAFT, mode="new")
     draft = draft_of(context, DRAFT)
     draft.update(client_id=card.client.id, client_name=card.client.name)
     if draft.get("ready"):  # the one-line form waited for this choice
@@ -246,11 +245,8 @@ async def typed_number(update: Update, context: NextStepContext) -> int:
     if not draft.get("client_id"):
         await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
         return ConversationHandler.END
-    try:
+    with hint("Please send the number again."):
         number = invoices.clean_number(message_text(update))
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send the number again.")
-        return NUMBER
     if await invoices.number_taken(context.db, client_id=draft["client_id"], number=number):
         await reply(
             update,
@@ -272,29 +268,26 @@ async def typed_amount(update: Update, context: NextStepContext) -> int:
     """The amount with an optional currency; each kind of mistake gets its own message."""
     draft = draft_of(context, DRAFT)
     user = context.member
-    try:
+    with hint("Please send the amount again, or /cancel."):
         value = money.parse_money(
             message_text(update),
             default_currency=context.settings.default_currency,
             locale=user.locale,
         )
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send the amount again, or /cancel.")
-        return AMOUNT
     draft.update(amount_minor=value.minor, currency=value.currency)
     today = _today(context)
     await reply(
         update,
         f"Amount: <b>{escape(value.format(user.locale))}</b>. When was it issued? Tap Today, "
         "or send the date (e.g. <code>2026-11-02</code> or <code>2 Nov</code>).",
-        reply_markup=keyboard([[button(f"Today, {today.isoformat()}", PREFIX, "iss", "today")]]),
+        reply_markup=keyboard([[button(f"Today, {today.isoformat()}", INVOICE_ISSUED_TODAY)]]),
     )
     return ISSUED
 
 
 async def _ask_due(update: Update, context: NextStepContext) -> int:
     issued = draft_of(context, DRAFT)["issued_on"]
-    buttons = [button(f"Net {days}", PREFIX, "net", days) for days in NET_TERMS]
+    buttons = [button(f"Net {days}", INVOICE_NET, days) for days in NET_TERMS]
     await reply(
         update,
         f"Issued on {escape(issued)}. When is it due? Tap the payment terms, or send a date "
@@ -322,15 +315,12 @@ async def issued_today(update: Update, context: NextStepContext) -> int:
 async def typed_issued(update: Update, context: NextStepContext) -> int:
     """The issue date, typed (today or earlier)."""
     today = _today(context)
-    try:
+    with hint("Please send the issue date again, or /cancel."):
         issued = invoices.parse_day(
             message_text(update), today=today, locale=context.member.locale, prefer="past"
         )
         if issued > today:
             raise DomainError("The issue date can't be in the future.")
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send the issue date again, or /cancel.")
-        return ISSUED
     draft_of(context, DRAFT).update(issued_on=issued.isoformat(), issued_typed=True)
     return await _ask_due(update, context)
 
@@ -345,7 +335,7 @@ async def _due_chosen(update: Update, context: NextStepContext, due_on: dt.date)
     await reply(
         update,
         f"{when}. Any note (order number, contact in accounts)? Send it, or tap Skip.",
-        reply_markup=keyboard([[button("Skip", PREFIX, "skip")]]),
+        reply_markup=keyboard([[button("Skip", INVOICE_SKIP_NOTES)]]),
     )
     return NOTES
 
@@ -354,13 +344,13 @@ async def net_terms(update: Update, context: NextStepContext) -> int:
     """`iv:net:<days>`: due that many days after the issue date."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, 2)
+    found = INVOICE_NET.parse(query.data)
     issued = draft_of(context, DRAFT).get("issued_on")
-    if parts is None or parts[1] not in {str(days) for days in NET_TERMS} or not issued:
+    if found is None or not issued:
         await _refuse(query, FLOW_GONE)
         return DUE if issued else ConversationHandler.END
     await query.answer()
-    due_on = dt.date.fromisoformat(issued) + dt.timedelta(days=int(parts[1]))
+    due_on = dt.date.fromisoformat(issued) + dt.timedelta(days=int(found[0]))
     return await _due_chosen(update, context, due_on)
 
 
@@ -377,16 +367,13 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
         return ConversationHandler.END
     typed = bool(draft.get("issued_typed", True))
     today = _today(context)
-    try:
+    with hint("Please send the due date again, or /cancel."):
         due_on = invoices.parse_due(
             message_text(update),
             issued_on=dt.date.fromisoformat(issued) if typed else None,
             today=today,
             locale=context.member.locale,
         )
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send the due date again, or /cancel.")
-        return DUE
     if not typed:
         draft["issued_on"] = invoices.default_issue_date(today, due_on).isoformat()
     return await _due_chosen(update, context, due_on)
@@ -394,11 +381,8 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
 
 async def typed_notes(update: Update, context: NextStepContext) -> int:
     """The note; then the invoice is saved."""
-    try:
+    with hint("Please send a shorter note, or tap Skip."):
         draft_of(context, DRAFT)["notes"] = invoices.clean_notes(message_text(update))
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send a shorter note, or tap Skip.")
-        return NOTES
     return await _save_invoice(update, context)
 
 
@@ -488,7 +472,7 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
     if len(candidates) == 1:
         draft.update(client_id=candidates[0].client.id, client_name=candidates[0].client.name)
         return await _save_invoice(update, context)
-    buttons = [button(i.client.name[:40], PREFIX, "cl", i.client.id) for i in candidates]
+    buttons = [button(i.client.name[:40], INVOICE_CLIENT, i.client.id) for i in candidates]
     await reply(
         update,
         f"Several clients match “{escape(parsed.client_text[:100])}”. Which one?",
@@ -504,16 +488,13 @@ async def ask_payment(update: Update, context: NextStepContext) -> int:
     """`iv:pay:<id>`: how much was paid (the full balance is one tap)."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "pay")
-    entry = await _load(query, context, invoice_id, "invoice.pay")
-    if entry is None:
+    found = INVOICE_PAY.parse(query.data)
+    if found is None:
+        await _refuse(query)
         return ConversationHandler.END
+    entry = await _load(context, found[0], "invoice.pay")
     invoice = entry.invoice
-    try:
-        invoices.require_open(invoice)
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return ConversationHandler.END
+    invoices.require_open(invoice)
     await query.answer()
     new_draft(context, DRAFT, mode="pay", invoice_id=invoice.id, number=invoice.number)
     balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
@@ -522,7 +503,7 @@ async def ask_payment(update: Update, context: NextStepContext) -> int:
         f"Payment for <b>{escape(invoice.number)}</b> ({escape(entry.client_name)}). "
         f"Balance: <b>{escape(balance)}</b>.\nHow much was paid? Send the amount, or tap "
         "the full balance.",
-        reply_markup=keyboard([[button(f"Full balance: {balance}", PREFIX, "full")]]),
+        reply_markup=keyboard([[button(f"Full balance: {balance}", INVOICE_FULL_BALANCE)]]),
     )
     return PAY_AMOUNT
 
@@ -538,8 +519,8 @@ async def _ask_pay_date(update: Update, context: NextStepContext) -> int:
         reply_markup=keyboard(
             [
                 [
-                    button(f"Today, {today.isoformat()}", PREFIX, "pd", 0),
-                    button(f"Yesterday, {yesterday.isoformat()}", PREFIX, "pd", 1),
+                    button(f"Today, {today.isoformat()}", INVOICE_PAID_DAYS_AGO, 0),
+                    button(f"Yesterday, {yesterday.isoformat()}", INVOICE_PAID_DAYS_AGO, 1),
                 ]
             ]
         ),
@@ -547,32 +528,28 @@ async def _ask_pay_date(update: Update, context: NextStepContext) -> int:
     return PAY_DATE
 
 
-async def _payment_invoice(context: NextStepContext) -> InvoiceEntry | None:
+async def _payment_invoice(update: Update, context: NextStepContext) -> InvoiceEntry | None:
+    """The open invoice the payment question is about; None once the person was told it is
+    gone or can no longer be paid (the question then ends: asking again would not help)."""
     draft = draft_of(context, DRAFT)
-    if draft.get("mode") != "pay" or not draft.get("invoice_id"):
+    try:
+        if draft.get("mode") != "pay" or not draft.get("invoice_id"):
+            raise DomainError(FLOW_GONE)
+        entry = await _load(context, int(draft["invoice_id"]), "invoice.pay")
+        invoices.require_open(entry.invoice)
+    except DomainError as exc:
+        new_draft(context, DRAFT)
+        await answer_refusal(update, exc)
         return None
-    return await invoices.require_invoice(
-        context.db,
-        context.clock,
-        actor=context.member,
-        invoice_id=int(draft["invoice_id"]),
-        attempted="invoice.pay",
-    )
+    return entry
 
 
 async def full_balance(update: Update, context: NextStepContext) -> int:
     """`iv:full`: the whole balance was paid."""
     query = update.callback_query
     assert query is not None
-    try:
-        entry = await _payment_invoice(context)
-        if entry is not None:
-            invoices.require_open(entry.invoice)
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return ConversationHandler.END
+    entry = await _payment_invoice(update, context)
     if entry is None:
-        await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
     draft_of(context, DRAFT).update(
@@ -583,19 +560,12 @@ async def full_balance(update: Update, context: NextStepContext) -> int:
 
 async def typed_payment(update: Update, context: NextStepContext) -> int:
     """A typed payment amount: a number in the invoice's currency, at most the balance."""
-    try:
-        entry = await _payment_invoice(context)
-        if entry is None:
-            await reply(update, FLOW_GONE)
-            return ConversationHandler.END
-        invoice = entry.invoice
-        invoices.require_open(invoice)
-    except DomainError as exc:
-        new_draft(context, DRAFT)
-        await reply(update, escape(str(exc)))
+    entry = await _payment_invoice(update, context)
+    if entry is None:
         return ConversationHandler.END
-    try:
-        locale = context.member.locale
+    invoice = entry.invoice
+    locale = context.member.locale
+    with hint("Please send the amount again, or /cancel."):
         value = money.parse_money(
             message_text(update), default_currency=invoice.currency, locale=locale
         )
@@ -605,9 +575,6 @@ async def typed_payment(update: Update, context: NextStepContext) -> int:
                 f"{invoice.currency}."
             )
         invoices.check_payment_amount(invoice, value.minor, locale=locale)
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send the amount again, or /cancel.")
-        return PAY_AMOUNT
     draft_of(context, DRAFT).update(pay_minor=value.minor, currency=invoice.currency)
     return await _ask_pay_date(update, context)
 
@@ -616,26 +583,23 @@ async def quick_pay_date(update: Update, context: NextStepContext) -> int:
     """`iv:pd:<days ago>`: today or yesterday."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, 2)
-    if parts is None or parts[1] not in {"0", "1"} or "pay_minor" not in draft_of(context, DRAFT):
+    found = INVOICE_PAID_DAYS_AGO.parse(query.data)
+    if found is None or "pay_minor" not in draft_of(context, DRAFT):
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
-    return await _save_payment(update, context, _today(context) - dt.timedelta(days=int(parts[1])))
+    return await _save_payment(update, context, _today(context) - dt.timedelta(days=found[0]))
 
 
 async def typed_pay_date(update: Update, context: NextStepContext) -> int:
     """The payment date, typed (today or earlier)."""
     today = _today(context)
-    try:
+    with hint("Please send the date again, or /cancel."):
         day = invoices.parse_day(
             message_text(update), today=today, locale=context.member.locale, prefer="past"
         )
         if day > today:
             raise DomainError("A payment date can't be in the future.")
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send the date again, or /cancel.")
-        return PAY_DATE
     return await _save_payment(update, context, day)
 
 
@@ -687,20 +651,17 @@ async def ask_promise(update: Update, context: NextStepContext) -> int:
     """`iv:prm:<id>`: the day the client promised to pay."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "prm")
-    entry = await _load(query, context, invoice_id, "invoice.promise")
-    if entry is None:
+    found = INVOICE_PROMISE.parse(query.data)
+    if found is None:
+        await _refuse(query)
         return ConversationHandler.END
-    try:
-        invoices.require_open(entry.invoice)
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return ConversationHandler.END
+    entry = await _load(context, found[0], "invoice.promise")
+    invoices.require_open(entry.invoice)
     await query.answer()
     new_draft(
         context, DRAFT, mode="promise", invoice_id=entry.invoice.id, number=entry.invoice.number
     )
-    buttons = [button(label, PREFIX, "pr", days) for label, days in PROMISE_PICKS]
+    buttons = [button(label, INVOICE_PROMISED_IN, days) for label, days in PROMISE_PICKS]
     await reply(
         update,
         f"When did {escape(entry.client_name)} promise to pay "
@@ -714,31 +675,23 @@ async def quick_promise(update: Update, context: NextStepContext) -> int:
     """`iv:pr:<days>`: a quick pick."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, 2)
-    draft = draft_of(context, DRAFT)
-    if (
-        parts is None
-        or parts[1] not in {d for _, d in PROMISE_PICKS}
-        or draft.get("mode") != ("promise")
-    ):
+    found = INVOICE_PROMISED_IN.parse(query.data)
+    if found is None or draft_of(context, DRAFT).get("mode") != "promise":
         await _refuse(query, FLOW_GONE)
         return ConversationHandler.END
     await query.answer()
-    return await _save_promise(update, context, _today(context) + dt.timedelta(days=int(parts[1])))
+    return await _save_promise(update, context, _today(context) + dt.timedelta(days=int(found[0])))
 
 
 async def typed_promise(update: Update, context: NextStepContext) -> int:
     """The promised day, typed."""
-    try:
+    with hint("Please send the date again, or /cancel."):
         day = invoices.parse_day(
             message_text(update),
             today=_today(context),
             locale=context.member.locale,
             prefer="future",
         )
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send the date again, or /cancel.")
-        return PROMISE_DATE
     return await _save_promise(update, context, day)
 
 
@@ -748,7 +701,7 @@ async def _save_promise(update: Update, context: NextStepContext, day: dt.date) 
         await reply(update, FLOW_GONE)
         return ConversationHandler.END
     user = context.member
-    try:
+    with hint("Please send another date, or /cancel."):
         promise = await invoices.promise_to_pay(
             context.db,
             context.clock,
@@ -756,9 +709,6 @@ async def _save_promise(update: Update, context: NextStepContext, day: dt.date) 
             invoice_id=int(draft["invoice_id"]),
             promised_on=day,
         )
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))}\nPlease send another date, or /cancel.")
-        return PROMISE_DATE
     new_draft(context, DRAFT)
     shown = invoice_views.day_formatter(user.locale)(promise.promised_on)
     await _reply_card(
@@ -786,29 +736,25 @@ async def open_invoice(update: Update, context: NextStepContext) -> None:
     """`iv:open:<id>`: the invoice card as a new message."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "open")
-    if await _load(query, context, invoice_id, "invoice.card") is None:
+    found = INVOICE_OPEN.parse(query.data)
+    if found is None:
+        await _refuse(query)
         return
+    entry = await _load(context, found[0], "invoice.card")
     await query.answer()
-    await _reply_card(update, context, invoice_id)
+    await _reply_card(update, context, entry.invoice.id)
 
 
 async def snooze(update: Update, context: NextStepContext) -> None:
     """`iv:snz:<id>`: remind again in three days, with the morning agenda."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "snz")
-    if not invoice_id:
+    found = INVOICE_SNOOZE.parse(query.data)
+    if found is None:
         await _refuse(query)
         return
     user = context.member
-    try:
-        at = await invoices.snooze_invoice(
-            context.db, context.clock, actor=user, invoice_id=invoice_id
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    at = await invoices.snooze_invoice(context.db, context.clock, actor=user, invoice_id=found[0])
     await query.answer("Snoozed.")
     shown = format_moment(at, user.timezone, user.locale)
     await reply(update, f"💤 Snoozed: I'll remind you again on <b>{escape(shown)}</b>.")
@@ -818,15 +764,12 @@ async def ask_cancel(update: Update, context: NextStepContext) -> None:
     """`iv:cx:<id>`: ask before cancelling."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "cx")
-    entry = await _load(query, context, invoice_id, "invoice.cancel")
-    if entry is None:
+    found = INVOICE_CANCEL.parse(query.data)
+    if found is None:
+        await _refuse(query)
         return
-    try:
-        invoices.require_open(entry.invoice)
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    entry = await _load(context, found[0], "invoice.cancel")
+    invoices.require_open(entry.invoice)
     await query.answer()
     invoice = entry.invoice
     balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
@@ -837,8 +780,8 @@ async def ask_cancel(update: Update, context: NextStepContext) -> None:
         keyboard(
             [
                 [
-                    button("Yes, cancel it", PREFIX, "cxy", invoice.id),
-                    button("Keep it", PREFIX, "back", invoice.id),
+                    button("Yes, cancel it", INVOICE_CANCEL_CONFIRMED, invoice.id),
+                    button("Keep it", INVOICE_BACK, invoice.id),
                 ]
             ]
         ),
@@ -849,17 +792,14 @@ async def confirm_cancel(update: Update, context: NextStepContext) -> None:
     """`iv:cxy:<id>`: cancel the invoice and its reminders."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "cxy")
-    if not invoice_id:
+    found = INVOICE_CANCEL_CONFIRMED.parse(query.data)
+    if found is None:
         await _refuse(query)
         return
-    try:
-        await invoices.cancel_invoice(
-            context.db, context.clock, actor=context.member, invoice_id=invoice_id
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    (invoice_id,) = found
+    await invoices.cancel_invoice(
+        context.db, context.clock, actor=context.member, invoice_id=invoice_id
+    )
     await query.answer("Cancelled.")
     text, markup = await _card(context, invoice_id, "✖️ Invoice cancelled; its reminders stop.")
     await edit(query, text, markup)
@@ -869,11 +809,13 @@ async def back_to_card(update: Update, context: NextStepContext) -> None:
     """`iv:back:<id>`: the card again, in place."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "back")
-    if await _load(query, context, invoice_id, "invoice.card") is None:
+    found = INVOICE_BACK.parse(query.data)
+    if found is None:
+        await _refuse(query)
         return
+    entry = await _load(context, found[0], "invoice.card")
     await query.answer()
-    text, markup = await _card(context, invoice_id)
+    text, markup = await _card(context, entry.invoice.id)
     await edit(query, text, markup)
 
 
@@ -899,22 +841,15 @@ async def _send_reply_text(
     intro: str,
     paid: bool = False,
 ) -> None:
-    entry = await _load(query, context, invoice_id, "invoice.reply")
-    if entry is None:
-        return
+    entry = await _load(context, invoice_id, "invoice.reply")
     if not paid and entry.invoice.state is not InvoiceState.OPEN:
-        await _refuse(query, str(invoices.NotOpen(entry.invoice)))
-        return
+        raise invoices.NotOpen(entry.invoice)
     user = context.member
     settings = await team_settings.load(context.db)
     today = receivables.local_today(context.clock.now(), entry.owner_timezone)
     facts = await invoices.reply_facts(context.db, entry, today=today)
     values = _reply_values(entry, user, settings.company_name, facts)
-    try:
-        text = replies.render_reply(template_id, values, user.locale)
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    text = replies.render_reply(template_id, values, user.locale)
     await query.answer()
     await reply(update, intro)
     await reply(update, escape(text))
@@ -924,12 +859,11 @@ async def suggest_reminder(update: Update, context: NextStepContext) -> None:
     """`iv:sug:<id>:<tone>`: the payment reminder for the client, ready to copy or forward."""
     query = update.callback_query
     assert query is not None
-    invoice_id, rest = _pressed_id(query, "sug", 3)
-    tones = {stage.value for stage in Stage}
-    if not invoice_id or not rest or rest[0] not in tones:
+    found = INVOICE_SUGGEST.parse(query.data)
+    if found is None:
         await _refuse(query)
         return
-    tone = Stage(rest[0])
+    invoice_id, tone = found[0], Stage(found[1])
     await _send_reply_text(
         update,
         context,
@@ -947,12 +881,15 @@ async def suggest_thanks(update: Update, context: NextStepContext) -> None:
     """`iv:thx:<id>`: a thank-you for the payment, ready to send."""
     query = update.callback_query
     assert query is not None
-    invoice_id, _ = _pressed_id(query, "thx")
+    found = INVOICE_THANKS.parse(query.data)
+    if found is None:
+        await _refuse(query)
+        return
     await _send_reply_text(
         update,
         context,
         query,
-        invoice_id=invoice_id,
+        invoice_id=found[0],
         template_id="payment_thanks",
         intro="✉️ A thank-you for the payment. Copy the next message or forward it:",
         paid=True,
@@ -986,19 +923,12 @@ async def list_page(update: Update, context: NextStepContext) -> None:
     """`iv:ls:<filter>:<page>`: another filter or page, in place."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, 3)
-    views = {view.value for view in ListFilter}
-    if (
-        parts is None
-        or parts[1] not in views
-        or not parts[2].isascii()
-        or not parts[2].isdigit()
-        or len(parts[2]) > 5
-    ):
+    found = INVOICE_LIST.parse(query.data)
+    if found is None:
         await _refuse(query)
         return
     await query.answer()
-    text, markup = await _list_view(context, ListFilter(parts[1]), int(parts[2]))
+    text, markup = await _list_view(context, ListFilter(found[0]), found[1])
     await edit(query, text, markup)
 
 
@@ -1031,26 +961,17 @@ async def trust_menu(update: Update, context: NextStepContext) -> None:
     """`iv:tr:<client id>`: the trust level with the one the history suggests."""
     query = update.callback_query
     assert query is not None
-    client_id, _ = _pressed_id(query, "tr")
-    if not client_id:
+    found = TRUST_MENU.parse(query.data)
+    if found is None:
         await _refuse(query)
         return
-    try:
-        view = await invoices.trust_view(
-            context.db, context.clock, actor=context.member, client_id=client_id
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    (client_id,) = found
+    view = await invoices.trust_view(
+        context.db, context.clock, actor=context.member, client_id=client_id
+    )
     await query.answer()
     buttons = [
-        button(
-            ("✓ " if level is view.level else "") + label,
-            PREFIX,
-            "trs",
-            client_id,
-            level.value,
-        )
+        button(("✓ " if level is view.level else "") + label, TRUST_SET, client_id, level.value)
         for level, label in TRUST_LABELS.items()
     ]
     await reply(
@@ -1067,18 +988,14 @@ async def set_trust(update: Update, context: NextStepContext) -> None:
     """`iv:trs:<client id>:<level>`."""
     query = update.callback_query
     assert query is not None
-    client_id, rest = _pressed_id(query, "trs", 3)
-    levels = {level.value for level in TrustLevel}
-    if not client_id or not rest or rest[0] not in levels:
+    found = TRUST_SET.parse(query.data)
+    if found is None:
         await _refuse(query)
         return
-    try:
-        level = await invoices.set_trust_level(
-            context.db, context.clock, actor=context.member, client_id=client_id, level=rest[0]
-        )
-    except DomainError as exc:
-        await _refuse(query, str(exc))
-        return
+    client_id, chosen = found
+    level = await invoices.set_trust_level(
+        context.db, context.clock, actor=context.member, client_id=client_id, level=chosen
+    )
     await query.answer("Saved.")
     await edit(
         query,
@@ -1114,40 +1031,40 @@ def handlers() -> list[tuple[object, int]]:
         name="newinvoice",
         entry_points=[
             CommandHandler("newinvoice", start_newinvoice),
-            CallbackQueryHandler(start_from_card, pattern=r"^iv:new:"),
-            CallbackQueryHandler(ask_payment, pattern=r"^iv:pay:"),
-            CallbackQueryHandler(ask_promise, pattern=r"^iv:prm:"),
+            CallbackQueryHandler(start_from_card, pattern=INVOICE_NEW.pattern),
+            CallbackQueryHandler(ask_payment, pattern=INVOICE_PAY.pattern),
+            CallbackQueryHandler(ask_promise, pattern=INVOICE_PROMISE.pattern),
         ],
         states={
             PICK_CLIENT: [
                 MessageHandler(text, search_client),
-                CallbackQueryHandler(chosen_client, pattern=r"^iv:cl:"),
+                CallbackQueryHandler(chosen_client, pattern=INVOICE_CLIENT.pattern),
             ],
             NUMBER: [MessageHandler(text, typed_number)],
             AMOUNT: [MessageHandler(text, typed_amount)],
             ISSUED: [
                 MessageHandler(text, typed_issued),
-                CallbackQueryHandler(issued_today, pattern=r"^iv:iss:"),
+                CallbackQueryHandler(issued_today, pattern=INVOICE_ISSUED_TODAY.pattern),
             ],
             DUE: [
                 MessageHandler(text, typed_due),
-                CallbackQueryHandler(net_terms, pattern=r"^iv:net:"),
+                CallbackQueryHandler(net_terms, pattern=INVOICE_NET.pattern),
             ],
             NOTES: [
                 MessageHandler(text, typed_notes),
-                CallbackQueryHandler(skip_notes, pattern=r"^iv:skip$"),
+                CallbackQueryHandler(skip_notes, pattern=INVOICE_SKIP_NOTES.pattern),
             ],
             PAY_AMOUNT: [
                 MessageHandler(text, typed_payment),
-                CallbackQueryHandler(full_balance, pattern=r"^iv:full$"),
+                CallbackQueryHandler(full_balance, pattern=INVOICE_FULL_BALANCE.pattern),
             ],
             PAY_DATE: [
                 MessageHandler(text, typed_pay_date),
-                CallbackQueryHandler(quick_pay_date, pattern=r"^iv:pd:"),
+                CallbackQueryHandler(quick_pay_date, pattern=INVOICE_PAID_DAYS_AGO.pattern),
             ],
             PROMISE_DATE: [
                 MessageHandler(text, typed_promise),
-                CallbackQueryHandler(quick_promise, pattern=r"^iv:pr:"),
+                CallbackQueryHandler(quick_promise, pattern=INVOICE_PROMISED_IN.pattern),
             ],
         },
         fallbacks=[
@@ -1159,14 +1076,14 @@ def handlers() -> list[tuple[object, int]]:
     return [
         (conversation, 0),
         (CommandHandler("invoices", list_invoices), 0),
-        (CallbackQueryHandler(list_page, pattern=r"^iv:ls:"), 0),
-        (CallbackQueryHandler(open_invoice, pattern=r"^iv:open:"), 0),
-        (CallbackQueryHandler(back_to_card, pattern=r"^iv:back:"), 0),
-        (CallbackQueryHandler(snooze, pattern=r"^iv:snz:"), 0),
-        (CallbackQueryHandler(ask_cancel, pattern=r"^iv:cx:"), 0),
-        (CallbackQueryHandler(confirm_cancel, pattern=r"^iv:cxy:"), 0),
-        (CallbackQueryHandler(suggest_reminder, pattern=r"^iv:sug:"), 0),
-        (CallbackQueryHandler(suggest_thanks, pattern=r"^iv:thx:"), 0),
-        (CallbackQueryHandler(trust_menu, pattern=r"^iv:tr:"), 0),
-        (CallbackQueryHandler(set_trust, pattern=r"^iv:trs:"), 0),
+        (CallbackQueryHandler(list_page, pattern=INVOICE_LIST.pattern), 0),
+        (CallbackQueryHandler(open_invoice, pattern=INVOICE_OPEN.pattern), 0),
+        (CallbackQueryHandler(back_to_card, pattern=INVOICE_BACK.pattern), 0),
+        (CallbackQueryHandler(snooze, pattern=INVOICE_SNOOZE.pattern), 0),
+        (CallbackQueryHandler(ask_cancel, pattern=INVOICE_CANCEL.pattern), 0),
+        (CallbackQueryHandler(confirm_cancel, pattern=INVOICE_CANCEL_CONFIRMED.pattern), 0),
+        (CallbackQueryHandler(suggest_reminder, pattern=INVOICE_SUGGEST.pattern), 0),
+        (CallbackQueryHandler(suggest_thanks, pattern=INVOICE_THANKS.pattern), 0),
+        (CallbackQueryHandler(trust_menu, pattern=TRUST_MENU.pattern), 0),
+        (CallbackQueryHandler(set_trust, pattern=TRUST_SET.pattern), 0),
     ]

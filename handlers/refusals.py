@@ -24,8 +24,8 @@ from bot.services.refusals import record_refused_press
 from bot.telegram.context import NextStepContext
 from bot.views import actions
 from bot.views.callback_data import SEPARATOR, Action
+from handlers.common import NOT_VALID
 
-NOT_VALID = "That button is not valid any more."
 REFUSAL_GROUP = -2  # before the access gate (-1): strangers' presses are recorded too
 
 

@@ -31,8 +31,7 @@ from bot.views.agenda import next_step_keyboard, step_keyboard
 from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, render
-from handlers.buttons import pressed, query_of
-from handlers.common import edit, flow_fallbacks, reply
+from handlers.common import edit, flow_fallbacks, pressed, query_of, reply
 from handlers.flow import Flow
 
 RESCHEDULE, CANCEL_REASON = range(20, 22)

@@ -1,8 +1,12 @@
-"""/settings: a person's role and time zone (common zones as buttons, or any IANA name typed)."""
+"""/settings: a person's role and time zone (common zones as buttons, or any IANA name typed).
+
+The buttons are the `set` actions of bot/views/actions.py. A refusal (DomainError) is answered
+by the error handler; the question it came from stays open.
+"""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -12,15 +16,27 @@ from telegram.ext import (
 )
 
 from bot.services import schedule, team, team_settings
-from bot.services.errors import DomainError, NotAllowed
+from bot.services.errors import NotAllowed
 from bot.services.model import User, clock_text
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
-from bot.views.callback_data import unpack
+from bot.views.actions import (
+    SETTINGS_AGENDA_TIME,
+    SETTINGS_ASK,
+    SETTINGS_HEADS_UP,
+    SETTINGS_QUIET_HOURS,
+    SETTINGS_TIMEZONE,
+    SETTINGS_TIMEZONES,
+    SETTINGS_WORKING_DAY,
+    SETTINGS_WORKING_DAYS_SAVE,
+    TEAM_THRESHOLD,
+    TEAM_THRESHOLDS,
+)
+from bot.views.callback_data import any_of
 from bot.views.digest import settings_button as digest_settings_button
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape
-from handlers.common import edit, flow_fallbacks, reply
+from handlers.common import NOT_VALID, edit, flow_fallbacks, hint, reply
 from handlers.flow import Flow
 
 CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS = 1, 2, 3
@@ -84,11 +100,17 @@ SETTINGS_BUTTONS = (
 )
 
 
-def _card_markup(user: User | None = None):  # type: ignore[no-untyped-def]
-    rows = grid([button(label, "set", key) for label, key in SETTINGS_BUTTONS], 2)
+def _card_markup(user: User | None = None) -> InlineKeyboardMarkup | None:
+    rows = grid(
+        [
+            button(label, SETTINGS_TIMEZONES) if key == "tz" else button(label, SETTINGS_ASK, key)
+            for label, key in SETTINGS_BUTTONS
+        ],
+        2,
+    )
     rows.append([digest_settings_button()])  # handled in handlers/digest.py
     if user is not None and user.is_lead:
-        rows.append([button("🏢 Team: overdue alert", "set", "th")])
+        rows.append([button("🏢 Team: overdue alert", TEAM_THRESHOLDS)])
     return keyboard(rows)
 
 
@@ -99,24 +121,21 @@ async def team_threshold(update: Update, context: NextStepContext) -> None:
     """Heads and admins: the overdue total of one client that alerts heads (presets)."""
     query = update.callback_query
     assert query is not None
-    parts = unpack(query.data, "set", 1) or unpack(query.data, "set", 2)
-    chosen = parts[1] if parts and len(parts) == 2 else None
-    try:
-        if chosen is not None:
-            if chosen not in THRESHOLDS:
-                raise DomainError("That button is not valid any more.")
-            await team_settings.change(
-                context.db,
-                context.clock,
-                actor=context.member,
-                key="overdue_alert_threshold",
-                value=chosen,
-            )
-        elif not context.member.is_lead:
-            raise NotAllowed("Only a head of sales or an admin changes team settings.")
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
+    preset = TEAM_THRESHOLD.parse(query.data)
+    if preset is None and TEAM_THRESHOLDS.parse(query.data) is None:
+        await query.answer(NOT_VALID, show_alert=True)
         return
+    chosen = preset[0] if preset else None
+    if chosen is not None:
+        await team_settings.change(
+            context.db,
+            context.clock,
+            actor=context.member,
+            key="overdue_alert_threshold",
+            value=chosen,
+        )
+    elif not context.member.is_lead:
+        raise NotAllowed("Only a head of sales or an admin changes team settings.")
     await query.answer("Saved" if chosen is not None else None)
     current = (await team_settings.load(context.db)).get("overdue_alert_threshold")
     shown = "off" if current == "0" else f"{int(float(current)):,} in the invoice's currency"
@@ -124,7 +143,7 @@ async def team_threshold(update: Update, context: NextStepContext) -> None:
         "<b>Team: overdue alert</b>\nHeads are alerted when one client's overdue total in a "
         f"currency passes this amount (and always at an invoice's final stage).\nNow: {shown}"
     )
-    presets = [button("Off" if v == "0" else f"{int(v):,}", "set", "th", v) for v in THRESHOLDS]
+    presets = [button("Off" if v == "0" else f"{int(v):,}", TEAM_THRESHOLD, v) for v in THRESHOLDS]
     await edit(query, text, keyboard(grid(presets, 3)))
 
 
@@ -150,12 +169,16 @@ async def _show_updated(update: Update, context: NextStepContext, user: User, no
 async def ask_setting(update: Update, context: NextStepContext) -> int:
     """Agenda time / working days / quiet hours / heads-up pressed: offer the choices."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    found = SETTINGS_ASK.parse(query.data)
+    if found is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
     await query.answer()
-    key = query.data.split(":")[1]
+    (key,) = found
     user = context.member
     if key == "ag":
-        buttons = [button(t, "set", "ag", t.replace(":", "")) for t in AGENDA_TIMES]
+        buttons = [button(t, SETTINGS_AGENDA_TIME, t.replace(":", "")) for t in AGENDA_TIMES]
         await edit(
             query,
             "When should your morning agenda arrive? Tap a time or type one, e.g. "
@@ -169,7 +192,7 @@ async def ask_setting(update: Update, context: NextStepContext) -> int:
         await edit(query, "Tap days to switch them on or off, then Save.", _days_markup(context))
         return ConversationHandler.END
     if key == "qh":
-        buttons = [button(label, "set", "qh", code) for label, code in QUIET_CHOICES]
+        buttons = [button(label, SETTINGS_QUIET_HOURS, code) for label, code in QUIET_CHOICES]
         await edit(
             query,
             "Quiet hours hold reminders until they end. Tap a choice or type a range like "
@@ -177,7 +200,7 @@ async def ask_setting(update: Update, context: NextStepContext) -> int:
             keyboard([buttons]),
         )
         return TYPING_QUIET_HOURS
-    buttons = [button(label, "set", "hu", minutes) for label, minutes in HEADS_UP_CHOICES]
+    buttons = [button(label, SETTINGS_HEADS_UP, minutes) for label, minutes in HEADS_UP_CHOICES]
     await edit(
         query,
         "How long before a meeting or visit should I remind you?",
@@ -186,60 +209,53 @@ async def ask_setting(update: Update, context: NextStepContext) -> int:
     return ConversationHandler.END
 
 
-def _days_markup(context: NextStepContext):  # type: ignore[no-untyped-def]
+def _days_markup(context: NextStepContext) -> InlineKeyboardMarkup | None:
     assert context.user_data is not None
     chosen = set(context.user_data.get("working_days", []))
     buttons = [
-        button(("✅ " if day in chosen else "") + name, "set", "wd", day)
+        button(("✅ " if day in chosen else "") + name, SETTINGS_WORKING_DAY, day)
         for day, name in enumerate(DAY_NAMES, start=1)
     ]
-    return keyboard([*grid(buttons, 4), [button("Save", "set", "wd", "save")]])
+    return keyboard([*grid(buttons, 4), [button("Save", SETTINGS_WORKING_DAYS_SAVE)]])
 
 
 async def chosen_setting(update: Update, context: NextStepContext) -> int:
     """A value button: agenda time, a working-day toggle or Save, quiet hours, heads-up."""
     query = update.callback_query
-    assert query is not None and query.data is not None and context.user_data is not None
-    parts = query.data.split(":")
-    if len(parts) != 3:
-        await query.answer("That button is not valid any more.", show_alert=True)
-        return ConversationHandler.END
-    key, value = parts[1], parts[2]
+    assert query is not None and context.user_data is not None
+    data = query.data
     db, clock, actor = context.db, context.clock, context.member
-    try:
-        # Each branch answers the press only once the value is accepted: a refused (forged)
-        # value is answered by the alert below, and a press can be answered only once.
-        if key == "ag":
-            user = await schedule.set_agenda_time(
-                db, clock, actor=actor, text=f"{value[:-2]}:{value[-2:]}"
-            )
-            await query.answer()
-            return await _show_updated(update, context, user, "Morning agenda time saved.")
-        if key == "wd" and value == "save":
-            days = set(context.user_data.pop("working_days", []))
-            user = await schedule.set_working_days(db, clock, actor=actor, days=days)
-            await query.answer()
-            return await _show_updated(update, context, user, "Working days saved.")
-        if key == "wd" and value in {"1", "2", "3", "4", "5", "6", "7"}:
-            chosen = set(context.user_data.get("working_days", []))
-            chosen ^= {int(value)}
-            context.user_data["working_days"] = sorted(chosen)
-            await query.answer()
-            await query.edit_message_reply_markup(_days_markup(context))
-            return ConversationHandler.END
-        if key == "qh":
-            start, end = schedule.parse_quiet_range(value)
-            user = await schedule.set_quiet_hours(db, clock, actor=actor, start=start, end=end)
-            await query.answer()
-            return await _show_updated(update, context, user, "Quiet hours saved.")
-        if key == "hu" and value.isdigit():
-            user = await schedule.set_heads_up(db, clock, actor=actor, minutes=int(value))
-            await query.answer()
-            return await _show_updated(update, context, user, "Meeting heads-up saved.")
-    except DomainError as exc:
-        await query.answer(str(exc)[:200], show_alert=True)
+    # Each branch answers the press only once the value is accepted: a refused (forged)
+    # value is answered by the error handler's alert, and a press can be answered only once.
+    if (agenda := SETTINGS_AGENDA_TIME.parse(data)) is not None:
+        hhmm = agenda[0]
+        user = await schedule.set_agenda_time(
+            db, clock, actor=actor, text=f"{hhmm[:2]}:{hhmm[2:]}"
+        )
+        await query.answer()
+        return await _show_updated(update, context, user, "Morning agenda time saved.")
+    if SETTINGS_WORKING_DAYS_SAVE.parse(data) is not None:
+        days = set(context.user_data.pop("working_days", []))
+        user = await schedule.set_working_days(db, clock, actor=actor, days=days)
+        await query.answer()
+        return await _show_updated(update, context, user, "Working days saved.")
+    if (day := SETTINGS_WORKING_DAY.parse(data)) is not None:
+        chosen = set(context.user_data.get("working_days", []))
+        chosen ^= {day[0]}
+        context.user_data["working_days"] = sorted(chosen)
+        await query.answer()
+        await query.edit_message_reply_markup(_days_markup(context))
         return ConversationHandler.END
-    await query.answer("That button is not valid any more.", show_alert=True)
+    if (quiet := SETTINGS_QUIET_HOURS.parse(data)) is not None:
+        start, end = schedule.parse_quiet_range(quiet[0])
+        user = await schedule.set_quiet_hours(db, clock, actor=actor, start=start, end=end)
+        await query.answer()
+        return await _show_updated(update, context, user, "Quiet hours saved.")
+    if (heads_up := SETTINGS_HEADS_UP.parse(data)) is not None:
+        user = await schedule.set_heads_up(db, clock, actor=actor, minutes=heads_up[0])
+        await query.answer()
+        return await _show_updated(update, context, user, "Meeting heads-up saved.")
+    await query.answer(NOT_VALID, show_alert=True)
     return ConversationHandler.END
 
 
@@ -247,13 +263,10 @@ async def typed_agenda_time(update: Update, context: NextStepContext) -> int:
     """A typed agenda time."""
     message = update.effective_message
     assert message is not None
-    try:
+    with hint("/cancel leaves it unchanged.", sep=" "):
         user = await schedule.set_agenda_time(
             context.db, context.clock, actor=context.member, text=message.text or ""
         )
-    except DomainError as exc:
-        await reply(update, f"{exc} /cancel leaves it unchanged.")
-        return TYPING_AGENDA_TIME
     return await _show_updated(update, context, user, "Morning agenda time saved.")
 
 
@@ -261,14 +274,11 @@ async def typed_quiet_hours(update: Update, context: NextStepContext) -> int:
     """Typed quiet hours."""
     message = update.effective_message
     assert message is not None
-    try:
+    with hint("/cancel leaves them unchanged.", sep=" "):
         start, end = schedule.parse_quiet_range(message.text or "")
         user = await schedule.set_quiet_hours(
             context.db, context.clock, actor=context.member, start=start, end=end
         )
-    except DomainError as exc:
-        await reply(update, f"{exc} /cancel leaves them unchanged.")
-        return TYPING_QUIET_HOURS
     return await _show_updated(update, context, user, "Quiet hours saved.")
 
 
@@ -277,7 +287,7 @@ async def ask_timezone(update: Update, context: NextStepContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    buttons = [button(zone, "set", "tz", zone) for zone in COMMON_ZONES]
+    buttons = [button(zone, SETTINGS_TIMEZONE, zone) for zone in COMMON_ZONES]
     await edit(query, ASK_ZONE, keyboard(grid(buttons, 2)))
     return CHOOSING_TIMEZONE
 
@@ -304,10 +314,10 @@ async def chosen_timezone(update: Update, context: NextStepContext) -> int:
     """A zone button was pressed."""
     query = update.callback_query
     assert query is not None
-    parts = unpack(query.data, "set", 2)
-    zone = team.resolve_timezone(parts[1]) if parts and parts[0] == "tz" else None
+    found = SETTINGS_TIMEZONE.parse(query.data)
+    zone = team.resolve_timezone(found[0]) if found else None
     if zone is None:
-        await query.answer("That button is not valid any more.", show_alert=True)
+        await query.answer(NOT_VALID, show_alert=True)
         return ConversationHandler.END
     await query.answer()
     await edit(query, await _apply(context, zone))
@@ -323,16 +333,25 @@ async def _apply(context: NextStepContext, zone: str) -> str:
 def handlers() -> list[tuple[object, int]]:
     """/settings as a persistent conversation (it survives a restart mid-way)."""
     text = filters.TEXT & ~filters.COMMAND
-    zone_buttons = CallbackQueryHandler(chosen_timezone, pattern=r"^set:tz:")
+    zone_buttons = CallbackQueryHandler(chosen_timezone, pattern=SETTINGS_TIMEZONE.pattern)
     other_buttons = [
-        CallbackQueryHandler(ask_setting, pattern=r"^set:(ag|wd|qh|hu)$"),
-        CallbackQueryHandler(chosen_setting, pattern=r"^set:(ag|wd|qh|hu):"),
+        CallbackQueryHandler(ask_setting, pattern=SETTINGS_ASK.pattern),
+        CallbackQueryHandler(
+            chosen_setting,
+            pattern=any_of(
+                SETTINGS_AGENDA_TIME,
+                SETTINGS_WORKING_DAY,
+                SETTINGS_WORKING_DAYS_SAVE,
+                SETTINGS_QUIET_HOURS,
+                SETTINGS_HEADS_UP,
+            ),
+        ),
     ]
     conversation = Flow(
         name="settings",
         entry_points=[
             CommandHandler("settings", show_settings),
-            CallbackQueryHandler(ask_timezone, pattern=r"^set:tz$"),
+            CallbackQueryHandler(ask_timezone, pattern=SETTINGS_TIMEZONES.pattern),
             zone_buttons,
             *other_buttons,
         ],
@@ -340,7 +359,7 @@ def handlers() -> list[tuple[object, int]]:
             CHOOSING_TIMEZONE: [
                 MessageHandler(text, typed_timezone),
                 zone_buttons,
-                CallbackQueryHandler(ask_timezone, pattern=r"^set:tz$"),
+                CallbackQueryHandler(ask_timezone, pattern=SETTINGS_TIMEZONES.pattern),
                 *other_buttons,
             ],
             TYPING_AGENDA_TIME: [MessageHandler(text, typed_agenda_time), *other_buttons],
@@ -348,5 +367,7 @@ def handlers() -> list[tuple[object, int]]:
         },
         fallbacks=flow_fallbacks(),
     )
-    threshold = CallbackQueryHandler(team_threshold, pattern=r"^set:th(:\d+)?$")
+    threshold = CallbackQueryHandler(
+        team_threshold, pattern=any_of(TEAM_THRESHOLDS, TEAM_THRESHOLD)
+    )
     return [(threshold, 0), (conversation, 0)]

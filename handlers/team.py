@@ -13,10 +13,10 @@ from bot.telegram.command_menu import publish_commands_for
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_day
 from bot.views.actions import TEAM_ACCESS, TEAM_OPEN, TEAM_PAGE, TEAM_ROLE
+from bot.views.callback_data import any_of
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape
-from handlers.buttons import any_of, query_of
-from handlers.common import edit, reply
+from handlers.common import edit, query_of, reply
 
 PAGE_SIZE = 12
 ROLE_NAMES = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}

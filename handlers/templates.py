@@ -5,7 +5,7 @@ Thin by design: the library (`bot.services.replies.library`), rendering
 work. Every button's data is untrusted: the client is re-checked (own clients; a head's or
 admin's any) and company-template changes are re-checked for the role on each press.
 
-Callback data (`tp`, and `tc` for the tact check):
+Callback data (`tp`, and `tc` for the tact check; each declared in bot/views/actions.py):
     tp:home:<client|0>             the situations (a client preselected from its card)
     tp:sit:<situation>:<client|0>  a situation's templates
     tp:t:<template>:<client|0>     a template: fill it for the client, or ask which client
@@ -21,6 +21,9 @@ Other features call `bot.views.replies.suggestion_button(situation, client_id)` 
 template one tap away, and `show_reply(update, context, template_id=..., client_id=...,
 invoice=...)` / `start_from_invoice(...)` to open a filled template (e.g. a payment reminder
 from an invoice).
+
+A refusal (DomainError) is answered by the error handler; a local catch stays only where the
+flow ends.
 """
 
 from __future__ import annotations
@@ -58,7 +61,21 @@ from bot.services.replies.templates import (
     sample_values,
 )
 from bot.telegram.context import NextStepContext
-from bot.views.callback_data import parse_id, unpack
+from bot.views.actions import (
+    COMPANY_TEMPLATE,
+    COMPANY_TEMPLATE_EDIT,
+    COMPANY_TEMPLATE_RETIRE,
+    COMPANY_TEMPLATES,
+    TACT_CHECK,
+    TEMPLATE_ADD,
+    TEMPLATE_ADD_SITUATION,
+    TEMPLATE_FOR_CLIENT,
+    TEMPLATE_OPEN,
+    TEMPLATE_SITUATION,
+    TEMPLATE_SUGGESTION,
+    TEMPLATE_VARIANT,
+    TEMPLATES_HOME,
+)
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, render
 from bot.views.replies import contact_suggestion, suggestion_button
@@ -67,6 +84,7 @@ from handlers.common import (
     draft_of,
     edit,
     flow_fallbacks,
+    hint,
     message_text,
     new_draft,
     reply,
@@ -93,17 +111,6 @@ PLACEHOLDER_NOTE = "Fill in the [bracketed] parts before sending."
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def _parts(query: CallbackQuery, action: str, arity: int) -> list[str] | None:
-    """The arguments of `tp:<action>:...` with `arity` parts after the prefix, else None."""
-    parts = unpack(query.data, "tp", arity)
-    return parts[1:] if parts is not None and parts[0] == action else None
-
-
-def _client_arg(text: str) -> int | None:
-    """`0` means no client; anything else must be a valid id (None when malformed)."""
-    return 0 if text == "0" else parse_id(text)
 
 
 async def _refuse(query: CallbackQuery, message: str = NOT_VALID) -> int:
@@ -156,10 +163,10 @@ def _reply_markup(
 ) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     if variants > 1:
-        rows.append([button("Another variant", "tp", "v", template_id, client_id)])
+        rows.append([button("Another variant", TEMPLATE_VARIANT, template_id, client_id)])
     query = f"{client_name[:80]} {template_id}" if client_name else template_id
     rows.append([InlineKeyboardButton("Send via chat with client…", switch_inline_query=query)])
-    rows.append([button("« Templates", "tp", "home", client_id)])
+    rows.append([button("« Templates", TEMPLATES_HOME, client_id)])
     return keyboard(rows)
 
 
@@ -198,27 +205,23 @@ async def show_reply(
     template_id: str,
     client_id: int,
     invoice: InvoiceValues | None = None,
-) -> bool:
+) -> None:
     """Send a template filled for a client as its own message, ready to copy or forward.
 
     Call it from any handler (the caller answers its own callback query). With `invoice`, the
-    payment templates name that invoice, also in "Another variant". False (after telling the
-    person why) when the client or the template is not available to them.
+    payment templates name that invoice, also in "Another variant". When the client or the
+    template is not available to the person, the service's DomainError goes on to the error
+    handler, which tells them why.
     """
     assert context.user_data is not None
     if invoice is not None:
         context.user_data["templates_invoice"] = _invoice_data(invoice, client_id)
     else:
         invoice = _stored_invoice(context, client_id)
-    try:
-        text, markup, note = await _filled_view(context, template_id, client_id, invoice)
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))
-        return False
+    text, markup, note = await _filled_view(context, template_id, client_id, invoice)
     if note:
         await reply(update, f"<i>{escape(note)}</i>")
     await reply(update, text, reply_markup=markup)
-    return True
 
 
 async def start_from_invoice(
@@ -228,9 +231,9 @@ async def start_from_invoice(
     client_id: int,
     invoice: InvoiceValues,
     template_id: str = "payment_gentle",
-) -> bool:
+) -> None:
     """The invoice's "Suggest a reminder" button: a payment reminder naming that invoice."""
-    return await show_reply(
+    await show_reply(
         update, context, template_id=template_id, client_id=client_id, invoice=invoice
     )
 
@@ -252,12 +255,14 @@ async def _home_view(
         )
         text += f"\nFor <b>{escape(client.name)}</b>."
     buttons = [
-        button(situation.title, "tp", "sit", situation.key, client_id)
+        button(situation.title, TEMPLATE_SITUATION, situation.key, client_id)
         for situation in reply_library.situations(user.locale)
     ]
-    rows = [*grid(buttons, 2), [button("🔎 Check my wording", "tc", "check")]]
+    rows = [*grid(buttons, 2), [button("🔎 Check my wording", TACT_CHECK)]]
     if user.is_lead:
-        rows.append([button("➕ Add template", "tp", "add"), button("🏢 Company", "tp", "list")])
+        rows.append(
+            [button("➕ Add template", TEMPLATE_ADD), button("🏢 Company", COMPANY_TEMPLATES)]
+        )
     return text, keyboard(rows)
 
 
@@ -273,14 +278,11 @@ async def pressed_home(update: Update, context: NextStepContext) -> int:
     """`tp:home:<client|0>` (also "Templates" on a client card): the situations, in place."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, "home", 2)
-    client_id = _client_arg(parts[0]) if parts else None
-    if client_id is None:
+    found = TEMPLATES_HOME.parse(query.data)
+    if found is None:
         return await _refuse(query)
-    try:
-        text, markup = await _home_view(context, client_id)
-    except DomainError as exc:
-        return await _refuse(query, str(exc))
+    (client_id,) = found
+    text, markup = await _home_view(context, client_id)
     await query.answer()
     new_draft(context, DRAFT)
     if client_id:  # from the card: keep the card, answer below it
@@ -294,12 +296,12 @@ async def pressed_situation(update: Update, context: NextStepContext) -> int:
     """`tp:sit:<situation>:<client|0>`: the situation's templates, company ones marked."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, "sit", 3)
-    client_id = _client_arg(parts[1]) if parts else None
-    locale = context.member.locale
-    if parts is None or client_id is None:
+    found = TEMPLATE_SITUATION.parse(query.data)
+    if found is None:
         return await _refuse(query)
-    templates = await reply_library.templates_for(context.db, parts[0], locale)
+    situation, client_id = found
+    locale = context.member.locale
+    templates = await reply_library.templates_for(context.db, situation, locale)
     if not templates:
         return await _refuse(query)
     await query.answer()
@@ -307,19 +309,18 @@ async def pressed_situation(update: Update, context: NextStepContext) -> int:
         [
             button(
                 ("🏢 " if template.source == "company" else "") + template.title[:60],
-                "tp",
-                "t",
+                TEMPLATE_OPEN,
                 template.id,
                 client_id,
             )
         ]
         for template in templates
     ]
-    title = reply_library.situation_title(parts[0], locale)
+    title = reply_library.situation_title(situation, locale)
     await edit(
         query,
         f"<b>{escape(title)}</b>\nWhich wording?",
-        keyboard([*buttons, [button("« Situations", "tp", "home", client_id)]]),
+        keyboard([*buttons, [button("« Situations", TEMPLATES_HOME, client_id)]]),
     )
     return ConversationHandler.END
 
@@ -332,14 +333,14 @@ async def _picker(
         context.db, actor=context.member, query=search, limit=PICKER_SIZE
     )
     buttons = [
-        button(item.client.name[:40], "tp", "c", template_id, item.client.id)
+        button(item.client.name[:40], TEMPLATE_FOR_CLIENT, template_id, item.client.id)
         for item in page.items
     ]
     if search and not page.items:
         hint = f"No client matches “{escape(search[:100])}”. Try other letters."
     else:
         hint = "Tap a client or type a few letters of the name."
-    rows = [*grid(buttons, 2), [button("Without a client", "tp", "c", template_id, 0)]]
+    rows = [*grid(buttons, 2), [button("Without a client", TEMPLATE_FOR_CLIENT, template_id, 0)]]
     await reply(update, f"Who is it for?\n{hint}", reply_markup=keyboard(rows))
     return PICK
 
@@ -348,20 +349,17 @@ async def pressed_template(update: Update, context: NextStepContext) -> int:
     """`tp:t:<template>:<client|0>`: fill it for the preselected client, or ask which."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, "t", 3)
-    client_id = _client_arg(parts[1]) if parts else None
-    if parts is None or client_id is None:
+    found = TEMPLATE_OPEN.parse(query.data)
+    if found is None:
         return await _refuse(query)
-    try:
-        await reply_library.find_template(context.db, parts[0], context.member.locale)
-    except DomainError as exc:
-        return await _refuse(query, str(exc))
+    template_id, client_id = found
+    await reply_library.find_template(context.db, template_id, context.member.locale)
     await query.answer()
     if client_id:
-        await show_reply(update, context, template_id=parts[0], client_id=client_id)
+        await show_reply(update, context, template_id=template_id, client_id=client_id)
         return ConversationHandler.END
-    new_draft(context, DRAFT, template_id=parts[0])
-    return await _picker(update, context, parts[0])
+    new_draft(context, DRAFT, template_id=template_id)
+    return await _picker(update, context, template_id)
 
 
 async def typed_client_search(update: Update, context: NextStepContext) -> int:
@@ -377,16 +375,13 @@ async def pressed_client(update: Update, context: NextStepContext) -> int:
     """`tp:c:<template>:<client|0>`: the filled text as its own message."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, "c", 3)
-    client_id = _client_arg(parts[1]) if parts else None
-    if parts is None or client_id is None:
+    found = TEMPLATE_FOR_CLIENT.parse(query.data)
+    if found is None:
         return await _refuse(query)
-    try:
-        text, markup, note = await _filled_view(
-            context, parts[0], client_id, _stored_invoice(context, client_id)
-        )
-    except DomainError as exc:
-        return await _refuse(query, str(exc))
+    template_id, client_id = found
+    text, markup, note = await _filled_view(
+        context, template_id, client_id, _stored_invoice(context, client_id)
+    )
     await query.answer(note)
     new_draft(context, DRAFT)
     await reply(update, text, reply_markup=markup)
@@ -397,19 +392,16 @@ async def pressed_variant(update: Update, context: NextStepContext) -> int:
     """`tp:v:<template>:<client|0>`: the next wording of the same situation, in place."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, "v", 3)
-    client_id = _client_arg(parts[1]) if parts else None
-    if parts is None or client_id is None:
+    found = TEMPLATE_VARIANT.parse(query.data)
+    if found is None:
         return await _refuse(query)
+    template_id, client_id = found
     locale = context.member.locale
-    try:
-        current = await reply_library.find_template(context.db, parts[0], locale)
-        following = await reply_library.next_variant(context.db, current, locale)
-        text, markup, note = await _filled_view(
-            context, following.id, client_id, _stored_invoice(context, client_id)
-        )
-    except DomainError as exc:
-        return await _refuse(query, str(exc))
+    current = await reply_library.find_template(context.db, template_id, locale)
+    following = await reply_library.next_variant(context.db, current, locale)
+    text, markup, note = await _filled_view(
+        context, following.id, client_id, _stored_invoice(context, client_id)
+    )
     await query.answer(note or following.title[:200])
     await edit(query, text, markup)
     return ConversationHandler.END
@@ -419,19 +411,16 @@ async def pressed_suggestion(update: Update, context: NextStepContext) -> int:
     """`tp:s:<situation>:<client>`: the situation's first template, filled for the client."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, "s", 3)
-    client_id = parse_id(parts[1]) if parts else None
-    if parts is None or client_id is None:
+    found = TEMPLATE_SUGGESTION.parse(query.data)
+    if found is None:
         return await _refuse(query)
-    templates = await reply_library.templates_for(context.db, parts[0], context.member.locale)
+    situation, client_id = found
+    templates = await reply_library.templates_for(context.db, situation, context.member.locale)
     if not templates:
         return await _refuse(query)
-    try:
-        text, markup, note = await _filled_view(
-            context, templates[0].id, client_id, _stored_invoice(context, client_id)
-        )
-    except DomainError as exc:
-        return await _refuse(query, str(exc))
+    text, markup, note = await _filled_view(
+        context, templates[0].id, client_id, _stored_invoice(context, client_id)
+    )
     await query.answer(note)
     await reply(update, text, reply_markup=markup)
     return ConversationHandler.END
@@ -474,9 +463,16 @@ async def _review(update: Update, context: NextStepContext, draft: str) -> int:
     rows: list[list[InlineKeyboardButton]] = []
     if report.situation is not None:
         rows.append(
-            [button(f"Template: {report.situation.title}", "tp", "sit", report.situation.key, 0)]
+            [
+                button(
+                    f"Template: {report.situation.title}",
+                    TEMPLATE_SITUATION,
+                    report.situation.key,
+                    0,
+                )
+            ]
         )
-    rows.append([button("🔎 Check another draft", "tc", "check")])
+    rows.append([button("🔎 Check another draft", TACT_CHECK)])
     text = render("texts/tact_report.html.j2", r=report)
     if report.clean:
         await reply(update, text, reply_markup=keyboard(rows))
@@ -549,14 +545,11 @@ async def pressed_add(update: Update, context: NextStepContext) -> int:
 
 async def typed_title(update: Update, context: NextStepContext) -> int:
     """The new template's title; then its situation."""
-    try:
+    with hint("Please send it again, or /cancel.", sep=" "):
         title = reply_library.clean_title(message_text(update))
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))} Please send it again, or /cancel.")
-        return ADD_TITLE
     draft_of(context, DRAFT)["title"] = title
     buttons = [
-        button(situation.title, "tp", "as", situation.key)
+        button(situation.title, TEMPLATE_ADD_SITUATION, situation.key)
         for situation in reply_library.situations(context.member.locale)
     ]
     await reply(
@@ -571,18 +564,19 @@ async def pressed_add_situation(update: Update, context: NextStepContext) -> int
     """`tp:as:<situation>`: then the text."""
     query = update.callback_query
     assert query is not None
-    parts = _parts(query, "as", 2)
+    found = TEMPLATE_ADD_SITUATION.parse(query.data)
     draft = draft_of(context, DRAFT)
     known = {s.key for s in reply_library.situations(context.member.locale)}
     if not context.member.is_lead:
         return await _refuse(query, LEADS_ONLY)
-    if parts is None or parts[0] not in known or not draft.get("title"):
+    if found is None or found[0] not in known or not draft.get("title"):
         return await _refuse(query)
+    (situation,) = found
     await query.answer()
-    draft["situation"] = parts[0]
+    draft["situation"] = situation
     await edit(
         query,
-        f"Situation: <b>{escape(reply_library.situation_title(parts[0], context.member.locale))}"
+        f"Situation: <b>{escape(reply_library.situation_title(situation, context.member.locale))}"
         "</b>.\n\nNow send the text. Put the client's details in double braces:\n"
         f"{_variables_help()}\n\nFor example: <code>Hello {{{{ client.first_name }}}}, thank you "
         "for your order.</code>\nI check it with sample data before saving.",
@@ -631,7 +625,7 @@ async def typed_body(update: Update, context: NextStepContext) -> int:
         update,
         f"✅ Saved “{escape(row.title)}”. The team finds it under <b>{escape(situation)}</b>."
         f"\n\nPreview with sample data:\n\n{_preview(row.body, context)}",
-        reply_markup=keyboard([[button("« Templates", "tp", "home", 0)]]),
+        reply_markup=keyboard([[button("« Templates", TEMPLATES_HOME, 0)]]),
     )
     return ConversationHandler.END
 
@@ -648,8 +642,10 @@ async def pressed_list(update: Update, context: NextStepContext) -> int:
         for t in await reply_library.all_templates(context.db, context.member.locale)
         if t.source == "company"
     ]
-    rows = [[button(t.title[:60], "tp", "co", t.id[2:])] for t in templates]
-    rows.append([button("➕ Add template", "tp", "add"), button("« Templates", "tp", "home", 0)])
+    rows = [[button(t.title[:60], COMPANY_TEMPLATE, int(t.id[2:]))] for t in templates]
+    rows.append(
+        [button("➕ Add template", TEMPLATE_ADD), button("« Templates", TEMPLATES_HOME, 0)]
+    )
     text = (
         "<b>Company templates</b>\nTap one to edit or retire it."
         if templates
@@ -659,12 +655,10 @@ async def pressed_list(update: Update, context: NextStepContext) -> int:
     return ConversationHandler.END
 
 
-async def _pressed_company(update: Update, context: NextStepContext, action: str) -> Any:
-    """The company template named by `tp:<action>:<id>` for a lead, or None once refused."""
-    query = update.callback_query
-    assert query is not None
-    parts = _parts(query, action, 2)
-    template_id = parse_id(parts[0]) if parts else None
+async def _pressed_company(
+    query: CallbackQuery, context: NextStepContext, template_id: int | None
+) -> reply_library.CompanyTemplate | None:
+    """The company template a lead pressed (None: malformed data), or None once refused."""
     if template_id is None:
         await _refuse(query)
         return None
@@ -680,11 +674,12 @@ async def _pressed_company(update: Update, context: NextStepContext, action: str
 
 async def pressed_company(update: Update, context: NextStepContext) -> int:
     """`tp:co:<id>`: one company template with Edit text / Rename / Retire."""
-    row = await _pressed_company(update, context, "co")
-    if row is None:
-        return ConversationHandler.END
     query = update.callback_query
     assert query is not None
+    found = COMPANY_TEMPLATE.parse(query.data)
+    row = await _pressed_company(query, context, found[0] if found else None)
+    if row is None:
+        return ConversationHandler.END
     await query.answer()
     situation = reply_library.situation_title(row.situation, context.member.locale)
     await edit(
@@ -693,11 +688,11 @@ async def pressed_company(update: Update, context: NextStepContext) -> int:
         keyboard(
             [
                 [
-                    button("Edit text", "tp", "eb", row.id),
-                    button("Rename", "tp", "et", row.id),
-                    button("Retire", "tp", "rt", row.id),
+                    button("Edit text", COMPANY_TEMPLATE_EDIT, "eb", row.id),
+                    button("Rename", COMPANY_TEMPLATE_EDIT, "et", row.id),
+                    button("Retire", COMPANY_TEMPLATE_RETIRE, "rt", row.id),
                 ],
-                [button("« Company templates", "tp", "list")],
+                [button("« Company templates", COMPANY_TEMPLATES)],
             ]
         ),
     )
@@ -708,8 +703,9 @@ async def pressed_edit(update: Update, context: NextStepContext) -> int:
     """`tp:eb:<id>` / `tp:et:<id>`: ask for the new text or title."""
     query = update.callback_query
     assert query is not None
-    action = (query.data or "").split(":")[1] if query.data else ""
-    row = await _pressed_company(update, context, action)
+    found = COMPANY_TEMPLATE_EDIT.parse(query.data)
+    action = found[0] if found else None
+    row = await _pressed_company(query, context, found[1] if found else None)
     if row is None:
         return ConversationHandler.END
     await query.answer()
@@ -730,26 +726,26 @@ async def _apply_edit(update: Update, context: NextStepContext, field: str) -> i
     if not template_id:
         await reply(update, "That edit is no longer open. Send /templates to start again.")
         return ConversationHandler.END
-    try:
-        row = await reply_library.edit_company_template(
-            context.db,
-            context.clock,
-            actor=context.member,
-            template_id=template_id,
-            **{field: message_text(update)},
-        )
-    except TemplateProblems as exc:
-        await reply(update, _problems_text(exc))
-        return EDIT_BODY
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))} Please send it again, or /cancel.")
-        return EDIT_TITLE if field == "title" else EDIT_BODY
+    text = message_text(update)
+    with hint("Please send it again, or /cancel.", sep=" "):
+        try:
+            row = await reply_library.edit_company_template(
+                context.db,
+                context.clock,
+                actor=context.member,
+                template_id=template_id,
+                title=text if field == "title" else None,
+                body=text if field == "body" else None,
+            )
+        except TemplateProblems as exc:  # listed one per line, with its own hint
+            await reply(update, _problems_text(exc))
+            return EDIT_BODY
     new_draft(context, DRAFT)
     await reply(
         update,
         f"✅ Updated “{escape(row.title)}”.\n\nPreview with sample data:\n\n"
         f"{_preview(row.body, context)}",
-        reply_markup=keyboard([[button("« Company templates", "tp", "list")]]),
+        reply_markup=keyboard([[button("« Company templates", COMPANY_TEMPLATES)]]),
     )
     return ConversationHandler.END
 
@@ -768,31 +764,33 @@ async def pressed_retire(update: Update, context: NextStepContext) -> int:
     """`tp:rt:<id>` asks to confirm; `tp:rty:<id>` retires."""
     query = update.callback_query
     assert query is not None
-    action = (query.data or "").split(":")[1] if query.data else ""
-    row = await _pressed_company(update, context, action)
-    if row is None:
+    found = COMPANY_TEMPLATE_RETIRE.parse(query.data)
+    row = await _pressed_company(query, context, found[1] if found else None)
+    if found is None or row is None:
         return ConversationHandler.END
-    if action == "rt":
+    if found[0] == "rt":
         await query.answer()
         await edit(
             query,
             f"Retire “{escape(row.title)}”? The team will no longer see it.",
             keyboard(
-                [[button("Yes, retire", "tp", "rty", row.id), button("Keep", "tp", "co", row.id)]]
+                [
+                    [
+                        button("Yes, retire", COMPANY_TEMPLATE_RETIRE, "rty", row.id),
+                        button("Keep", COMPANY_TEMPLATE, row.id),
+                    ]
+                ]
             ),
         )
         return ConversationHandler.END
-    try:
-        await reply_library.retire_company_template(
-            context.db, context.clock, actor=context.member, template_id=row.id
-        )
-    except DomainError as exc:
-        return await _refuse(query, str(exc))
+    await reply_library.retire_company_template(
+        context.db, context.clock, actor=context.member, template_id=row.id
+    )
     await query.answer("Retired.")
     await edit(
         query,
         f"Retired “{escape(row.title)}”.",
-        keyboard([[button("« Company templates", "tp", "list")]]),
+        keyboard([[button("« Company templates", COMPANY_TEMPLATES)]]),
     )
     return ConversationHandler.END
 
@@ -825,19 +823,19 @@ def handlers() -> list[tuple[object, int]]:
     """One persistent conversation for everything that waits for typed text, plus inline."""
     text = filters.TEXT & ~filters.COMMAND
     buttons = [
-        CallbackQueryHandler(pressed_home, pattern=r"^tp:home:"),
-        CallbackQueryHandler(pressed_situation, pattern=r"^tp:sit:"),
-        CallbackQueryHandler(pressed_template, pattern=r"^tp:t:"),
-        CallbackQueryHandler(pressed_client, pattern=r"^tp:c:"),
-        CallbackQueryHandler(pressed_variant, pattern=r"^tp:v:"),
-        CallbackQueryHandler(pressed_suggestion, pattern=r"^tp:s:"),
-        CallbackQueryHandler(pressed_add, pattern=r"^tp:add$"),
-        CallbackQueryHandler(pressed_add_situation, pattern=r"^tp:as:"),
-        CallbackQueryHandler(pressed_list, pattern=r"^tp:list$"),
-        CallbackQueryHandler(pressed_company, pattern=r"^tp:co:"),
-        CallbackQueryHandler(pressed_edit, pattern=r"^tp:(eb|et):"),
-        CallbackQueryHandler(pressed_retire, pattern=r"^tp:(rt|rty):"),
-        CallbackQueryHandler(pressed_check, pattern=r"^tc:check$"),
+        CallbackQueryHandler(pressed_home, pattern=TEMPLATES_HOME.pattern),
+        CallbackQueryHandler(pressed_situation, pattern=TEMPLATE_SITUATION.pattern),
+        CallbackQueryHandler(pressed_template, pattern=TEMPLATE_OPEN.pattern),
+        CallbackQueryHandler(pressed_client, pattern=TEMPLATE_FOR_CLIENT.pattern),
+        CallbackQueryHandler(pressed_variant, pattern=TEMPLATE_VARIANT.pattern),
+        CallbackQueryHandler(pressed_suggestion, pattern=TEMPLATE_SUGGESTION.pattern),
+        CallbackQueryHandler(pressed_add, pattern=TEMPLATE_ADD.pattern),
+        CallbackQueryHandler(pressed_add_situation, pattern=TEMPLATE_ADD_SITUATION.pattern),
+        CallbackQueryHandler(pressed_list, pattern=COMPANY_TEMPLATES.pattern),
+        CallbackQueryHandler(pressed_company, pattern=COMPANY_TEMPLATE.pattern),
+        CallbackQueryHandler(pressed_edit, pattern=COMPANY_TEMPLATE_EDIT.pattern),
+        CallbackQueryHandler(pressed_retire, pattern=COMPANY_TEMPLATE_RETIRE.pattern),
+        CallbackQueryHandler(pressed_check, pattern=TACT_CHECK.pattern),
     ]
     conversation = Flow(
         name="templates",

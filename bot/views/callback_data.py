@@ -168,3 +168,10 @@ class Action:
     def matches(self, data: str | None) -> bool:
         """Whether data has this action's shape and values."""
         return self.parse(data) is not None
+
+
+def any_of(*actions: Action) -> re.Pattern[str]:
+    """The pattern of a handler that takes several actions (it tells them apart by parsing)."""
+    if not actions:
+        raise ValueError("any_of needs at least one action")
+    return re.compile("|".join(f"(?:{action.pattern.pattern})" for action in actions))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date as babel_date
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.services.digest.figures import (
@@ -26,6 +26,7 @@ from bot.services.digest.figures import (
 from bot.services.model import DigestKind, DigestPrefs, User
 from bot.services.receivables.money import format_money
 from bot.timefmt import format_date, format_moment, local_time
+from bot.views.actions import DIGEST_DAY, DIGEST_PERIOD, DIGEST_SCHEDULE, DIGEST_TIME
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import MAX_MESSAGE, environment, escape, split_message, telegram_length
 
@@ -43,7 +44,6 @@ BUCKET_LABELS = {
     "61-90": "61–90 d",
     "90+": "90+ d",
 }
-PREFIX = "dg"
 LISTED = 10
 DIGEST_TIMES = ("07:00", "08:00", "09:00", "10:00", "12:00", "14:00", "16:00", "17:00", "18:00")
 
@@ -229,16 +229,16 @@ def period_keyboard(*, team: bool) -> InlineKeyboardMarkup | None:
     return keyboard(
         [
             [
-                button("This week so far", PREFIX, scope, "this"),
-                button("Last week", PREFIX, scope, "last"),
+                button("This week so far", DIGEST_PERIOD, scope, "this"),
+                button("Last week", DIGEST_PERIOD, scope, "last"),
             ]
         ]
     )
 
 
-def settings_button() -> Any:
+def settings_button() -> InlineKeyboardButton:
     """The button on the /settings card that opens the digest schedule."""
-    return button("📊 Weekly digest", PREFIX, "cfg")
+    return button("📊 Weekly digest", DIGEST_SCHEDULE)
 
 
 def schedule_text(user: User, prefs: DigestPrefs, kind: DigestKind) -> str:
@@ -262,14 +262,17 @@ def schedule_keyboard(kind: DigestKind, prefs: DigestPrefs) -> InlineKeyboardMar
     day = prefs.digest_day if kind is DigestKind.TEAM else prefs.week_summary_day
     time = prefs.digest_time if kind is DigestKind.TEAM else prefs.week_summary_time
     days = [
-        button(("✅ " if day == number else "") + name, PREFIX, "day", code, number)
+        button(("✅ " if day == number else "") + name, DIGEST_DAY, code, number)
         for number, name in enumerate(WEEKDAYS, start=1)
     ]
-    days.append(button(("✅ " if day == 0 else "") + "Off", PREFIX, "day", code, 0))
+    days.append(button(("✅ " if day == 0 else "") + "Off", DIGEST_DAY, code, 0))
     current = time.strftime("%H:%M")
     times = [
         button(
-            ("✅ " if current == text else "") + text, PREFIX, "time", code, text.replace(":", "")
+            ("✅ " if current == text else "") + text,
+            DIGEST_TIME,
+            code,
+            text.replace(":", ""),
         )
         for text in DIGEST_TIMES
     ]

@@ -1,7 +1,8 @@
 """Rendering of invoices shared by handlers and jobs: notices, cards, lists, aging, buttons.
 
-Callback data of every invoice button starts with `iv:` (`inv:` is the invitations'). The
-handlers in `handlers/invoices.py` parse it and re-check access on each press.
+Every invoice button's action is declared in `bot.views.actions` (prefix `iv`; `inv` is the
+invitations'). The handlers in `handlers/invoices.py` parse it and re-check access on each
+press.
 """
 
 from __future__ import annotations
@@ -28,11 +29,20 @@ from bot.services.receivables.aging import (
 )
 from bot.services.receivables.invoices import InvoiceItem
 from bot.services.receivables.money import format_money, format_totals
-from bot.views.actions import CLIENT_OPEN
+from bot.views.actions import (
+    CLIENT_OPEN,
+    INVOICE_CANCEL,
+    INVOICE_LIST,
+    INVOICE_OPEN,
+    INVOICE_PAY,
+    INVOICE_PROMISE,
+    INVOICE_SNOOZE,
+    INVOICE_SUGGEST,
+    INVOICE_THANKS,
+)
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import render
 
-PREFIX = "iv"
 MAX_BUTTONS = 12
 SUGGEST = "Suggest a reminder to the client"
 RECORD_PAYMENT = "Record payment"
@@ -63,12 +73,12 @@ def money_formatter(locale: str) -> Callable[[int, str], str]:
 def actions_keyboard(invoice_id: int, tone: Stage) -> list[list[InlineKeyboardButton]]:
     """The four actions on an overdue invoice in a reminder."""
     return [
-        [button(SUGGEST, PREFIX, "sug", invoice_id, tone.value)],
+        [button(SUGGEST, INVOICE_SUGGEST, invoice_id, tone.value)],
         [
-            button(RECORD_PAYMENT, PREFIX, "pay", invoice_id),
-            button(PROMISE, PREFIX, "prm", invoice_id),
+            button(RECORD_PAYMENT, INVOICE_PAY, invoice_id),
+            button(PROMISE, INVOICE_PROMISE, invoice_id),
         ],
-        [button(SNOOZE, PREFIX, "snz", invoice_id)],
+        [button(SNOOZE, INVOICE_SNOOZE, invoice_id)],
     ]
 
 
@@ -80,8 +90,7 @@ def notice_keyboard(items: list[InvoiceItem]) -> InlineKeyboardMarkup | None:
         [
             button(
                 f"💶 {item.entry.client_name[:28]}: {item.invoice.number[:20]}",
-                PREFIX,
-                "open",
+                INVOICE_OPEN,
                 item.invoice.id,
             )
         ]
@@ -97,14 +106,14 @@ def card_keyboard(entry: InvoiceEntry, tone: Stage) -> InlineKeyboardMarkup | No
     if invoice.state is InvoiceState.OPEN:
         rows += [
             [
-                button(RECORD_PAYMENT, PREFIX, "pay", invoice.id),
-                button(PROMISE, PREFIX, "prm", invoice.id),
+                button(RECORD_PAYMENT, INVOICE_PAY, invoice.id),
+                button(PROMISE, INVOICE_PROMISE, invoice.id),
             ],
-            [button(SUGGEST, PREFIX, "sug", invoice.id, tone.value)],
-            [button(CANCEL, PREFIX, "cx", invoice.id)],
+            [button(SUGGEST, INVOICE_SUGGEST, invoice.id, tone.value)],
+            [button(CANCEL, INVOICE_CANCEL, invoice.id)],
         ]
     elif invoice.state is InvoiceState.PAID:
-        rows.append([button("Suggest a thank-you", PREFIX, "thx", invoice.id)])
+        rows.append([button("Suggest a thank-you", INVOICE_THANKS, invoice.id)])
     rows.append([button(f"🏢 {entry.client_name[:40]}", CLIENT_OPEN, invoice.client_id)])
     return keyboard(rows)
 
@@ -112,23 +121,22 @@ def card_keyboard(entry: InvoiceEntry, tone: Stage) -> InlineKeyboardMarkup | No
 def list_keyboard(found: InvoiceList) -> InlineKeyboardMarkup | None:
     """Filter buttons (the chosen one ticked), a button per invoice shown, paging."""
     filters = [
-        button(("✓ " if view is found.filter else "") + label, PREFIX, "ls", view.value, 0)
+        button(("✓ " if view is found.filter else "") + label, INVOICE_LIST, view.value, 0)
         for view, label in FILTER_LABELS.items()
     ]
     items = [
         button(
             f"{item.invoice.number[:20]} · {item.entry.client_name[:20]}",
-            PREFIX,
-            "open",
+            INVOICE_OPEN,
             item.invoice.id,
         )
         for item in found.items
     ]
     nav = []
     if found.page > 0:
-        nav.append(button("« Prev", PREFIX, "ls", found.filter.value, found.page - 1))
+        nav.append(button("« Prev", INVOICE_LIST, found.filter.value, found.page - 1))
     if found.page + 1 < found.pages:
-        nav.append(button("Next »", PREFIX, "ls", found.filter.value, found.page + 1))
+        nav.append(button("Next »", INVOICE_LIST, found.filter.value, found.page + 1))
     return keyboard([*grid(filters, 2), *grid(items, 2), nav])
 
 

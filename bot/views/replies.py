@@ -1,9 +1,9 @@
 """Buttons that offer a reply template one tap away (shared by handlers and jobs).
 
 `suggestion_button(situation, client_id)` opens the situation's first template filled for the
-client (callback `tp:s:<situation>:<client id>`, handled in handlers/templates.py, which
-re-checks that the person may work with the client). Nothing is ever sent by itself: the
-manager gets the text to copy or forward.
+client (`TEMPLATE_SUGGESTION` in bot/views/actions.py, `tp:s:<situation>:<client id>`, handled
+in handlers/templates.py, which re-checks that the person may work with the client). Nothing
+is ever sent by itself: the manager gets the text to copy or forward.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton
 
 from bot.services.model import Contact, ContactKind, Outcome
+from bot.views.actions import TEMPLATE_SUGGESTION
 from bot.views.keyboards import button
 
 # What the suggestion says, per situation (templates/replies/<lang>/situations.toml keys).
@@ -26,7 +27,7 @@ MEETING_KINDS = frozenset({ContactKind.MEETING, ContactKind.VISIT})
 def suggestion_button(situation: str, client_id: int) -> InlineKeyboardButton:
     """A button opening the fitting template for a client, e.g. "payment_thanks"."""
     label = SUGGESTION_LABELS.get(situation, "✍️ Suggested reply")
-    return button(label, "tp", "s", situation, client_id)
+    return button(label, TEMPLATE_SUGGESTION, situation, client_id)
 
 
 def contact_suggestion(contact: Contact) -> InlineKeyboardButton | None:

@@ -1,0 +1,27 @@
+"""`handlers.common.hint`: what to send instead, added to a refusal the error handler answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.errors import DomainError, NotAllowed
+from handlers.common import hint
+
+
+def test_a_refusal_gets_the_hint_after_its_own_sentence() -> None:
+    """The service's sentence first, then the hint; the original stays as the cause."""
+    with pytest.raises(DomainError) as caught, hint("Please send it again, or /cancel."):
+        raise NotAllowed("That is not yours.")
+    assert str(caught.value) == "That is not yours.\nPlease send it again, or /cancel."
+    assert isinstance(caught.value.__cause__, NotAllowed)
+    with pytest.raises(DomainError, match=r"^Too long\. /cancel"), hint("/cancel", sep=" "):
+        raise DomainError("Too long.")
+
+
+def test_other_errors_and_success_pass_untouched() -> None:
+    """Only a rule's refusal is a person's answer; a bug stays a bug."""
+    with pytest.raises(KeyError), hint("Please send it again."):
+        raise KeyError("x")
+    with hint("Please send it again."):
+        value = 1
+    assert value == 1
