@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
 from bot.services import access, team
+from bot.services.access import Deactivated
 from bot.services.model import Role
 from bot.telegram.command_menu import publish_commands_for
 from bot.telegram.context import NextStepContext
@@ -24,10 +25,7 @@ REFUSAL = (
     "Sorry, NextStep is invite-only and you don't have access. "
     "Ask your admin or head of sales for an invitation link."
 )
-SWITCHED_OFF = (
-    "Sorry, your access to NextStep was switched off. If you need it again, ask an admin: "
-    "only an admin can switch it back on."
-)
+SWITCHED_OFF = str(Deactivated())
 PRIVATE_ONLY = "I work in private chats only. Please write to me directly."
 DECISIONS = {"mgr": Role.MANAGER, "head": Role.HEAD, "no": None}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -39,7 +37,9 @@ async def away(update: Update, context: NextStepContext) -> None:
             await reply(update, USAGE)
         return
     try:
-        until, deputy_text = _split(words, context)
+        until, deputy_text = dates.parse_away(
+            words, now=context.clock.now(), timezone=user.timezone, locale=user.locale
+        )
         deputy_id = None
         if deputy_text:
             deputy = await team.find_member(context.db, deputy_text)
@@ -60,28 +60,6 @@ async def away(update: Update, context: NextStepContext) -> None:
     if deputy_id is not None and deputy_text:
         note += f" Your reminders go to {escape(deputy_text)}, who may act on your clients."
     await reply(update, note, reply_markup=keyboard([[button("I'm back", AWAY_BACK)]]))
-
-
-def _split(words: list[str], context: NextStepContext) -> tuple[dt.datetime, str | None]:
-    """The date, and the deputy named after it (an @username or the last word)."""
-    user = context.member
-    now = context.clock.now()
-    tagged = len(words) > 1 and words[-1].startswith("@")
-    candidates: list[tuple[list[str], str | None]] = [(words, None)]
-    if len(words) > 1:
-        # "@olga" is surely a deputy; a plain last word is one only if the rest is a date.
-        candidates.insert(0 if tagged else 1, (words[:-1], words[-1]))
-    error: DomainError | None = None
-    for date_words, deputy in candidates:
-        try:
-            until = dates.parse_due(
-                " ".join(date_words), now=now, timezone=user.timezone, locale=user.locale
-            )
-            return until, deputy
-        except DomainError as exc:  # not a date: try the next way of reading the words
-            error = error or exc
-    assert error is not None
-    raise error
 
 
 async def back(update: Update, context: NextStepContext) -> None:

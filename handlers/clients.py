@@ -80,8 +80,10 @@ from handlers.common import (
     draft_of,
     edit,
     flow_fallbacks,
+    hint,
     message_text,
     new_draft,
+    on_refusal,
     pressed,
     query_of,
     remember_source,
@@ -396,11 +398,8 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
 
     A part the service refuses is asked again (with the service's reason); the others stay.
     """
-    try:
+    with on_refusal(ConversationHandler.END):  # a /newclient that replaced a draft parked it
         values = clients.parse_one_line(text)
-    except DomainError as exc:  # ends the flow: a /newclient that replaced a draft parked it
-        await reply(update, escape(str(exc)))
-        return ConversationHandler.END
     region = _region(context)
     problems = {
         field: problem
@@ -457,32 +456,30 @@ async def _save(update: Update, context: NextStepContext) -> int:
     if not values.get("name"):
         await reply(update, "That client draft is gone. Send /newclient to start again.")
         return ConversationHandler.END
-    try:
-        client = await clients.create_client(
-            context.db,
-            context.clock,
-            actor=context.member,
-            region=_region(context),
-            allow_duplicate=bool(draft.get("anyway")),
-            max_clients=context.settings.max_clients_per_manager,
-            **values,
-        )
-    except DuplicateClient as exc:
-        existing = await clients.get_card(
-            context.db, context.clock, actor=context.member, client_id=exc.client_id
-        )
-        markup = keyboard(
-            [
-                [button(f"Open {existing.client.name[:40]}", CLIENT_OPEN, exc.client_id)],
-                [button("Create anyway", NEW_CLIENT_DUPLICATE)],
-            ]
-        )
-        await reply(update, escape(str(exc)), reply_markup=markup)
-        return DUPLICATE
-    except DomainError as exc:  # the draft is dropped and the flow ends, with what to do
-        new_draft(context, DRAFT)
-        await reply(update, f"{escape(str(exc))}\nSend /newclient to try again.")
-        return ConversationHandler.END
+    # Refused, the draft is dropped and the flow ends, saying what to do.
+    with on_refusal(ConversationHandler.END, hint="Send /newclient to try again.", drop=DRAFT):
+        try:
+            client = await clients.create_client(
+                context.db,
+                context.clock,
+                actor=context.member,
+                region=_region(context),
+                allow_duplicate=bool(draft.get("anyway")),
+                max_clients=context.settings.max_clients_per_manager,
+                **values,
+            )
+        except DuplicateClient as exc:
+            existing = await clients.get_card(
+                context.db, context.clock, actor=context.member, client_id=exc.client_id
+            )
+            markup = keyboard(
+                [
+                    [button(f"Open {existing.client.name[:40]}", CLIENT_OPEN, exc.client_id)],
+                    [button("Create anyway", NEW_CLIENT_DUPLICATE)],
+                ]
+            )
+            await reply(update, escape(str(exc)), reply_markup=markup)
+            return DUPLICATE
     new_draft(context, DRAFT)
     await _reply_card(update, context, client.id, notice="✅ Client saved.")
     return ConversationHandler.END
@@ -592,7 +589,8 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
     keyword, label, _ = EDITABLE[key]
     client_id = int(draft["client_id"])
     change: dict[str, Any] = {keyword: value}
-    try:
+    # Refused, it is asked again (after a clear button's press too), with what to send.
+    with on_refusal(EDIT_VALUE, hint="Please send it again, or /cancel."):
         await clients.update_client(
             context.db,
             context.clock,
@@ -601,16 +599,6 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
             region=_region(context),
             **change,
         )
-    except DuplicateClient:
-        await reply(
-            update,
-            "Another client of the same manager already has that name. Send a different "
-            "name, or /cancel to keep the old one.",
-        )
-        return EDIT_VALUE
-    except DomainError as exc:  # asked again, with a hint (a clear button's press included)
-        await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
-        return EDIT_VALUE
     new_draft(context, DRAFT)
     done = "cleared" if value is None else "updated"
     await _reply_card(update, context, client_id, notice=f"✅ {label.capitalize()} {done}.")
@@ -713,14 +701,11 @@ async def typed_note(update: Update, context: NextStepContext) -> int:
         await reply(update, "That note is no longer open. Open the client card and tap Notes.")
         return ConversationHandler.END
     user = context.member
-    try:
+    with hint("Please send it again, or /cancel."):  # the note is asked for again
         _, line = await notes.add_note(
             context.db, context.clock, actor=user, client_id=client_id, note=message_text(update)
         )
         card = await clients.get_card(context.db, context.clock, actor=user, client_id=client_id)
-    except DomainError as exc:  # asked again, with a hint
-        await reply(update, f"{escape(str(exc))}\nPlease send it again, or /cancel.")
-        return NOTE
     message = update.effective_message
     remember_source(
         context,

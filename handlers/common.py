@@ -177,3 +177,42 @@ def hint(text: str, *, sep: str = "\n") -> Iterator[None]:
         yield
     except DomainError as exc:
         raise DomainError(f"{exc}{sep}{text}") from exc
+
+
+class Refusal(DomainError):
+    """A DomainError on its way to the error handler, with what the person's flow does next
+    (`then`: a state, ConversationHandler.END, or None to stay) and the draft to drop."""
+
+    def __init__(self, text: str, *, then: object, drop: str | None) -> None:
+        super().__init__(text)
+        self.then = then
+        self.drop = drop
+
+
+@contextmanager
+def on_refusal(
+    then: object = None,
+    *,
+    hint: str = "",
+    drop: str | None = None,
+    ending: tuple[type[DomainError], ...] = (),
+    staying: tuple[type[DomainError], ...] = (),
+) -> Iterator[None]:
+    """A DomainError from the block is answered by the error handler (with `hint` after it);
+    the flow then goes to `then` (END closes the question, None stays) and `drop`'s draft is
+    discarded. Errors of an `ending` type close the question, of a `staying` type keep it
+    (handlers/flow.py applies this)."""
+    try:
+        yield
+    except Refusal:
+        raise
+    except DomainError as exc:
+        state = (
+            ConversationHandler.END
+            if isinstance(exc, ending)
+            else None
+            if isinstance(exc, staying)
+            else then
+        )
+        text = f"{exc}\n{hint}" if hint else str(exc)
+        raise Refusal(text, then=state, drop=drop) from exc

@@ -52,6 +52,7 @@ from handlers.common import (
     flow_fallbacks,
     message_text,
     new_draft,
+    on_refusal,
     pressed,
     query_of,
     remember_source,
@@ -304,20 +305,17 @@ async def typed_summary(update: Update, context: NextStepContext) -> int:
 async def _save_contact(update: Update, context: NextStepContext) -> int:
     draft = draft_of(context, DRAFT)
     happened = draft.get("happened_at")
-    try:
+    summary = draft.pop("summary", "")  # refused, it is asked for again (one from /call too)
+    with on_refusal(SUMMARY):
         contact = await contacts.log_contact(
             context.db,
             context.clock,
             actor=context.member,
             client_id=int(draft["client_id"]),
             kind=draft["kind"],
-            summary=draft.get("summary", ""),
+            summary=summary,
             happened_at=dt.datetime.fromisoformat(happened) if happened else None,
         )
-    except DomainError as exc:  # a summary that came with /call is asked for again
-        draft.pop("summary", None)
-        await reply(update, escape(str(exc)))
-        return SUMMARY
     if draft.get("summary_message"):
         remember_source(context, int(draft["summary_message"]), "summary", contact.id)
     new_draft(context, DRAFT, contact_id=contact.id)
@@ -502,48 +500,44 @@ async def _save_step(update: Update, context: NextStepContext, *, replace: bool 
     draft = draft_of(context, DRAFT)
     contact_id = int(draft["contact_id"])
     due = dt.datetime.fromisoformat(draft["due_at"])
-    try:
-        if draft.get("pause"):
-            await contacts.pause_until(
-                context.db,
-                context.clock,
-                actor=context.member,
-                contact_id=contact_id,
-                until=due,
-                replace=replace,
+    # The due time (say, now past) is asked for again; a contact resolved meanwhile ends it.
+    with on_refusal(DUE, ending=(AlreadyResolved,)):
+        try:
+            if draft.get("pause"):
+                await contacts.pause_until(
+                    context.db,
+                    context.clock,
+                    actor=context.member,
+                    contact_id=contact_id,
+                    until=due,
+                    replace=replace,
+                )
+            else:
+                await contacts.schedule_next_step(
+                    context.db,
+                    context.clock,
+                    actor=context.member,
+                    contact_id=contact_id,
+                    kind=draft.get("step_kind", "other"),
+                    due_at=due,
+                    agenda=draft.get("agenda"),
+                    replace=replace,
+                )
+        except StepExists as exc:
+            user = context.member
+            shown = format_moment(exc.step.due_at, user.timezone, user.locale)
+            await reply(
+                update,
+                f"This client already has an open step: {escape(exc.step.kind.value)} on "
+                f"{escape(shown)}. Replace it with the new one?",
+                reply_markup=keyboard(
+                    [
+                        [button("Replace it", NEXT_STEP_REPLACE, contact_id)],
+                        [button("Choose another next step", NEXT_STEP_BACK, contact_id)],
+                    ]
+                ),
             )
-        else:
-            await contacts.schedule_next_step(
-                context.db,
-                context.clock,
-                actor=context.member,
-                contact_id=contact_id,
-                kind=draft.get("step_kind", "other"),
-                due_at=due,
-                agenda=draft.get("agenda"),
-                replace=replace,
-            )
-    except StepExists as exc:
-        user = context.member
-        shown = format_moment(exc.step.due_at, user.timezone, user.locale)
-        await reply(
-            update,
-            f"This client already has an open step: {escape(exc.step.kind.value)} on "
-            f"{escape(shown)}. Replace it with the new one?",
-            reply_markup=keyboard(
-                [
-                    [button("Replace it", NEXT_STEP_REPLACE, contact_id)],
-                    [button("Choose another next step", NEXT_STEP_BACK, contact_id)],
-                ]
-            ),
-        )
-        return DUE
-    except AlreadyResolved as exc:  # resolved meanwhile: nothing is left to answer
-        await reply(update, escape(str(exc)))
-        return ConversationHandler.END
-    except DomainError as exc:  # the due time (say, now past) is asked for again
-        await reply(update, escape(str(exc)))
-        return DUE
+            return DUE  # the question stays: replace it or not
     return await _done(update, context, contact_id)
 
 
@@ -570,7 +564,7 @@ async def _close(
     update: Update, context: NextStepContext, outcome: Outcome, reason: str | None
 ) -> int:
     contact_id = int(draft_of(context, DRAFT)["contact_id"])
-    try:
+    with on_refusal(ending=(AlreadyResolved,)):  # resolved meanwhile: nothing left to answer
         await contacts.close_contact(
             context.db,
             context.clock,
@@ -579,9 +573,6 @@ async def _close(
             outcome=outcome,
             reason=reason,
         )
-    except AlreadyResolved as exc:  # resolved meanwhile: nothing is left to answer
-        await reply(update, escape(str(exc)))
-        return ConversationHandler.END
     return await _done(update, context, contact_id)
 
 
@@ -646,7 +637,7 @@ async def start_edit(update: Update, context: NextStepContext) -> int:
 async def typed_edit(update: Update, context: NextStepContext) -> int:
     """The corrected summary."""
     contact_id = int(draft_of(context, DRAFT).get("edit_contact_id", 0))
-    try:
+    with on_refusal(ending=(contacts.EditWindowClosed,)):  # past the window: question closed
         await contacts.edit_summary(
             context.db,
             context.clock,
@@ -654,9 +645,6 @@ async def typed_edit(update: Update, context: NextStepContext) -> int:
             contact_id=contact_id,
             summary=message_text(update),
         )
-    except DomainError as exc:  # past the 10-minute window the edit question is closed
-        await reply(update, escape(str(exc)))
-        return EDIT if "10 minutes" not in str(exc) else ConversationHandler.END
     new_draft(context, DRAFT)
     await reply(update, "✏️ Summary updated.")
     return ConversationHandler.END

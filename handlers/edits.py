@@ -15,11 +15,10 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from bot.services import clients, contacts, notes
-from bot.services.errors import DomainError
 from bot.telegram.context import NextStepContext
 from bot.views.render import escape
 from handlers.access import refuse
-from handlers.common import reply, source_of
+from handlers.common import hint, reply, source_of
 
 TOLD = "edits_told"
 TOLD_KEPT = 20
@@ -40,13 +39,11 @@ async def edited_message(update: Update, context: NextStepContext) -> None:
     text = message.text or message.caption or ""
     source = source_of(context, message.message_id)
     if source is not None and source.get("kind") in ("summary", "note"):
-        try:
+        with hint("Your edit was not applied.", sep=" "):  # the refusal says nothing changed
             if source["kind"] == "summary":
                 await _correct_summary(update, context, int(source["id"]), text)
             else:
                 await _correct_note(update, context, source, text)
-        except DomainError as exc:  # the refusal says the edit changed nothing
-            await reply(update, f"{escape(str(exc))} Your edit was not applied.")
         return
     assert context.user_data is not None
     told: list[int] = context.user_data.setdefault(TOLD, [])
@@ -54,8 +51,8 @@ async def edited_message(update: Update, context: NextStepContext) -> None:
         return  # said once for this message already
     told.append(message.message_id)
     del told[:-TOLD_KEPT]
-    hint = COMMAND_HINT if text.startswith("/") else ""
-    await reply(update, NOT_APPLIED.format(hint=hint))
+    command_hint = COMMAND_HINT if text.startswith("/") else ""
+    await reply(update, NOT_APPLIED.format(hint=command_hint))
 
 
 async def _correct_summary(

@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot.telegram.context import NextStepContext
-from handlers.common import reply
+from handlers.common import Refusal, reply
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,12 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
             await self._park_into(notices, context, state, restart=True)
         try:
             result = await super().handle_update(update, application, check_result, context)
+        except Refusal as refusal:  # answered by the error handler; the flow moves on first
+            if refusal.drop and context.user_data is not None:
+                context.user_data.pop(refusal.drop, None)
+            if refusal.then is not None:
+                self._update_state(refusal.then, key)
+            raise
         except ApplicationHandlerStop:
             await self._end_others(update, key, context, notices)
             raise

@@ -36,7 +36,6 @@ from bot.services.receivables.aging import ListFilter, Stage
 from bot.services.receivables.invoices import DuplicateNumber
 from bot.services.replies import templates as replies
 from bot.telegram.context import NextStepContext
-from bot.telegram.error_handler import answer_refusal
 from bot.timefmt import format_moment
 from bot.views import invoices as invoice_views
 from bot.views.actions import (
@@ -73,6 +72,7 @@ from handlers.common import (
     hint,
     message_text,
     new_draft,
+    on_refusal,
     reply,
 )
 from handlers.flow import Flow
@@ -404,31 +404,30 @@ async def _save_invoice(update: Update, context: NextStepContext) -> int:
     if any(key not in draft for key in needed):
         await reply(update, "That invoice draft is gone. Send /newinvoice to start again.")
         return ConversationHandler.END
-    try:
-        invoice = await invoices.create_invoice(
-            context.db,
-            context.clock,
-            actor=context.member,
-            client_id=int(draft["client_id"]),
-            number=draft["number"],
-            amount_minor=int(draft["amount_minor"]),
-            currency=draft["currency"],
-            issued_on=dt.date.fromisoformat(draft["issued_on"])
-            if draft.get("issued_on")
-            else None,
-            due_on=dt.date.fromisoformat(draft["due_on"]),
-            notes=draft.get("notes"),
-            default_currency=context.settings.default_currency,
-        )
-    except DuplicateNumber as exc:
-        draft.pop("number", None)
-        draft.pop("ready", None)
-        await reply(update, f"{escape(str(exc))}")
-        return NUMBER
-    except DomainError as exc:
-        new_draft(context, DRAFT)
-        await reply(update, f"{escape(str(exc))}\nSend /newinvoice to try again.")
-        return ConversationHandler.END
+    # Refused, the draft is dropped and the flow ends, saying what to do; a number taken
+    # meanwhile is asked for again.
+    with on_refusal(ConversationHandler.END, hint="Send /newinvoice to try again.", drop=DRAFT):
+        try:
+            invoice = await invoices.create_invoice(
+                context.db,
+                context.clock,
+                actor=context.member,
+                client_id=int(draft["client_id"]),
+                number=draft["number"],
+                amount_minor=int(draft["amount_minor"]),
+                currency=draft["currency"],
+                issued_on=dt.date.fromisoformat(draft["issued_on"])
+                if draft.get("issued_on")
+                else None,
+                due_on=dt.date.fromisoformat(draft["due_on"]),
+                notes=draft.get("notes"),
+                default_currency=context.settings.default_currency,
+            )
+        except DuplicateNumber as exc:
+            draft.pop("number", None)
+            draft.pop("ready", None)
+            await reply(update, f"{escape(str(exc))}")
+            return NUMBER
     new_draft(context, DRAFT)
     await _reply_card(update, context, invoice.id, notice="✅ Invoice saved.")
     return ConversationHandler.END
@@ -437,16 +436,13 @@ async def _save_invoice(update: Update, context: NextStepContext) -> int:
 async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
     """`/newinvoice Acme; INV-1042; 1250.00 EUR; due 2026-12-15`: save at once."""
     user = context.member
-    try:
+    with on_refusal(ConversationHandler.END):  # the command replaced a draft: nothing to ask
         parsed = invoices.parse_one_line(
             text,
             default_currency=context.settings.default_currency,
             today=_today(context),
             locale=user.locale,
         )
-    except DomainError as exc:
-        await reply(update, escape(str(exc)))
-        return ConversationHandler.END
     draft = new_draft(
         context,
         DRAFT,
@@ -528,19 +524,15 @@ async def _ask_pay_date(update: Update, context: NextStepContext) -> int:
     return PAY_DATE
 
 
-async def _payment_invoice(update: Update, context: NextStepContext) -> InvoiceEntry | None:
-    """The open invoice the payment question is about; None once the person was told it is
-    gone or can no longer be paid (the question then ends: asking again would not help)."""
+async def _payment_invoice(context: NextStepContext) -> InvoiceEntry:
+    """The open invoice the payment question is about. Gone or no longer payable, the person
+    is told and the question ends (asking again would not help)."""
     draft = draft_of(context, DRAFT)
-    try:
+    with on_refusal(ConversationHandler.END, drop=DRAFT):
         if draft.get("mode") != "pay" or not draft.get("invoice_id"):
             raise DomainError(FLOW_GONE)
         entry = await _load(context, int(draft["invoice_id"]), "invoice.pay")
         invoices.require_open(entry.invoice)
-    except DomainError as exc:
-        new_draft(context, DRAFT)
-        await answer_refusal(update, exc)
-        return None
     return entry
 
 
@@ -548,9 +540,7 @@ async def full_balance(update: Update, context: NextStepContext) -> int:
     """`iv:full`: the whole balance was paid."""
     query = update.callback_query
     assert query is not None
-    entry = await _payment_invoice(update, context)
-    if entry is None:
-        return ConversationHandler.END
+    entry = await _payment_invoice(context)
     await query.answer()
     draft_of(context, DRAFT).update(
         pay_minor=entry.invoice.balance_minor, currency=entry.invoice.currency
@@ -560,9 +550,7 @@ async def full_balance(update: Update, context: NextStepContext) -> int:
 
 async def typed_payment(update: Update, context: NextStepContext) -> int:
     """A typed payment amount: a number in the invoice's currency, at most the balance."""
-    entry = await _payment_invoice(update, context)
-    if entry is None:
-        return ConversationHandler.END
+    entry = await _payment_invoice(context)
     invoice = entry.invoice
     locale = context.member.locale
     with hint("Please send the amount again, or /cancel."):
@@ -609,7 +597,7 @@ async def _save_payment(update: Update, context: NextStepContext, day: dt.date) 
         await reply(update, FLOW_GONE)
         return ConversationHandler.END
     user = context.member
-    try:
+    with on_refusal(ConversationHandler.END, drop=DRAFT):
         result = await invoices.record_payment(
             context.db,
             context.clock,
@@ -618,10 +606,6 @@ async def _save_payment(update: Update, context: NextStepContext, day: dt.date) 
             amount_minor=int(draft["pay_minor"]),
             paid_on=day,
         )
-    except DomainError as exc:
-        new_draft(context, DRAFT)
-        await reply(update, escape(str(exc)))
-        return ConversationHandler.END
     new_draft(context, DRAFT)
     invoice = result.invoice
     paid = money.format_money(int(draft["pay_minor"]), invoice.currency, user.locale)

@@ -15,7 +15,6 @@ from telegram.ext import (
 )
 
 from bot.services import dates, steps
-from bot.services.errors import DomainError
 from bot.services.steps import StepView
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
@@ -31,7 +30,7 @@ from bot.views.agenda import next_step_keyboard, step_keyboard
 from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, render
-from handlers.common import edit, flow_fallbacks, pressed, query_of, reply
+from handlers.common import edit, flow_fallbacks, on_refusal, pressed, query_of, reply
 from handlers.flow import Flow
 
 RESCHEDULE, CANCEL_REASON = range(20, 22)
@@ -147,13 +146,11 @@ async def typed_reschedule(update: Update, context: NextStepContext) -> int:
 async def _reschedule(
     update: Update, context: NextStepContext, step_id: int, due: dt.datetime
 ) -> int:
-    try:
+    # A time in the past (or over a year ahead) is asked for again; else the question ends.
+    with on_refusal(ConversationHandler.END, staying=(dates.UnsuitableTime,)):
         step = await steps.reschedule_step(
             context.db, context.clock, actor=context.member, step_id=step_id, due_at=due
         )
-    except DomainError as exc:  # a time in the past is asked for again; else the flow ends
-        await reply(update, escape(str(exc)))
-        return RESCHEDULE if "past" in str(exc) or "year" in str(exc) else ConversationHandler.END
     user = context.member
     shown = format_moment(step.due_at, user.timezone, user.locale)
     await reply(update, f"🗓 Rescheduled to <b>{escape(shown)}</b> ({escape(user.timezone)}).")
@@ -181,7 +178,8 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
     message = update.effective_message
     assert message is not None and context.user_data is not None
     step_id = int(context.user_data.get(KEY, {}).get("step_id", 0))
-    try:
+    # A missing (or too long) reason is asked for again; else the question ends.
+    with on_refusal(ConversationHandler.END, staying=(steps.ReasonNeeded,)):
         contact_id = await steps.cancel_step(
             context.db,
             context.clock,
@@ -189,9 +187,6 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
             step_id=step_id,
             reason=message.text or "",
         )
-    except DomainError as exc:  # a missing reason is asked for again; else the flow ends
-        await reply(update, escape(str(exc)))
-        return CANCEL_REASON if "reason" in str(exc).lower() else ConversationHandler.END
     context.user_data.pop(KEY, None)
     await reply(
         update,

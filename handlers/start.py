@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.services import access, invites
-from bot.services.access import Deactivated, RequestOutcome
+from bot.services.access import RequestOutcome
 from bot.services.invites import RedeemOutcome
 from bot.services.model import Role, User
 from bot.telegram.command_menu import publish_commands_for
@@ -91,19 +91,17 @@ async def start(update: Update, context: NextStepContext) -> None:
         await reply(update, SWITCHED_OFF)
         return
     if known is None and person.id in settings.admin_telegram_ids:
-        try:
-            admin = await access.bootstrap_admin(
-                context.db,
-                context.clock,
-                telegram_id=person.id,
-                name=name,
-                username=person.username,
-                timezone=settings.default_timezone,
-                locale=settings.default_locale,
-            )
-        except Deactivated:  # switched off a moment ago: the list never overrides an admin
-            await reply(update, SWITCHED_OFF)
-            return
+        # Switched off a moment ago: Deactivated, answered by the error handler (the list
+        # never overrides an admin).
+        admin = await access.bootstrap_admin(
+            context.db,
+            context.clock,
+            telegram_id=person.id,
+            name=name,
+            username=person.username,
+            timezone=settings.default_timezone,
+            locale=settings.default_locale,
+        )
         await reply(update, help_text(admin, greeting=f"Welcome, {admin.name}! You are an admin."))
         await publish_commands_for(context.bot, admin)
         return
@@ -114,13 +112,11 @@ async def ask_for_access(update: Update, context: NextStepContext, name: str) ->
     """Tell a stranger the bot is invite-only and ask every lead to approve or decline them."""
     person = update.effective_user
     assert person is not None
-    try:
-        result = await access.request_access(
-            context.db, context.clock, telegram_id=person.id, name=name, username=person.username
-        )
-    except Deactivated:
-        await reply(update, SWITCHED_OFF)
-        return
+    # A deactivated person is refused (Deactivated, answered by the error handler): no lead
+    # is asked.
+    result = await access.request_access(
+        context.db, context.clock, telegram_id=person.id, name=name, username=person.username
+    )
     if not result.leads:
         state = "nobody"
     else:

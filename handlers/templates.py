@@ -50,7 +50,6 @@ from telegram.ext import (
 )
 
 from bot.services import clients
-from bot.services.errors import DomainError
 from bot.services.replies import library as reply_library
 from bot.services.replies import tact
 from bot.services.replies.templates import (
@@ -87,6 +86,7 @@ from handlers.common import (
     hint,
     message_text,
     new_draft,
+    on_refusal,
     reply,
 )
 from handlers.flow import Flow
@@ -603,22 +603,20 @@ async def typed_body(update: Update, context: NextStepContext) -> int:
     if not draft.get("title") or not draft.get("situation"):
         await reply(update, "That template draft is gone. Open /templates → Add template again.")
         return ConversationHandler.END
-    try:
-        row = await reply_library.add_company_template(
-            context.db,
-            context.clock,
-            actor=context.member,
-            title=draft["title"],
-            situation=draft["situation"],
-            body=message_text(update),
-        )
-    except TemplateProblems as exc:
-        await reply(update, _problems_text(exc))
-        return ADD_BODY
-    except DomainError as exc:
-        await reply(update, f"{escape(str(exc))} Send /templates to start again.")
-        new_draft(context, DRAFT)
-        return ConversationHandler.END
+    again = "Send /templates to start again."  # refused otherwise, the flow ends
+    with on_refusal(ConversationHandler.END, hint=again, drop=DRAFT):
+        try:
+            row = await reply_library.add_company_template(
+                context.db,
+                context.clock,
+                actor=context.member,
+                title=draft["title"],
+                situation=draft["situation"],
+                body=message_text(update),
+            )
+        except TemplateProblems as exc:  # listed one per line, with its own hint
+            await reply(update, _problems_text(exc))
+            return ADD_BODY
     new_draft(context, DRAFT)
     situation = reply_library.situation_title(row.situation, context.member.locale)
     await reply(

@@ -51,7 +51,10 @@ class Deactivated(NotAllowed):
     """The person is registered but their access was switched off."""
 
     def __init__(self) -> None:
-        super().__init__("Your access to NextStep was switched off. Ask an admin to switch it on.")
+        super().__init__(
+            "Sorry, your access to NextStep was switched off. If you need it again, ask an "
+            "admin: only an admin can switch it back on."
+        )
 
 
 class AlreadyDecided(DomainError):

@@ -55,8 +55,10 @@ ONE_LINE_EXAMPLE = "/newclient Acme LLC; Ivan Petrov; +44 20 7946 0958; ivan@acm
 class DuplicateClient(DomainError):
     """The owner already has a client with this name; the UI offers "open it / create anyway"."""
 
-    def __init__(self, name: str, client_id: int) -> None:
-        super().__init__(f"{name} already exists. Open it, or create another one anyway?")
+    def __init__(self, name: str, client_id: int, *, message: str | None = None) -> None:
+        super().__init__(
+            message or f"{name} already exists. Open it, or create another one anyway?"
+        )
         self.client_id = client_id
 
 
@@ -472,7 +474,13 @@ async def update_client(
                 tx, owner_id=current.owner_id, name_key=fields.name_key
             )
             if existing is not None and existing.id != client_id:
-                raise DuplicateClient(existing.name, existing.id)
+                raise DuplicateClient(
+                    existing.name,
+                    existing.id,
+                    message=(
+                        f"Another client of the same manager is already called {existing.name}."
+                    ),
+                )
         await clients.save_client(tx, client_id, fields=fields, now=now)
         await audit.record(
             tx,

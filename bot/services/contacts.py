@@ -42,6 +42,10 @@ REASON_REQUIRED = {
 }
 
 
+class EditWindowClosed(DomainError):
+    """The contact was logged too long ago for its summary to be corrected."""
+
+
 class StepExists(DomainError):
     """The client already has an open step from another contact; the UI asks "replace it?"."""
 
@@ -445,7 +449,7 @@ async def edit_summary(
     async with db.transaction() as tx:
         contact, _ = await _current(tx, contact_id)
         if not can_undo(contact, now):
-            raise DomainError("A summary can be edited within 10 minutes of logging.")
+            raise EditWindowClosed("A summary can be edited within 10 minutes of logging.")
         if contact.summary == text:
             return contact
         await contacts.set_summary(tx, contact.id, text)

@@ -48,6 +48,10 @@ _ELAPSED = re.compile(r"^in\s+(\d{1,4})\s*(minutes?|mins?|m|hours?|hrs?|h)\.?$",
 _EXAMPLES = "Try “tomorrow 10:00”, “fri 15:00”, “in 2 hours” or “01.12.2026 14:30”."
 
 
+class UnsuitableTime(DomainError):
+    """A due time that was read but can't be used: in the past, or over a year ahead."""
+
+
 def one_year_after(moment: dt.datetime) -> dt.datetime:
     """The same moment a calendar year later (29 February becomes 28 February)."""
     try:
@@ -69,10 +73,10 @@ def validate_due(
         raise ValueError("due_at must be an aware datetime")
     if due_at <= now:
         shown = format_moment(due_at, timezone, locale)
-        raise DomainError(f"{shown} is already in the past. Please choose a later time.")
+        raise UnsuitableTime(f"{shown} is already in the past. Please choose a later time.")
     if due_at > one_year_after(now):
         shown = format_moment(due_at, timezone, locale)
-        raise DomainError(
+        raise UnsuitableTime(
             f"{shown} is more than a year ahead. Please choose a time within a year."
         )
     return due_at
@@ -255,3 +259,25 @@ def parse_day(text: str, *, today: dt.date, locale: str = "en", prefer: Prefer) 
     if moment is None:
         raise DomainError(f"I couldn't read “{cleaned}” as a date. {_DAY_EXAMPLES}")
     return moment.date()
+
+
+def parse_away(
+    words: list[str], *, now: dt.datetime, timezone: str, locale: str = "en"
+) -> tuple[dt.datetime, str | None]:
+    """`/away <date> [deputy]`: the moment away ends, and the deputy named after the date
+    (an @username, or a last word the rest reads as a date without)."""
+    tagged = len(words) > 1 and words[-1].startswith("@")
+    readings: list[tuple[list[str], str | None]] = [(words, None)]
+    if len(words) > 1:
+        # "@olga" is surely a deputy; a plain last word is one only if the rest is a date.
+        readings.insert(0 if tagged else 1, (words[:-1], words[-1]))
+    first_error: DomainError | None = None
+    for date_words, deputy in readings:
+        try:
+            return parse_due(
+                " ".join(date_words), now=now, timezone=timezone, locale=locale
+            ), deputy
+        except DomainError as exc:  # not a date: try the next way of reading the words
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error

@@ -33,6 +33,10 @@ MAX_REASON = 500
 GONE = "That step no longer exists (the contact that set it may have been undone)."
 
 
+class ReasonNeeded(DomainError):
+    """A step is cancelled with a reason of 1 to MAX_REASON characters; this one was not."""
+
+
 class AlreadyHandled(DomainError):
     """The step is no longer open (or has moved since the button was shown)."""
 
@@ -272,7 +276,7 @@ async def cancel_step(
     """
     text = (reason or "").strip()
     if not 1 <= len(text) <= MAX_REASON:
-        raise DomainError(
+        raise ReasonNeeded(
             f"Please give the reason for cancelling in 1 to {MAX_REASON} characters."
         )
     await _require_step(db, clock, actor=actor, step_id=step_id, attempted="step.cancel")
