@@ -20,7 +20,7 @@ test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest
+	$(PY) -m pytest --cov=bot --cov=handlers --cov=storage
 
 # The browser test drives Debian's Chromium; as root (CI) it is installed when missing.
 CHROMIUM := /usr/bin/chromium
