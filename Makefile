@@ -19,7 +19,8 @@ run: $(STAMP)
 test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(VENV)/bin/mypy
+	$(PY) -m pytest --cov=bot --cov=handlers --cov=storage
 
 # The browser test drives Debian's Chromium; as root (CI) it is installed when missing.
 CHROMIUM := /usr/bin/chromium
@@ -42,6 +43,7 @@ reliability: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -51,4 +53,4 @@ check: $(STAMP)
 	$(PY) -m bot check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage

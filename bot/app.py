@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, JobQueue
 from telegram.warnings import PTBUserWarning
 
 import handlers
@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.jobs.reminders import schedule_jobs
 from bot.services import access
 from bot.telegram.command_menu import publish_commands_for, publish_default_commands
-from bot.telegram.context import NextStepContext, Services
+from bot.telegram.context import NextStepApplication, NextStepContext, Services
 from bot.telegram.error_handler import error_handler
 from bot.telegram.inbox import DurableUpdateQueue, Inbox, UpdatesRequest
 from bot.telegram.persistence import SqlitePersistence, add_persist_handler
@@ -37,7 +37,7 @@ INBOX = "inbox"
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, *, clock: Clock | None = None) -> NextStepApplication:
     """The bot as it runs in production; tests and the sandbox build it the same way."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is required to build the application")
@@ -74,6 +74,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .rate_limiter(rate_limiter(settings.telegram_messages_per_second))
         .persistence(persistence)
         .context_types(ContextTypes(context=NextStepContext))
+        .job_queue(JobQueue[NextStepContext]())  # PTB's default one, typed for our context
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -99,12 +100,13 @@ def rate_limiter(messages_per_second: float) -> AIORateLimiter:
     )
 
 
-def services_of(application: Application) -> Services:  # type: ignore[type-arg]
+def services_of(application: NextStepApplication) -> Services:
     """The services stored by `build_application`."""
-    return application.bot_data["services"]  # type: ignore[no-any-return]
+    services: Services = application.bot_data["services"]
+    return services
 
 
-async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def post_init(application: NextStepApplication) -> None:
     """Open the database (migrating it), handle what a crash left in the inbox, start the
     jobs and publish the command menus."""
     services = services_of(application)
@@ -117,7 +119,7 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     logger.info("NextStep is running as @%s", application.bot.username)
 
 
-async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def post_shutdown(application: NextStepApplication) -> None:
     """Close the database."""
     await services_of(application).db.close()
     stop_workers()  # the worker processes (digest chart and spreadsheet, big files), if started
@@ -125,10 +127,10 @@ async def post_shutdown(application: Application) -> None:  # type: ignore[type-
 
 @asynccontextmanager
 async def polling(
-    application: Application,  # type: ignore[type-arg]
+    application: NextStepApplication,
     *,
     poll_timeout: float = 10.0,
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[NextStepApplication]:
     """Run the bot with long polling inside the caller's event loop (tests, the sandbox).
 
     The same steps as `Application.run_polling`, which owns the loop and the signals instead.

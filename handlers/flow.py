@@ -71,7 +71,7 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
         """Whether this flow waits for an answer from the person behind `key`."""
         return self._conversations.get(key) is not None
 
-    async def handle_update(  # type: ignore[override]
+    async def handle_update(
         self,
         update: Update,
         application: Application,  # type: ignore[type-arg]

@@ -63,7 +63,7 @@ def _team_page(
     actor: User,
     now: dt.datetime,
     notes: dict[int, team.AwayNote],
-) -> tuple[str, list]:
+) -> tuple[str, list[list[InlineKeyboardButton]]]:
     pages = max(1, -(-len(people) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -85,7 +85,9 @@ def _team_page(
     return "\n".join(lines), rows
 
 
-def _card(user: User, actor: User, now: dt.datetime) -> tuple[str, list]:
+def _card(
+    user: User, actor: User, now: dt.datetime
+) -> tuple[str, list[list[InlineKeyboardButton]]]:
     text = "\n".join(
         [
             f"<b>{escape(user.name)}</b>"

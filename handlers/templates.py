@@ -50,6 +50,7 @@ from telegram.ext import (
 )
 
 from bot.services import clients
+from bot.services.model import CompanyTemplate
 from bot.services.replies import library as reply_library
 from bot.services.replies import tact
 from bot.services.replies.templates import (
@@ -655,7 +656,7 @@ async def pressed_list(update: Update, context: NextStepContext) -> int:
 
 async def _pressed_company(
     query: CallbackQuery, context: NextStepContext, template_id: int | None
-) -> reply_library.CompanyTemplate | None:
+) -> CompanyTemplate | None:
     """The company template a lead pressed (None: malformed data), or None once refused."""
     if template_id is None:
         await _refuse(query)

@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
 Row = sqlite3.Row
+T = TypeVar("T")
+P = ParamSpec("P")
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_EVERY = 200  # commits between WAL checkpoints (see Database.open)
 # A read on the loop's thread using more CPU than this is interrupted and re-run on the
@@ -60,7 +62,8 @@ def _first_row(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None
     """Execute, take the first row, finalise the statement (on whichever thread owns `conn`)."""
     cursor = conn.execute(sql, params)
     try:
-        return cursor.fetchone()  # type: ignore[no-any-return]
+        row: Row | None = cursor.fetchone()
+        return row
     finally:
         cursor.close()
 
@@ -68,6 +71,14 @@ def _first_row(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None
 def _all_rows(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
     """Execute and fetch every row (on whichever thread owns `conn`)."""
     return conn.execute(sql, params).fetchall()
+
+
+async def _on_thread(
+    conn: aiosqlite.Connection, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run `fn` on the aiosqlite connection's own thread (its private, untyped `_execute`)."""
+    result: T = await conn._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+    return result
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -93,7 +104,7 @@ class Queries:
         which would then miss writes committed meanwhile (seen under concurrent updates).
         """
         # The raw sqlite3 connection (private API), used on aiosqlite's thread.
-        return await self._conn._execute(_first_row, self._conn._conn, sql, params)
+        return await _on_thread(self._conn, _first_row, self._conn._conn, sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all rows."""
@@ -205,19 +216,19 @@ class Database(Queries):
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """Run a query and return its first row, if any (see `_read`)."""
-        return await self._read(_first_row, super().fetch_one, sql, params)  # type: ignore[no-any-return]
+        return await self._read(_first_row, super().fetch_one, sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all rows (see `_read`)."""
-        return await self._read(_all_rows, super().fetch_all, sql, params)  # type: ignore[no-any-return]
+        return await self._read(_all_rows, super().fetch_all, sql, params)
 
     async def _read(
         self,
-        inline: Callable[[sqlite3.Connection, str, Params], Any],
-        on_thread: Callable[[str, Params], Awaitable[Any]],
+        inline: Callable[[sqlite3.Connection, str, Params], T],
+        on_thread: Callable[[str, Params], Awaitable[T]],
         sql: str,
         params: Params,
-    ) -> Any:
+    ) -> T:
         """Run a read at once on the loop's thread, on a read connection of its own.
 
         Through aiosqlite's thread each read waited for two turns of a busy event loop and
@@ -311,7 +322,7 @@ class Database(Queries):
             except sqlite3.OperationalError as exc:
                 if not wait or not _busy(exc):
                     raise
-                await writer._execute(_begin_waiting, raw, self._busy_ms)
+                await _on_thread(writer, _begin_waiting, raw, self._busy_ms)
             try:
                 yield Transaction(raw)
                 raw.execute("COMMIT")

@@ -607,7 +607,7 @@ async def overdue_at_least(
 
 async def has_invoices(db: Queries) -> bool:
     """Whether the team has ever recorded an invoice."""
-    return await db.fetch_value("SELECT EXISTS (SELECT 1 FROM invoices)") == 1
+    return bool(await db.fetch_value("SELECT EXISTS (SELECT 1 FROM invoices)"))
 
 
 async def payments_received(

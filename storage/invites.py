@@ -81,9 +81,11 @@ async def list_open(
     db: Queries, *, now: dt.datetime, created_by: int | None = None, limit: int = 50
 ) -> list[Invite]:
     """Open invitations (everyone's, or one inviter's), the soonest to expire first."""
-    where, params = (f"{_OPEN} AND created_by = ?", (to_db_time(now), created_by))
-    if created_by is None:
-        where, params = _OPEN, (to_db_time(now),)
+    where = _OPEN
+    params: list[object] = [to_db_time(now)]
+    if created_by is not None:
+        where += " AND created_by = ?"
+        params.append(created_by)
     rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM invites WHERE {where} ORDER BY expires_at, id LIMIT ?",
         (*params, limit),

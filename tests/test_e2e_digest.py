@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import multiprocessing
@@ -16,6 +15,7 @@ from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.devtools.sandbox.client import ChatUser
 from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.jobs.digest import DIGEST_JOB
 from bot.services import clients, contacts
 from bot.workers import digest as digest_workers
 from storage import digest_ledger
@@ -24,6 +24,7 @@ from storage.digest_ledger import DigestKind
 from storage.users import Role, User
 from tests.e2e_helpers import eventually
 from tests.factories import make_user
+from tests.job_runs import JobRuns
 
 HEAD_ID = 7001
 MANAGER_ID = 5005
@@ -161,7 +162,7 @@ async def test_scheduled_delivery_exactly_once_across_restarts(
     async with polling(first, poll_timeout=1):
         db = services_of(first).db
         await team_with_a_week(db, clock)
-        await asyncio.sleep(1.5)  # a tick on Thursday: nothing is due
+        await JobRuns(first, DIGEST_JOB).next_run()  # a tick on Thursday: nothing is due
         assert count(mia, "Your week") == 0 and count(hal, "Team digest") == 0
         clock.set(at(27, 16))
         week = await mia.expect("Your week · week 48", timeout=10)
@@ -183,9 +184,10 @@ async def test_scheduled_delivery_exactly_once_across_restarts(
         )
     third = build_application(e2e_settings, clock=clock)
     async with polling(third, poll_timeout=1):
-        await asyncio.sleep(2.5)  # two ticks and the start-up run
+        runs = JobRuns(third, DIGEST_JOB)
+        await runs.next_run()  # the start-up run
         clock.advance(dt.timedelta(hours=3))
-        await asyncio.sleep(1.5)
+        await runs.next_run()
     assert count(hal, "Team digest") == 1
     assert count(hal, "Contacts per manager and day") == 1
     assert count(mia, "Your week") == 1
@@ -198,13 +200,14 @@ async def test_scheduled_delivery_at_monday_nine(
     """The job sends the head's digest when Monday 09:00 comes, not a minute before."""
     await team_with_a_week(services_of(app).db, clock)
     hal = server.user(HEAD_ID, "Hal")
+    runs = JobRuns(app, DIGEST_JOB)
     clock.set(at(30, 8, 59))
-    await asyncio.sleep(1.5)
+    await runs.next_run()
     assert count(hal, "Team digest") == 0
     clock.advance(dt.timedelta(minutes=1))
     await hal.expect("Team digest · week 48", timeout=10)
     await hal.expect("invoice movements", timeout=10)
-    await asyncio.sleep(1.5)
+    await runs.next_run()
     assert count(hal, "Team digest") == 1
 
 
@@ -230,7 +233,7 @@ async def test_interrupted_delivery_resumes_after_the_sent_parts(
                 max_attempts=5,
             )
             await digest_ledger.record_part(tx, HEAD_ID, DigestKind.TEAM, "2026-W48", parts_sent=1)
-        await asyncio.sleep(1.5)
+        await JobRuns(first, DIGEST_JOB).next_run()
         assert count(hal, "Contacts per manager") == 0  # not due yet, nothing sent
         clock.set(at(30, 9, 5))  # due, and the claim is more than a minute old
         await hal.expect("Contacts per manager and day", timeout=10)
@@ -255,8 +258,9 @@ async def test_blocked_head_is_not_retried(
     clock.set(at(30, 9))
     await eventually(db, "SELECT state FROM digest_sent WHERE user_id = ?", ["failed"], (HEAD_ID,))
     await eventually(db, "SELECT reachable FROM users WHERE telegram_id = ?", [0], (HEAD_ID,))
+    runs = JobRuns(app, DIGEST_JOB)
     clock.advance(dt.timedelta(minutes=5))
-    await asyncio.sleep(1.2)
+    await runs.next_run()
     assert await db.fetch_value("SELECT attempts FROM digest_sent") == 1
     assert count(hal, "Team digest") == 0
 

@@ -14,12 +14,14 @@ from telegram.ext import Application
 from bot.app import services_of
 from bot.clock import FrozenClock, SystemClock
 from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.jobs.reminders import SWEEP_JOB
 from bot.services import clients, contacts, schedule
 from storage.db import Database
 from storage.users import Role, User
 from tests.conftest import TOKEN
 from tests.e2e_helpers import eventually
 from tests.factories import make_user
+from tests.job_runs import JobRuns
 
 MANAGER_ID = 5005
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,8 +149,10 @@ async def test_quiet_hours_hold_until_morning(
     clock.set(dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.UTC))
     await manager_with_step(db, clock, due_in=dt.timedelta(hours=2, minutes=30))
     mia = server.user(MANAGER_ID, "Mia")
+    sweep = JobRuns(app, SWEEP_JOB)
     clock.advance(dt.timedelta(hours=2, minutes=31))
-    await mia.no_reply(within=1.5)
+    await sweep.next_run()  # the step is due: the sweep has seen it and held it
+    await mia.no_reply(within=0.05)
     due = await db.fetch_value("SELECT due_at FROM reminders WHERE subject = 'step'")
     assert due == "2026-11-27T08:00:00Z"
     clock.set(dt.datetime(2026, 11, 27, 8, 0, 5, tzinfo=dt.UTC))
@@ -218,11 +222,23 @@ async def test_due_while_down_arrives_once_after_sigkill(
     await schedule.set_quiet_hours(db, two_minutes_ago, actor=manager, start="00:00", end="00:00")
     await db.close()
 
+    async def due_now_for_oscar() -> None:
+        """Oscar's step, due now: its delivery proves a sweep ran after Mia's."""
+        minute_ago = FrozenClock(SystemClock().now() - dt.timedelta(minutes=1))
+        db = Database(database)
+        await db.open()
+        oscar = await manager_with_step(
+            db, minute_ago, telegram_id=5006, name="Beta GmbH", due_in=dt.timedelta(minutes=1)
+        )
+        await schedule.set_quiet_hours(db, minute_ago, actor=oscar, start="00:00", end="00:00")
+        await db.close()
+
     mia = server.user(MANAGER_ID, "Mia")
     second = await start_bot()
     try:
         await mia.expect("Due now", timeout=15)
-        await mia.no_reply(within=2.5)
+        await due_now_for_oscar()
+        assert "Beta GmbH" in (await server.user(5006, "Oscar").expect("Due now", timeout=15)).text
     finally:
         second.send_signal(signal.SIGTERM)
         await second.wait()
@@ -248,9 +264,11 @@ async def test_away_with_a_deputy_and_the_heads_view(
     await hanna.send("/team")
     assert "away until" in (await hanna.expect("Team")).text
     assert "deputy Oscar" in hanna.last_message.text  # type: ignore[union-attr]
+    sweep = JobRuns(app, SWEEP_JOB)
     clock.advance(dt.timedelta(hours=2))
     covered = await oscar.expect("Due now", timeout=10)
     assert "(for Mia, who is away)" in covered.text
-    await mia.no_reply(within=0.5)
+    await sweep.next_run()  # a whole sweep after Oscar's: nothing for Mia in it either
+    await mia.no_reply(within=0.05)
     await mia.press("I'm back")
     await mia.expect("Welcome back")

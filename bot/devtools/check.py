@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from jinja2 import TemplateError
 
-from bot.config import ConfigError, load_settings
+from bot.config import TEMPLATES_DIR, ConfigError, load_settings
 from bot.devtools.sandbox.telegram_html import parse_telegram_html
 from bot.devtools.text_samples import SAMPLE_CONTEXTS
 from bot.services.replies.templates import check_reply_templates
-from bot.views.render import TEMPLATES_DIR, environment
+from bot.views.render import environment
 
 
 def run_checks() -> list[str]:

@@ -16,13 +16,12 @@ import logging
 
 from telegram import Bot
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 
 from bot.services.access import find_person
 from bot.services.digest import figures as digest
 from bot.services.digest.figures import DueDigest
 from bot.services.model import Delivery, DigestKind
-from bot.telegram.context import Services
+from bot.telegram.context import NextStepApplication, NextStepContext, Services
 from bot.telegram.notify import send_file, send_text
 from bot.views.digest import team_timezone
 from bot.workers.digest import Part, plan_parts
@@ -90,9 +89,9 @@ async def deliver(bot: Bot, services: Services, due: DueDigest, delivery: Delive
     logger.info("Digest %s %s delivered to %s", due.kind.value, due.week.iso, person.telegram_id)
 
 
-async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def digest_tick(context: NextStepContext) -> None:
     """Deliver every digest that is due and not delivered yet, one person after another."""
-    services: Services = context.application.bot_data["services"]
+    services = context.services
     owed = await digest.due_digests(
         services.db, now=services.clock.now(), timezone=team_timezone(services.settings)
     )
@@ -108,7 +107,7 @@ async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
             )
 
 
-def schedule_digest_jobs(application: Application) -> None:  # type: ignore[type-arg]
+def schedule_digest_jobs(application: NextStepApplication) -> None:
     """Start the digest job: at once (catching up after downtime), then every sweep interval
     (at most a minute)."""
     services: Services = application.bot_data["services"]

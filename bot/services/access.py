@@ -220,7 +220,7 @@ async def decide_access(
     changes, and AlreadyDecided is raised, as for a request another lead decided first).
     """
     now = clock.now()
-    refusal: AlreadyDecided | None = None
+    outcome: Decision | AlreadyDecided
     async with db.transaction() as tx:
         lead = await reread(tx, actor)
         require_lead(lead)
@@ -235,7 +235,7 @@ async def decide_access(
             await close_requests(tx, request.telegram_id, now=now)
             closed = await access_requests.get_request(tx, request_id)
             assert closed is not None
-            refusal = await _already_decided(tx, closed)
+            outcome = await _already_decided(tx, closed)
         else:
             state = "approved" if role is not None else "declined"
             await access_requests.decide_request(
@@ -267,9 +267,10 @@ async def decide_access(
             )
             decided = await access_requests.get_request(tx, request_id)
             assert decided is not None
-    if refusal is not None:  # raised after the commit, so the closing is kept
-        raise refusal
-    return Decision(decided, role is not None, user)
+            outcome = Decision(decided, role is not None, user)
+    if isinstance(outcome, AlreadyDecided):  # raised after the commit, so the closing is kept
+        raise outcome
+    return outcome
 
 
 async def find_person(db: Database, telegram_id: int) -> User | None:

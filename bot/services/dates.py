@@ -249,6 +249,7 @@ def parse_day(text: str, *, today: dt.date, locale: str = "en", prefer: Prefer) 
         cleaned = f"{day_month.group(1)}/{day_month.group(2)}"
     base = dt.datetime.combine(today, dt.time(12))
     extra = {"PREFER_DAY_OF_MONTH": "first"}
+    moment: dt.datetime | None
     try:
         moment = _read(cleaned, base=base, locale=locale, prefer=prefer, **extra).date_obj
         if moment is not None:

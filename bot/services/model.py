@@ -7,6 +7,7 @@ from here, so nothing above the services reaches into storage.
 from __future__ import annotations
 
 from storage.clients import Client, ClientListItem, ClientStatus
+from storage.company_templates import CompanyTemplate
 from storage.contacts import Contact, ContactKind, ContactState, Outcome, PendingContact
 from storage.digest_figures import PlanItem
 from storage.digest_ledger import Delivery, DigestKind, DigestPrefs
@@ -18,6 +19,7 @@ __all__ = [
     "Client",
     "ClientListItem",
     "ClientStatus",
+    "CompanyTemplate",
     "Contact",
     "ContactKind",
     "ContactState",

@@ -119,14 +119,14 @@ async def _add_subject(
         if view is None or view.step.state is not StepState.OPEN:
             return False
         heads_up = reminder.due_at < view.step.due_at
-        item = StepItem(view, heads_up, away_owner)
+        step_item = StepItem(view, heads_up, away_owner)
         # A heads-up and the due reminder arriving together (held, or after downtime) are one
         # entry: the step is due, say so once. Both rows are marked sent with the message.
         same = [i for i, other in enumerate(notice.steps) if other.view.step.id == view.step.id]
         if not same:
-            notice.steps.append(item)
+            notice.steps.append(step_item)
         elif not heads_up:
-            notice.steps[same[0]] = item
+            notice.steps[same[0]] = step_item
         return True
     if reminder.subject is ReminderSubject.AGENDA:
         notice.agenda = await build_agenda(db, user=notice.user, now=clock.now(), days=0)

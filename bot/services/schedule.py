@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -288,6 +289,16 @@ async def reschedule_agenda(tx: Transaction, user: User, now: dt.datetime) -> No
 AfterChange = Callable[[Transaction, User, dt.datetime], Awaitable[None]]
 
 
+class _PrefChanges(TypedDict, total=False):
+    """Settings `users.update_prefs` changes: its keyword arguments."""
+
+    agenda_time: dt.time
+    working_days: Iterable[int]
+    quiet_from: dt.time
+    quiet_to: dt.time
+    heads_up_minutes: int
+
+
 async def _change_prefs(
     db: Database,
     clock: Clock,
@@ -297,7 +308,7 @@ async def _change_prefs(
     before: object,
     after: object,
     then: AfterChange | None,
-    **changes: object,
+    **changes: Unpack[_PrefChanges],
 ) -> User:
     """Apply setting changes with their audit entry and `then` (e.g. moving the agenda row),
     all in one transaction; nothing happens when the value stays the same."""
@@ -307,7 +318,7 @@ async def _change_prefs(
         return actor
     now = clock.now()
     async with db.transaction() as tx:
-        await users.update_prefs(tx, actor.telegram_id, now=now, **changes)  # type: ignore[arg-type]
+        await users.update_prefs(tx, actor.telegram_id, now=now, **changes)
         user = await users.get_user(tx, actor.telegram_id)
         assert user is not None
         if then is not None:

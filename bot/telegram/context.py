@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -21,7 +22,12 @@ class Services:
     clock: Clock
 
 
-class NextStepContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+# user_data, chat_data and bot_data: PTB's plain dicts.
+Data = dict[Any, Any]
+
+
+# The bot is an ExtBot whose rate limiter (AIORateLimiter) takes an int: its retries.
+class NextStepContext(CallbackContext[ExtBot[int], Data, Data, Data]):
     """CallbackContext plus the services and the acting user (set by the access gate)."""
 
     actor: User | None = None
@@ -29,7 +35,8 @@ class NextStepContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type:
     @property
     def services(self) -> Services:
         """The application's services."""
-        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+        services: Services = self.application.bot_data["services"]
+        return services
 
     @property
     def db(self) -> Database:
@@ -54,4 +61,6 @@ class NextStepContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type:
         return self.actor
 
 
-NextStepApplication = Application[ExtBot[None], NextStepContext, dict, dict, dict, object]  # type: ignore[type-arg]
+NextStepApplication = Application[
+    ExtBot[int], NextStepContext, Data, Data, Data, JobQueue[NextStepContext]
+]

@@ -15,6 +15,7 @@ import io
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -72,10 +73,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
-        write_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
-        connect_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
-        pool_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """One HTTP request: the status code and the body."""
         if self._session is None or self._session.closed:
@@ -98,7 +99,10 @@ class AiohttpRequest(BaseRequest):
                 form = aiohttp.FormData(body)
                 for name, (filename, content, mimetype) in files.items():
                     # A file object is streamed in 64 KB pieces; aiohttp warns about big bytes.
-                    value = io.BytesIO(content) if len(content) > STREAM_ABOVE else content
+                    # (PTB passes a file handle as it is for `InputFile(read_file_handle=False)`.)
+                    value = content
+                    if isinstance(content, bytes) and len(content) > STREAM_ABOVE:
+                        value = io.BytesIO(content)
                     form.add_field(name, value, filename=filename, content_type=mimetype)
                 body = form
         try:
@@ -112,12 +116,11 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(err).__name__}: {detail}") from err
 
 
-def _given(value: float | DefaultValue[None] | None, default: float | None) -> float | None:
+def _given(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
 
 
 def _sum(*timeouts: float | None) -> float | None:
     """The total of the timeouts, or None (no limit) if any is unlimited."""
-    if any(timeout is None for timeout in timeouts):
-        return None
-    return sum(timeouts)  # type: ignore[arg-type]
+    given = [timeout for timeout in timeouts if timeout is not None]
+    return sum(given) if len(given) == len(timeouts) else None

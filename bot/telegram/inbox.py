@@ -33,11 +33,11 @@ from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.error import TelegramError
-from telegram.ext import Application
 from telegram.request import RequestData
 
 from bot.clock import Clock
 from bot.telegram.coalesce import Coalescer
+from bot.telegram.context import NextStepApplication
 from bot.telegram.http import AiohttpRequest
 from bot.views.render import escape
 from storage import inbox as inbox_store
@@ -123,7 +123,7 @@ class Inbox:
             self._handled[:0] = handled  # marked with the next batch
             raise
 
-    async def recover(self, application: Application) -> tuple[int, int]:  # type: ignore[type-arg]
+    async def recover(self, application: NextStepApplication) -> tuple[int, int]:
         """After a start: queue the updates never started, explain the interrupted ones.
 
         Returns (replayed, explained).
@@ -149,7 +149,7 @@ class Inbox:
             )
         return replayed, explained
 
-    async def _explain(self, application: Application, update: Update) -> None:  # type: ignore[type-arg]
+    async def _explain(self, application: NextStepApplication, update: Update) -> None:
         chat = update.effective_chat
         if chat is None:
             return
@@ -206,7 +206,9 @@ class UpdatesRequest(AiohttpRequest):
         super().__init__(**kwargs)
         self.inbox = inbox
 
-    async def post(
+    # PTB marks `post` final; this is the one place where a whole getUpdates batch is seen
+    # already decoded (overriding `do_request` would decode every batch twice).
+    async def post(  # type: ignore[misc]
         self,
         url: str,
         request_data: RequestData | None = None,
@@ -232,8 +234,9 @@ def _raw_chat_id(raw: dict[str, Any]) -> int | None:
     for body in raw.values():
         if isinstance(body, dict):
             chat = body.get("chat") or (body.get("message") or {}).get("chat")
-            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
-                return chat["id"]
+            chat_id = chat.get("id") if isinstance(chat, dict) else None
+            if isinstance(chat_id, int):
+                return chat_id
     return None
 
 

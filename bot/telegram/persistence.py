@@ -33,6 +33,7 @@ from telegram.ext import (
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.telegram.coalesce import Coalescer
+from bot.telegram.context import Data
 from storage import ptb_state
 from storage.db import Database, Transaction
 
@@ -46,7 +47,7 @@ def _owners(update: Update) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
-class SqlitePersistence(BasePersistence[dict, dict, dict]):  # type: ignore[type-arg]
+class SqlitePersistence(BasePersistence[Data, Data, Data]):
     """Stores conversations, user_data and chat_data; writes go straight to the database."""
 
     def __init__(self, db: Database, update_interval: float = 5) -> None:

@@ -20,8 +20,9 @@ import logging
 import random
 from http import HTTPStatus
 
+from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
-from telegram.request import RequestData
+from telegram.request import BaseRequest, RequestData
 
 from bot.telegram.http import AiohttpRequest
 
@@ -41,7 +42,7 @@ DONE_BODY = json.dumps({"ok": True, "result": True}).encode()
 
 def backoff(attempt: int) -> float:
     """Seconds to wait after failed attempt number `attempt` (1-based), with ±25 % jitter."""
-    delay = min(BASE_DELAY * 2 ** (attempt - 1), MAX_DELAY)
+    delay = min(BASE_DELAY * 2.0 ** (attempt - 1), MAX_DELAY)
     return delay * random.uniform(0.75, 1.25)
 
 
@@ -52,12 +53,15 @@ class RetryingRequest(AiohttpRequest):
         super().__init__(read_timeout=READ_TIMEOUT if read_timeout is None else read_timeout)
         self.attempts = attempts
 
-    async def do_request(  # type: ignore[override]
+    async def do_request(
         self,
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        **timeouts: object,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """One Bot API call, retried on network errors and 5xx answers."""
         endpoint = url.rsplit("/", 1)[-1]  # never log the URL: it contains the token
@@ -68,7 +72,10 @@ class RetryingRequest(AiohttpRequest):
                     url,
                     method,
                     request_data,
-                    **timeouts,  # type: ignore[arg-type]
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
+                    connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout,
                 )
             except NetworkError as exc:  # TimedOut included
                 if attempt >= self.attempts:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import SecretStr
-from telegram.ext import Application
 
 from bot.app import build_application, polling, services_of
 from bot.clock import SystemClock
@@ -26,6 +25,7 @@ from bot.devtools.demo import ADMIN, DEMO_TIMEZONE, PERSONAS, DemoSummary, seed_
 from bot.devtools.sandbox.page import ChatPage
 from bot.devtools.sandbox.server import FakeBotApiServer
 from bot.services import access
+from bot.telegram.context import NextStepApplication
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class Sandbox:
     """A running sandbox."""
 
     server: FakeBotApiServer
-    application: Application  # type: ignore[type-arg]
+    application: NextStepApplication
     clock: SystemClock
     settings: Settings
     demo: DemoSummary | None
@@ -88,7 +88,7 @@ async def running_sandbox(
     server = FakeBotApiServer(
         token=SANDBOX_TOKEN, bot_username=SANDBOX_BOT, strict=False, clock=clock
     )
-    holder: list[Application] = []  # type: ignore[type-arg]
+    holder: list[NextStepApplication] = []
 
     async def timezone_of(telegram_id: int) -> str:
         if holder and services_of(holder[0]).db.is_open:

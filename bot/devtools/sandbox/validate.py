@@ -153,7 +153,7 @@ def validate_call(
         return [f"unknown method {method!r}"]
     fields = spec.methods[name]
     parts = frozenset(part for part in files if part in fields)  # others: attach:// targets
-    return _Checker(spec, files, strict).object(name, fields, params, "", parts)
+    return _Checker(spec, files, strict).check_fields(name, fields, params, "", parts)
 
 
 def validate_object(spec: Spec, type_name: str, value: object) -> list[str]:
@@ -186,7 +186,7 @@ class _Checker:
         self.files = files
         self.strict = strict
 
-    def object(
+    def check_fields(
         self,
         owner: str,
         fields: Mapping[str, Field],
@@ -253,7 +253,7 @@ class _Checker:
             return self.abstract(spec_type.subtypes, value, path)
         if not isinstance(value, dict):
             return [f"wrong type ({path}: expected {type_name}, got {_describe(value)})"]
-        return self.object(type_name, spec_type.fields, value, path)
+        return self.check_fields(type_name, spec_type.fields, value, path)
 
     def abstract(self, subtypes: tuple[str, ...], value: object, path: str) -> list[str]:
         """Check against the subtypes whose discriminating field (e.g. `type`) matches."""

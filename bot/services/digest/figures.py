@@ -597,9 +597,9 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
         current.setdefault(person_id, PersonWeek(person_id, names.get(person_id, "?")))
         current[person_id].waking = count
     # Managers on the team are listed even with nothing to show; anyone else only with figures.
-    for user in users:
-        if user.active and user.role is Role.MANAGER and user.telegram_id not in current:
-            current[user.telegram_id] = PersonWeek(user.telegram_id, user.name)
+    for member in users:
+        if member.active and member.role is Role.MANAGER and member.telegram_id not in current:
+            current[member.telegram_id] = PersonWeek(member.telegram_id, member.name)
     reference = min(now, week.end)
     since = reference - SILENT_LOOKBACK
     last = await digest_figures.last_contacts(db, since, reference)

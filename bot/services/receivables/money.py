@@ -313,7 +313,7 @@ def display_digits(minor: int, currency: str) -> int:
 @lru_cache(maxsize=256)
 def _pattern(locale: str, digits: int) -> NumberPattern:
     """The locale's currency pattern with exactly `digits` decimals."""
-    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern: NumberPattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
     pattern.frac_prec = (digits, digits)
     return pattern
 
