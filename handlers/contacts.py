@@ -19,10 +19,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import clients, contacts, dates, steps
+from bot.services import clients, contacts, dates, next_step_text, steps
 from bot.services.contacts import AlreadyResolved, StepExists
 from bot.services.errors import DomainError
-from bot.services.model import Outcome
+from bot.services.model import Outcome, StepKind
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
 from bot.views.actions import (
@@ -75,6 +75,12 @@ STEP_KINDS = {
     "email": "✉️ Email",
     "visit": "🚗 Visit",
     "other": "📌 Other",
+}
+PAUSE_QUESTION = "Pause until when? I'll bring the client back then."
+CLOSURES = {
+    Outcome.WON: "🏆 Deal won",
+    Outcome.REFUSED: "🚫 Client refused",
+    Outcome.NOT_TARGET: "❌ Not a target",
 }
 QUICK_DUE = (
     ("In 2 hours", "2h"),
@@ -359,13 +365,81 @@ async def chosen_next_step(update: Update, context: NextStepContext) -> int:
         return await _close(update, context, Outcome.WON, None)
     if action == "pause":
         draft["pause"] = True
-        return await _ask_due(
-            update, context, "Pause until when? I'll bring the client back then."
-        )
+        return await _ask_due(update, context, PAUSE_QUESTION)
     draft["outcome"] = Outcome.REFUSED.value if action == "refused" else Outcome.NOT_TARGET.value
     question = "Why did the client refuse?" if action == "refused" else "Why not a target?"
     await edit(query, f"{question} Send the reason in a few words.")
     return REASON
+
+
+async def typed_next_step(update: Update, context: NextStepContext) -> int:
+    """The next step typed instead of tapped ("meeting fri 15:00", "won", "refused: price",
+    "pause until March"): read back for one tap, or the missing part asked for."""
+    draft = draft_of(context, DRAFT)
+    if "contact_id" not in draft:
+        return ConversationHandler.END
+    user = context.member
+    known = draft.get("step_kind")
+    typed = next_step_text.understand_next_step(
+        message_text(update),
+        now=context.clock.now(),
+        timezone=user.timezone,
+        locale=user.locale,
+        kind=StepKind(known) if known else None,
+    )
+    if isinstance(typed, next_step_text.NeedsDetail):
+        return await _ask_missing(update, context, typed)
+    if typed.outcome is Outcome.SCHEDULED:
+        assert typed.kind is not None and typed.due_at is not None
+        draft.update(step_kind=typed.kind.value, agenda=typed.agenda)
+        return await _confirm_due(update, context, typed.due_at)
+    if typed.outcome is Outcome.PAUSED:
+        assert typed.until is not None
+        draft["pause"] = True
+        return await _confirm_due(
+            update, context, dates.local_to_utc(typed.until, dates.DEFAULT_TIME, user.timezone)
+        )
+    draft["outcome"] = typed.outcome.value
+    if typed.outcome is not Outcome.WON and not typed.reason:
+        question = (
+            "Why did the client refuse?"
+            if typed.outcome is Outcome.REFUSED
+            else ("Why not a target?")
+        )
+        await reply(update, f"{question} Send the reason in a few words.")
+        return REASON
+    draft["reason"] = typed.reason
+    label = CLOSURES[typed.outcome]
+    reason = f": {escape(typed.reason)}" if typed.reason else ""
+    await reply(
+        update,
+        f"{label}{reason}. Close the contact like this?",
+        reply_markup=keyboard(
+            [
+                [
+                    button("✅ Confirm", NEXT_STEP_CONFIRM, "close"),
+                    button("Change", NEXT_STEP_CHOICE, "menu", int(draft["contact_id"])),
+                ]
+            ]
+        ),
+    )
+    return NEXT_STEP
+
+
+async def _ask_missing(
+    update: Update, context: NextStepContext, missing: next_step_text.NeedsDetail
+) -> int:
+    """Ask for the part of a typed next step that was missing, keeping what was understood."""
+    draft = draft_of(context, DRAFT)
+    if missing.outcome is Outcome.PAUSED:
+        draft["pause"] = True
+        return await _ask_due(update, context, PAUSE_QUESTION)
+    if missing.kind is not None:
+        draft["step_kind"] = missing.kind.value
+        return await _ask_due(update, context, f"When is the {escape(missing.kind.value)}?")
+    buttons = [button(label, NEXT_STEP_KIND, kind) for kind, label in STEP_KINDS.items()]
+    await reply(update, escape(str(missing)), reply_markup=keyboard(grid(buttons, 3)))
+    return STEP_KIND
 
 
 async def chosen_step_kind(update: Update, context: NextStepContext) -> int:
@@ -433,7 +507,10 @@ async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetim
     draft["due_at"] = due.isoformat()
     user = context.member
     shown = format_moment(due, user.timezone, user.locale)
-    what = "Pause until" if draft.get("pause") else "Follow-up"
+    kind = STEP_KINDS.get(str(draft.get("step_kind")), "Follow-up")
+    what = "Pause until" if draft.get("pause") else kind
+    if draft.get("agenda") and not draft.get("pause"):
+        what += f" ({escape(str(draft['agenda'])[:100])})"
     await reply(
         update,
         f"{what}: <b>{escape(shown)}</b> ({escape(user.timezone)}). Is that right?",
@@ -454,13 +531,16 @@ async def confirmed_due(update: Update, context: NextStepContext) -> int:
     query = query_of(update)
     values = NEXT_STEP_CONFIRM.parse(query.data)
     draft = draft_of(context, DRAFT)
-    if values is None or "due_at" not in draft or "contact_id" not in draft:
+    needed = "outcome" if values is not None and values[0] == "close" else "due_at"
+    if values is None or needed not in draft or "contact_id" not in draft:
         await query.answer(NOT_VALID, show_alert=True)
         return DUE
     await query.answer()
     if values[0] == "change":
         return await _ask_due(update, context, "When, then?")
-    if draft.get("pause"):
+    if values[0] == "close":
+        return await _close(update, context, Outcome(draft["outcome"]), draft.get("reason"))
+    if draft.get("pause") or draft.get("agenda"):  # a typed step may have brought its agenda
         return await _save_step(update, context)
     await edit(
         query,
@@ -743,8 +823,15 @@ def handlers() -> list[tuple[object, int]]:
                 CallbackQueryHandler(ask_when, pattern=LOG_WHEN.pattern),
             ],
             WHEN: [MessageHandler(text, typed_when)],
-            NEXT_STEP: [next_step_buttons],
-            STEP_KIND: [CallbackQueryHandler(chosen_step_kind, pattern=NEXT_STEP_KIND.pattern)],
+            NEXT_STEP: [
+                next_step_buttons,
+                MessageHandler(text, typed_next_step),
+                CallbackQueryHandler(confirmed_due, pattern=NEXT_STEP_CONFIRM.pattern),
+            ],
+            STEP_KIND: [
+                CallbackQueryHandler(chosen_step_kind, pattern=NEXT_STEP_KIND.pattern),
+                MessageHandler(text, typed_next_step),
+            ],
             DUE: [
                 MessageHandler(text, typed_due),
                 CallbackQueryHandler(quick_due, pattern=NEXT_STEP_DUE.pattern),

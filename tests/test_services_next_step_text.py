@@ -55,6 +55,15 @@ def utc(*parts: int) -> dt.datetime:
             "send the offer on tuesday",
             TypedStep(Outcome.SCHEDULED, StepKind.EMAIL, utc(2026, 12, 8, 10), agenda="the offer"),
         ),
+        (
+            "meeting fri 15:00 about the samples",
+            TypedStep(
+                Outcome.SCHEDULED,
+                StepKind.MEETING,
+                utc(2026, 12, 11, 15),
+                agenda="about the samples",
+            ),
+        ),
         ("won", TypedStep(Outcome.WON)),
         ("Deal won", TypedStep(Outcome.WON)),
         ("refused: price", TypedStep(Outcome.REFUSED, reason="price")),

@@ -138,7 +138,8 @@ def read_next_step(
 def _agenda_and_due(
     text: str, *, now: dt.datetime, timezone: str, locale: str, kind: StepKind | None
 ) -> tuple[str | None, dt.datetime]:
-    """`about pricing fri 15:00`: the words before the time are the step's agenda.
+    """`about pricing fri 15:00`, `fri 15:00 about pricing`: the words around the time are
+    the step's agenda.
 
     The time is the longest tail of the text that reads as one; a refusal of the whole text
     (a time in the past, say) is kept for when no tail reads at all.
@@ -156,9 +157,28 @@ def _agenda_and_due(
             continue
         agenda = " ".join(words[:start]).strip(" ,:-–—") or None
         return agenda, due
+    for end in range(len(words) - 1, 0, -1):  # `fri 15:00 about the samples`
+        found = _due_or_none(" ".join(words[:end]), now=now, timezone=timezone, locale=locale)
+        if found is None:
+            continue
+        # dateparser skips some words ("about the"): the shortest head giving the same time.
+        while (
+            end > 1
+            and _due_or_none(" ".join(words[: end - 1]), now=now, timezone=timezone, locale=locale)
+            == found
+        ):
+            end -= 1
+        return " ".join(words[end:]).strip(" ,:-–—") or None, found
     if kind is not None and first_error is not None and "past" not in str(first_error):
         raise NeedsDetail(f"I couldn't read the time in “{text[:60]}”. {WHEN_QUESTION}", kind=kind)
     raise first_error or NeedsDetail(WHEN_QUESTION, kind=kind)
+
+
+def _due_or_none(text: str, *, now: dt.datetime, timezone: str, locale: str) -> dt.datetime | None:
+    try:
+        return dates.parse_due(text, now=now, timezone=timezone, locale=locale)
+    except DomainError:
+        return None
 
 
 def _until(text: str, *, now: dt.datetime, timezone: str, locale: str) -> dt.date:
@@ -174,3 +194,19 @@ def _until(text: str, *, now: dt.datetime, timezone: str, locale: str) -> dt.dat
     if day <= today:
         raise DomainError("A pause must end after today. " + UNTIL_QUESTION)
     return day
+
+
+def understand_next_step(
+    text: str,
+    *,
+    now: dt.datetime,
+    timezone: str,
+    locale: str = "en",
+    kind: StepKind | None = None,
+) -> TypedStep | NeedsDetail:
+    """`read_next_step`, with a missing part returned (the question to ask) instead of raised;
+    a time that can't be used (the past) is still raised as its DomainError."""
+    try:
+        return read_next_step(text, now=now, timezone=timezone, locale=locale, kind=kind)
+    except NeedsDetail as missing:
+        return missing

@@ -88,7 +88,7 @@ NEXT_STEP_KIND = Action("ns", "kind", Choice(*STEP_KINDS))
 """The follow-up's kind."""
 NEXT_STEP_DUE = Action("ns", "due", Choice(*QUICK_DUE_CODES, "pick"))
 """A quick due time, or “Pick a date” (type it)."""
-NEXT_STEP_CONFIRM = Action("ns", "ok", Choice("due", "change"))
+NEXT_STEP_CONFIRM = Action("ns", "ok", Choice("due", "change", "close"))
 """Confirm or change the echoed due time."""
 NEXT_STEP_NO_AGENDA = Action("ns", "agenda", "skip")
 """No agenda for the follow-up."""

@@ -1,0 +1,84 @@
+"""End-to-end: the next step typed where the bot asks for it, read back for one tap."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.app import services_of
+from bot.clock import FrozenClock
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.services import clients
+from storage.users import Role
+from tests.factories import make_user
+
+MANAGER_ID = 7007
+
+
+async def logged_call(app: Application, server: FakeBotApiServer, clock: FrozenClock):  # type: ignore[no-untyped-def]
+    """Mara (London) has logged a call with Tundra Outdoor and is asked for the next step."""
+    db = services_of(app).db
+    manager = await make_user(
+        db, clock, MANAGER_ID, Role.MANAGER, name="Mara", timezone="Europe/London"
+    )
+    await clients.create_client(db, clock, actor=manager, name="Tundra Outdoor")
+    mara = server.user(MANAGER_ID, "Mara")
+    await mara.send("/call Tundra Outdoor talked about the spring range")
+    await mara.expect("What is the next step?")
+    return mara
+
+
+async def test_a_typed_meeting_is_read_back_and_saved_in_one_tap(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`meeting next friday 15:00` (the clock: Thu 26 Nov 2026, 09:00 UTC) → one tap."""
+    mara = await logged_call(app, server, clock)
+    await mara.send("meeting next friday 15:00 about the samples")
+    await mara.expect("🤝 Meeting (about the samples): Fri 27 Nov 2026, 15:00 (Europe/London)")
+    await mara.press("✅ Confirm")
+    await mara.expect("Logged")
+    db = services_of(app).db
+    row = await db.fetch_one("SELECT kind, agenda, due_at FROM steps WHERE state = 'open'")
+    assert row is not None
+    assert (row["kind"], row["agenda"]) == ("meeting", "about the samples")
+    assert row["due_at"].startswith("2026-11-27T15:00")
+
+
+async def test_typed_closures_and_what_is_missing(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`call` asks when; `refused: too expensive` closes after one tap, reason kept."""
+    mara = await logged_call(app, server, clock)
+    await mara.send("call")
+    await mara.expect("When is the call?")
+    await mara.send("in 2 weeks")
+    await mara.expect("📞 Call: Thu 10 Dec 2026, 10:00 (Europe/London). Is that right?")
+    await mara.press("Change")
+    await mara.send("/cancel")
+    await mara.reply()
+
+    await mara.send("/call Tundra Outdoor they said no")
+    await mara.expect("What is the next step?")
+    await mara.send("refused: too expensive")
+    asked = await mara.expect("Close the contact like this?")
+    assert "🚫 Client refused: too expensive." in asked.text
+    await mara.press("✅ Confirm")
+    await mara.expect("Logged")
+    db = services_of(app).db
+    row = await db.fetch_one(
+        "SELECT outcome, outcome_reason FROM contacts WHERE summary = 'they said no'"
+    )
+    assert row is not None and (row["outcome"], row["outcome_reason"]) == (
+        "refused",
+        "too expensive",
+    )
+
+
+async def test_a_time_without_a_kind_asks_the_kind(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`tomorrow 10:00` asks what kind of step; typing `email` then reads the time again."""
+    mara = await logged_call(app, server, clock)
+    await mara.send("tomorrow 10:00")
+    await mara.expect("What kind of step: a call, a meeting or an email?")
+    await mara.send("email tomorrow 11:00")
+    await mara.expect("✉️ Email: Fri 27 Nov 2026, 11:00 (Europe/London). Is that right?")
