@@ -76,6 +76,7 @@ STEP_KINDS = {
     "visit": "🚗 Visit",
     "other": "📌 Other",
 }
+NEXT_SEPARATOR = "next:"
 PAUSE_QUESTION = "Pause until when? I'll bring the client back then."
 CLOSURES = {
     Outcome.WON: "🏆 Deal won",
@@ -129,7 +130,12 @@ async def start_quick(update: Update, context: NextStepContext) -> int:
     command = message_text(update).split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
     kind = "meeting" if command == "meeting" else "call"
     rest = " ".join(context.args or [])
+    at = rest.lower().find(NEXT_SEPARATOR)  # in any case: "next:", "Next:"
+    next_text = rest[at + len(NEXT_SEPARATOR) :].strip() if at >= 0 else ""
+    rest = rest[:at].strip() if at >= 0 else rest
     draft = new_draft(context, DRAFT, kind=kind)
+    if next_text:
+        draft["next_text"] = next_text
     if not rest:
         return await _ask_client(update, context, f"Logging a {kind}. Who was it with?")
     match = await clients.match_quick_log(context.db, actor=context.member, text=rest)
@@ -324,7 +330,11 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
         )
     if draft.get("summary_message"):
         remember_source(context, int(draft["summary_message"]), "summary", contact.id)
+    next_text = draft.get("next_text")
     new_draft(context, DRAFT, contact_id=contact.id)
+    if next_text:  # `/call Acme discussed prices next: call Tuesday 15:00`
+        await reply(update, "Saved.")
+        return await _understood(update, context, str(next_text))
     return await _ask_next_step(update, context, contact.id, saved=True)
 
 
@@ -375,13 +385,18 @@ async def chosen_next_step(update: Update, context: NextStepContext) -> int:
 async def typed_next_step(update: Update, context: NextStepContext) -> int:
     """The next step typed instead of tapped ("meeting fri 15:00", "won", "refused: price",
     "pause until March"): read back for one tap, or the missing part asked for."""
-    draft = draft_of(context, DRAFT)
-    if "contact_id" not in draft:
+    if "contact_id" not in draft_of(context, DRAFT):
         return ConversationHandler.END
+    return await _understood(update, context, message_text(update))
+
+
+async def _understood(update: Update, context: NextStepContext, text: str) -> int:
+    """Read a typed next step for the draft's contact and read it back (or ask what's missing)."""
+    draft = draft_of(context, DRAFT)
     user = context.member
     known = draft.get("step_kind")
     typed = next_step_text.understand_next_step(
-        message_text(update),
+        text,
         now=context.clock.now(),
         timezone=user.timezone,
         locale=user.locale,
@@ -391,7 +406,8 @@ async def typed_next_step(update: Update, context: NextStepContext) -> int:
         return await _ask_missing(update, context, typed)
     if typed.outcome is Outcome.SCHEDULED:
         assert typed.kind is not None and typed.due_at is not None
-        draft.update(step_kind=typed.kind.value, agenda=typed.agenda)
+        # Typed in one go, it is saved on the confirming tap: no separate agenda question.
+        draft.update(step_kind=typed.kind.value, agenda=typed.agenda, typed=True)
         return await _confirm_due(update, context, typed.due_at)
     if typed.outcome is Outcome.PAUSED:
         assert typed.until is not None
@@ -540,7 +556,7 @@ async def confirmed_due(update: Update, context: NextStepContext) -> int:
         return await _ask_due(update, context, "When, then?")
     if values[0] == "close":
         return await _close(update, context, Outcome(draft["outcome"]), draft.get("reason"))
-    if draft.get("pause") or draft.get("agenda"):  # a typed step may have brought its agenda
+    if draft.get("pause") or draft.get("typed"):  # a typed step came with its agenda, or none
         return await _save_step(update, context)
     await edit(
         query,

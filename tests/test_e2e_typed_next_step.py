@@ -82,3 +82,25 @@ async def test_a_time_without_a_kind_asks_the_kind(
     await mara.expect("What kind of step: a call, a meeting or an email?")
     await mara.send("email tomorrow 11:00")
     await mara.expect("✉️ Email: Fri 27 Nov 2026, 11:00 (Europe/London). Is that right?")
+
+
+async def test_one_message_logs_the_call_and_its_next_step(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`/call <client> <summary> next: <step>` plus one tap: the call and its step saved."""
+    db = services_of(app).db
+    manager = await make_user(
+        db, clock, MANAGER_ID, Role.MANAGER, name="Mara", timezone="Europe/London"
+    )
+    await clients.create_client(db, clock, actor=manager, name="Acme")
+    mara = server.user(MANAGER_ID, "Mara")
+    await mara.send("/call Acme discussed prices Next: call Tuesday 15:00")
+    await mara.expect("📞 Call: Tue 1 Dec 2026, 15:00 (Europe/London). Is that right?")
+    await mara.press("✅ Confirm")
+    await mara.expect("Logged")
+    contact = await db.fetch_one("SELECT summary, outcome FROM contacts")
+    assert contact is not None and contact["summary"] == "discussed prices"
+    assert contact["outcome"] == "scheduled"
+    step = await db.fetch_one("SELECT kind, due_at FROM steps WHERE state = 'open'")
+    assert step is not None and step["kind"] == "call"
+    assert step["due_at"].startswith("2026-12-01T15:00")
