@@ -99,6 +99,7 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
                 context.user_data.pop(refusal.drop, None)
             if refusal.then is not None:
                 self._update_state(refusal.then, key)
+            await self._end_others(update, key, context, notices)
             raise
         except ApplicationHandlerStop:
             await self._end_others(update, key, context, notices)
