@@ -333,7 +333,13 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
     next_text = draft.get("next_text")
     new_draft(context, DRAFT, contact_id=contact.id)
     if next_text:  # `/call Acme discussed prices next: call Tuesday 15:00`
-        await reply(update, "Saved.")
+        logged = await contacts.describe_contact(
+            context.db, context.clock, actor=context.member, contact_id=contact.id
+        )
+        await reply(
+            update,
+            f"Saved your {escape(logged.contact.kind.value)} with {escape(logged.client_name)}.",
+        )
         return await _understood(update, context, str(next_text))
     return await _ask_next_step(update, context, contact.id, saved=True)
 
@@ -344,10 +350,16 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
 async def _ask_next_step(
     update: Update, context: NextStepContext, contact_id: int, *, saved: bool = False
 ) -> int:
-    prefix = "Saved. " if saved else ""
+    logged = await contacts.describe_contact(
+        context.db, context.clock, actor=context.member, contact_id=contact_id
+    )
+    subject = f"your {escape(logged.contact.kind.value)} with {escape(logged.client_name)}"
+    prefix = f"Saved {subject}. " if saved else f"About {subject}: "
     await reply(
         update,
-        f"{prefix}<b>What is the next step?</b> Every contact ends with a follow-up or a closure.",
+        f"{prefix}<b>What is the next step?</b> Every contact ends with a follow-up or a closure "
+        "(tap, or type it: <code>call fri 15:00</code>, <code>won</code>, "
+        "<code>refused: price</code>).",
         reply_markup=next_step_keyboard(contact_id),
     )
     return NEXT_STEP

@@ -104,3 +104,12 @@ async def test_one_message_logs_the_call_and_its_next_step(
     step = await db.fetch_one("SELECT kind, due_at FROM steps WHERE state = 'open'")
     assert step is not None and step["kind"] == "call"
     assert step["due_at"].startswith("2026-12-01T15:00")
+
+
+async def test_the_next_step_question_names_the_contact(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """ "Saved your call with Tundra Outdoor. What is the next step?" names its subject."""
+    mara = await logged_call(app, server, clock)
+    asked = mara.chat.events[-1]
+    assert asked.text.startswith("Saved your call with Tundra Outdoor. What is the next step?")
