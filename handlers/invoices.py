@@ -648,7 +648,7 @@ async def ask_promise(update: Update, context: NextStepContext) -> int:
     buttons = [button(label, INVOICE_PROMISED_IN, days) for label, days in PROMISE_PICKS]
     await reply(
         update,
-        f"When did {escape(entry.client_name)} promise to pay "
+        f"By when did {escape(entry.client_name)} promise to pay "
         f"<b>{escape(entry.invoice.number)}</b>? Tap, or send the date.",
         reply_markup=keyboard(grid(buttons, 2)),
     )

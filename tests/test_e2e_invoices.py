@@ -207,7 +207,7 @@ async def test_card_button_promise_snooze_aging_and_head_view(
     assert "42 days overdue" in saved.text
 
     await mia.press("Promise to pay")
-    await mia.expect("When did Acme LLC promise to pay")
+    await mia.expect("By when did Acme LLC promise to pay")
     await mia.press("In 3 days")
     assert "promised to pay by Sun 29 Nov 2026" in (await mia.expect("Noted")).text
 
