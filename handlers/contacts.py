@@ -76,7 +76,6 @@ STEP_KINDS = {
     "visit": "🚗 Visit",
     "other": "📌 Other",
 }
-NEXT_SEPARATOR = "next:"
 PAUSE_QUESTION = "Pause until when? I'll bring the client back then."
 CLOSURES = {
     Outcome.WON: "🏆 Deal won",
@@ -130,9 +129,7 @@ async def start_quick(update: Update, context: NextStepContext) -> int:
     command = message_text(update).split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
     kind = "meeting" if command == "meeting" else "call"
     rest = " ".join(context.args or [])
-    at = rest.lower().find(NEXT_SEPARATOR)  # in any case: "next:", "Next:"
-    next_text = rest[at + len(NEXT_SEPARATOR) :].strip() if at >= 0 else ""
-    rest = rest[:at].strip() if at >= 0 else rest
+    rest, next_text = next_step_text.split_next(rest)
     draft = new_draft(context, DRAFT, kind=kind)
     if next_text:
         draft["next_text"] = next_text

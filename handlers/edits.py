@@ -14,7 +14,7 @@ import datetime as dt
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from bot.services import clients, contacts, notes
+from bot.services import clients, contacts, next_step_text, notes
 from bot.telegram.context import NextStepContext
 from bot.views.render import escape
 from handlers.access import refuse
@@ -65,6 +65,7 @@ async def _correct_summary(
     summary = text
     if text.startswith("/"):  # `/call Acme summary`: the summary is what follows the client
         rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) == 2 else ""
+        rest, _ = next_step_text.split_next(rest)  # the step part is not the summary
         match = await clients.match_quick_log(context.db, actor=user, text=rest)
         same = [item.client.id for item in match.clients] == [logged.contact.client_id]
         if not same or not match.summary:

@@ -15,6 +15,7 @@ from bot.services.next_step_text import (
     NeedsDetail,
     TypedStep,
     read_next_step,
+    split_next,
 )
 from storage.contacts import Outcome
 from storage.steps import StepKind
@@ -113,3 +114,12 @@ def test_times_in_the_past_and_unreadable_ones_are_refused_specifically() -> Non
         read_next_step("call blah blah", now=MONDAY, timezone=ZONE)
     with pytest.raises(DomainError, match="must end after today"):
         read_next_step("pause until today", now=MONDAY, timezone=ZONE)
+
+
+def test_the_one_message_form_splits_at_next() -> None:
+    """`next:` in any case separates the contact from its step."""
+    assert split_next("Acme discussed prices Next: call Tuesday 15:00") == (
+        "Acme discussed prices",
+        "call Tuesday 15:00",
+    )
+    assert split_next("Acme discussed prices") == ("Acme discussed prices", "")

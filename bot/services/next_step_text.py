@@ -210,3 +210,15 @@ def understand_next_step(
         return read_next_step(text, now=now, timezone=timezone, locale=locale, kind=kind)
     except NeedsDetail as missing:
         return missing
+
+
+NEXT_SEPARATOR = "next:"
+
+
+def split_next(text: str) -> tuple[str, str]:
+    """`Acme discussed prices next: call Tuesday 15:00` -> (the contact part, the step part);
+    the separator in any case, the step part empty when there is none."""
+    at = text.lower().find(NEXT_SEPARATOR)
+    if at < 0:
+        return text.strip(), ""
+    return text[:at].strip(), text[at + len(NEXT_SEPARATOR) :].strip()
