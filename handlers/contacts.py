@@ -82,6 +82,7 @@ CLOSURES = {
     Outcome.REFUSED: "🚫 Client refused",
     Outcome.NOT_TARGET: "❌ Not a target",
 }
+PAUSE_PICKS = (("In 1 month", "1m"), ("In 3 months", "3m"), ("In 6 months", "6m"))
 QUICK_DUE = (
     ("In 2 hours", "2h"),
     ("Tomorrow 10:00", "tom10"),
@@ -480,12 +481,16 @@ async def chosen_step_kind(update: Update, context: NextStepContext) -> int:
 
 
 async def _ask_due(update: Update, context: NextStepContext, prompt: str) -> int:
-    buttons = [button(label, NEXT_STEP_DUE, code) for label, code in QUICK_DUE]
+    picks = PAUSE_PICKS if draft_of(context, DRAFT).get("pause") else QUICK_DUE
+    buttons = [button(label, NEXT_STEP_DUE, code) for label, code in picks]
     buttons.append(button("🗓 Pick a date", NEXT_STEP_DUE, "pick"))
-    text = (
-        f"{prompt}\nTap a button or type a time: <code>fri 15:00</code>, <code>next week</code>, "
-        "<code>in 2 minutes</code>, <code>1 Dec 14:30</code>, <code>01.12.2026 14:30</code>."
+    examples = (
+        "<code>1 March</code>, <code>in 2 months</code>, <code>15.01.2027</code>"
+        if picks is PAUSE_PICKS
+        else "<code>fri 15:00</code>, <code>next week</code>, <code>in 2 minutes</code>, "
+        "<code>1 Dec 14:30</code>, <code>01.12.2026 14:30</code>"
     )
+    text = f"{prompt}\nTap a button or type a time: {examples}."
     query = update.callback_query
     if query is not None:
         await edit(query, text, keyboard(grid(buttons, 2)))

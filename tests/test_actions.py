@@ -68,7 +68,10 @@ def test_the_words_are_what_the_handlers_offer() -> None:
     assert set(actions.RESCHEDULE_CODES) == {code for _, code in reminders.QUICK}
 
 
-@pytest.mark.parametrize("code", sorted({*actions.QUICK_DUE_CODES, *actions.RESCHEDULE_CODES}))
+@pytest.mark.parametrize(
+    "code",
+    sorted({*actions.QUICK_DUE_CODES, *actions.PAUSE_DUE_CODES, *actions.RESCHEDULE_CODES}),
+)
 def test_every_quick_due_code_is_one_the_service_reads(code: str) -> None:
     """A quick pick the button may carry never reaches "no longer available"."""
     now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)

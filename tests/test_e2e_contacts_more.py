@@ -151,7 +151,7 @@ async def test_pause_with_a_picked_and_then_changed_date(
     assert "Pause until: Tue 1 Dec 2026, 14:30" in first.text
     await mia.press("Change")
     await mia.expect("When, then?")
-    await mia.press("In 3 days")
+    await mia.press("In 1 month")  # a pause offers months, not hours
     await mia.expect("Is that right?")
     await mia.press("✅ Confirm")
     done = await mia.expect("Logged")
@@ -159,7 +159,7 @@ async def test_pause_with_a_picked_and_then_changed_date(
     db = services_of(app).db
     assert await db.fetch_value("SELECT outcome FROM contacts") == "paused"
     assert await db.fetch_value("SELECT due_at FROM steps WHERE state = 'open'") == (
-        "2026-11-29T10:00:00Z"
+        "2026-12-26T10:00:00Z"
     )
 
 

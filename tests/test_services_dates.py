@@ -305,3 +305,13 @@ def test_happened_without_a_year_is_the_last_occurrence(text: str, expected: str
 )
 def test_parse_day_occurrence(text: str, prefer: str, day: dt.date) -> None:
     assert parse_day(text, today=dt.date(2026, 11, 26), prefer=prefer) == day  # type: ignore[arg-type]
+
+
+def test_months_after_keeps_the_day_or_takes_the_months_last() -> None:
+    """31 Jan + 1 month is 28 Feb (29 in a leap year); 30 Nov + 3 months is 28 Feb."""
+    from bot.services.dates import months_after
+
+    assert months_after(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 28)
+    assert months_after(dt.date(2028, 1, 31), 1) == dt.date(2028, 2, 29)
+    assert months_after(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)
+    assert months_after(dt.date(2026, 8, 15), 6) == dt.date(2027, 2, 15)

@@ -19,6 +19,7 @@ chosen here (`_year_less`).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Any, Literal
@@ -133,12 +134,24 @@ def parse_happened(
     return validate_happened(parsed, now=now, timezone=timezone, locale=locale)
 
 
+MONTH_PICKS = {"1m": 1, "3m": 3, "6m": 6}
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or that month's last day when it has fewer days."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def quick_due(code: str, *, now: dt.datetime, timezone: str) -> dt.datetime:
     """The due time of a quick-pick button.
 
     `2h`: two hours from now. `tom10`: tomorrow 10:00 local. `3d`: in three days at 10:00
     local (a follow-up belongs in working hours, not at the minute the call was logged).
-    `mon`: next Monday 10:00 local (a week ahead when today is Monday).
+    `mon`: next Monday 10:00 local (a week ahead when today is Monday). `1m`, `3m`, `6m`:
+    the same day one, three or six months on (the month's last day when it is shorter), at
+    10:00 local: when a paused client comes back.
     """
     if code == "2h":
         return (now + dt.timedelta(hours=2)).replace(microsecond=0)
@@ -149,6 +162,8 @@ def quick_due(code: str, *, now: dt.datetime, timezone: str) -> dt.datetime:
         day = today + dt.timedelta(days=3)
     elif code == "mon":
         day = today + dt.timedelta(days=(7 - today.weekday()) or 7)
+    elif code in MONTH_PICKS:
+        day = months_after(today, MONTH_PICKS[code])
     else:
         raise DomainError("That quick pick is no longer available; please type a time.")
     return local_to_utc(day, DEFAULT_TIME, timezone)

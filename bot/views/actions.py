@@ -72,6 +72,7 @@ STEP_KINDS = ("call", "meeting", "email", "visit", "other")  # StepKind
 CONTACT_KIND = Choice(*CONTACT_KINDS)
 NEXT_STEP_OPTIONS = ("menu", "follow", "won", "refused", "nottarget", "pause")
 QUICK_DUE_CODES = ("2h", "tom10", "3d", "mon")
+PAUSE_DUE_CODES = ("1m", "3m", "6m")
 
 LOG_NEW = Action("log", "new", Id(), CONTACT_KIND)
 """Log a contact of that kind with the client (from the card)."""
@@ -86,7 +87,7 @@ NEXT_STEP_CHOICE = Action("ns", Choice(*NEXT_STEP_OPTIONS), Id())
 """One of the ways a contact ends (or the menu of them), for that contact."""
 NEXT_STEP_KIND = Action("ns", "kind", Choice(*STEP_KINDS))
 """The follow-up's kind."""
-NEXT_STEP_DUE = Action("ns", "due", Choice(*QUICK_DUE_CODES, "pick"))
+NEXT_STEP_DUE = Action("ns", "due", Choice(*QUICK_DUE_CODES, *PAUSE_DUE_CODES, "pick"))
 """A quick due time, or “Pick a date” (type it)."""
 NEXT_STEP_CONFIRM = Action("ns", "ok", Choice("due", "change", "close"))
 """Confirm or change the echoed due time."""
