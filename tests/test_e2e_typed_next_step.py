@@ -126,3 +126,10 @@ async def test_pause_offers_months_not_hours(
     assert "In 2 hours" not in asked.labels
     await mara.press("In 3 months")
     await mara.expect("Pause until: Fri 26 Feb 2027, 10:00 (Europe/London). Is that right?")
+    await mara.press("✅ Confirm")
+    await mara.expect("Logged")
+    await mara.send("/clients Tundra")
+    await mara.press("Tundra Outdoor")
+    card = await mara.expect("Next step")
+    assert "⏸ Paused until Fri 26 Feb 2027, 10:00" in card.text
+    assert "other on" not in card.text

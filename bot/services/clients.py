@@ -27,7 +27,7 @@ from bot.services.receivables.aging import ClientReceivables, client_summary
 from bot.services.receivables.invoices import move_reminders
 from storage import audit, clients, contacts, reminders, steps, users
 from storage.clients import Client, ClientFields, ClientListItem, ClientStatus
-from storage.contacts import Contact
+from storage.contacts import Contact, Outcome
 from storage.db import Database, Transaction
 from storage.reminders import ReminderSubject
 from storage.steps import Step
@@ -90,6 +90,8 @@ class ClientCard:
     open_step: Step | None
     # Open balance, oldest overdue invoice, trust level, broken promises (None: not loaded).
     receivables: ClientReceivables | None = None
+    # The open step is a pause's check-back (its contact was concluded "paused until").
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,11 +625,14 @@ async def get_card(db: Database, clock: Clock, *, actor: User, client_id: int) -
     """
     client = await require_client(db, clock, actor=actor, client_id=client_id, attempted="card")
     owner = await users.get_user(db, client.owner_id)
+    open_step = await steps.open_step_for_client(db, client_id)
+    set_by = await contacts.get_contact(db, open_step.created_by_contact_id) if open_step else None
     return ClientCard(
+        paused=set_by is not None and set_by.outcome is Outcome.PAUSED,
         client=client,
         owner_name=owner.name if owner else "?",
         recent_contacts=await contacts.recent_for_client(db, client_id, limit=CARD_CONTACTS),
-        open_step=await steps.open_step_for_client(db, client_id),
+        open_step=open_step,
         receivables=await client_summary(
             db,
             client_id=client_id,
