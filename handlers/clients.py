@@ -44,7 +44,7 @@ from telegram.ext import (
 from bot.services import clients, notes, team
 from bot.services.client_export import ExportFiles
 from bot.services.clients import ClientCard, DuplicateClient, ImportReport
-from bot.services.contacts import client_history
+from bot.services.contacts import client_history, steps_set_by
 from bot.services.errors import DomainError
 from bot.services.model import ClientStatus, Role, User
 from bot.telegram.context import NextStepContext
@@ -744,10 +744,12 @@ async def show_history(update: Update, context: NextStepContext) -> None:
     query = query_of(update)
     await query.answer()
     has_more = len(found) > HISTORY_PAGE
+    shown = found[:HISTORY_PAGE]
     text = render(
         "texts/client_history.html.j2",
         name=card.client.name,
-        contacts=found[:HISTORY_PAGE],
+        contacts=shown,
+        steps=await steps_set_by(context.db, shown),
         page=page,
         paged=page > 0 or has_more,
         outcomes=OUTCOMES,

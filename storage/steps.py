@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -176,6 +177,18 @@ async def steps_created_by(db: Queries, contact_id: int) -> list[Step]:
         (contact_id,),
     )
     return [_step(row) for row in rows]
+
+
+async def last_created_by(db: Queries, contact_ids: Sequence[int]) -> dict[int, Step]:
+    """The last step each of these contacts created, by contact id (none: not in the dict)."""
+    if not contact_ids:
+        return {}
+    marks = ", ".join("?" for _ in contact_ids)
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM steps s WHERE s.created_by_contact_id IN ({marks}) ORDER BY s.id",
+        tuple(contact_ids),
+    )
+    return {step.created_by_contact_id: step for step in map(_step, rows)}
 
 
 async def step_done_by(db: Queries, contact_id: int) -> Step | None:

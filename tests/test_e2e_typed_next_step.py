@@ -41,6 +41,11 @@ async def test_a_typed_meeting_is_read_back_and_saved_in_one_tap(
     assert row is not None
     assert (row["kind"], row["agenda"]) == ("meeting", "about the samples")
     assert row["due_at"].startswith("2026-11-27T15:00")
+    await mara.send("/clients Tundra")
+    await mara.press("Tundra Outdoor")
+    await mara.press("History")
+    history = await mara.expect("History · Tundra Outdoor")
+    assert "→ meeting Fri 27 Nov 2026, 15:00, open" in history.text
 
 
 async def test_typed_closures_and_what_is_missing(

@@ -127,6 +127,7 @@ def _client_samples() -> dict[str, list[dict[str, Any]]]:
             {
                 "name": TRICKY,
                 "contacts": found,
+                "steps": {},
                 "page": 0,
                 "paged": bool(found),
                 "outcomes": outcomes,

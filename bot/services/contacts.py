@@ -11,6 +11,7 @@ the partial unique index back every rule here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -514,3 +515,8 @@ async def client_history(
     return await contacts.recent_for_client(
         db, client_id, limit=max(1, min(limit, 50)), offset=max(0, offset)
     )
+
+
+async def steps_set_by(db: Database, found: Sequence[Contact]) -> dict[int, Step]:
+    """The step each of these contacts set (its last one), by contact id, for the History."""
+    return await steps.last_created_by(db, [contact.id for contact in found])
