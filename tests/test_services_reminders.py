@@ -226,3 +226,23 @@ async def test_a_heads_up_and_its_due_reminder_together_make_one_entry(db, clock
     [notice] = await service.claim_due_notices(db, clock)
     assert [(i.view.client_name, i.heads_up) for i in notice.steps] == [("Acme", False)]
     assert len(notice.reminder_ids) == 2
+
+
+async def test_offline_only_when_the_bot_was_down_at_their_due_time(db, clock) -> None:
+    """Four steps that fell due an hour ago while the bot was down are "while I was offline";
+    four made already overdue (a fresh install's demo data) are not."""
+    manager = await make_user(db, clock, MANAGER)
+    other = await make_user(db, clock, DEPUTY)
+    for name in ("Acme", "Beta", "Gamma", "Delta"):
+        await _step(db, clock, manager, name)
+    clock.advance(2 * HOUR)  # the bot was down when they fell due
+    for name in ("Epsilon", "Zeta", "Eta", "Theta"):
+        step_id = await _step(db, clock, other, name, due=MINUTE)
+        async with db.transaction() as tx:  # made due in the past, as demo data is
+            await tx.execute(
+                "UPDATE reminders SET due_at = ? WHERE subject_id = ?",
+                ((clock.now() - HOUR).strftime("%Y-%m-%dT%H:%M:%SZ"), step_id),
+            )
+    notices = {n.user.telegram_id: n for n in await service.claim_due_notices(db, clock)}
+    assert notices[MANAGER].offline
+    assert not notices[DEPUTY].offline

@@ -99,7 +99,13 @@ async def claim_due_notices(db: Database, clock: Clock, *, limit: int = 200) -> 
         notice.reminders.append(reminder)
     result = [notice for notice in notices.values() if notice.reminders]
     for notice in result:
-        late = [r for r in notice.reminders if now - r.due_at > OFFLINE_AFTER]
+        # Late because the bot was down: due well before now, yet in the future when made (a
+        # fresh install's demo data or an import made overdue is not "while I was offline").
+        late = [
+            r
+            for r in notice.reminders
+            if now - r.due_at > OFFLINE_AFTER and r.due_at > r.created_at
+        ]
         notice.offline = len(late) > OFFLINE_GROUP
     return result
 
