@@ -175,6 +175,8 @@ def hint(text: str, *, sep: str = "\n") -> Iterator[None]:
     """
     try:
         yield
+    except Refusal as refusal:  # keeps what the flow does next
+        raise Refusal(f"{refusal}{sep}{text}", then=refusal.then, drop=refusal.drop) from refusal
     except DomainError as exc:
         raise DomainError(f"{exc}{sep}{text}") from exc
 

@@ -25,3 +25,19 @@ def test_other_errors_and_success_pass_untouched() -> None:
     with hint("Please send it again."):
         value = 1
     assert value == 1
+
+
+def test_a_hint_keeps_what_a_refusal_does_next() -> None:
+    """`hint` around `on_refusal` adds its sentence and keeps the refusal's state and draft."""
+    from telegram.ext import ConversationHandler
+
+    from handlers.common import Refusal, on_refusal
+
+    with (
+        pytest.raises(Refusal) as caught,
+        hint("Send /newinvoice to try again."),
+        on_refusal(ConversationHandler.END, drop="newinvoice"),
+    ):
+        raise DomainError("That invoice is paid.")
+    assert str(caught.value) == "That invoice is paid.\nSend /newinvoice to try again."
+    assert (caught.value.then, caught.value.drop) == (ConversationHandler.END, "newinvoice")
