@@ -6,15 +6,13 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.views.callback_data import Action, pack
+from bot.views.callback_data import Action
 
 
-def button(label: str, *parts: object) -> InlineKeyboardButton:
-    """A button that sends data back to the bot: `button("Pay", PAY, 42)` for a typed action
-    (bot/views/callback_data.py), or raw `prefix, action, args`."""
-    if parts and isinstance(parts[0], Action):
-        return InlineKeyboardButton(label, callback_data=parts[0].pack(*parts[1:]))
-    return InlineKeyboardButton(label, callback_data=pack(*parts))
+def button(label: str, action: Action, *values: object) -> InlineKeyboardButton:
+    """A button that sends `action`'s data with these values back to the bot (the action is
+    declared in bot/views/actions.py; packing checks its fields and the 64 bytes)."""
+    return InlineKeyboardButton(label, callback_data=action.pack(*values))
 
 
 def url_button(label: str, url: str) -> InlineKeyboardButton:
