@@ -164,6 +164,16 @@ async def note_contact(tx: Transaction, client_id: int, *, happened_at: dt.datet
     )
 
 
+async def activate_prospect(tx: Transaction, client_id: int, *, now: dt.datetime) -> bool:
+    """A prospect becomes active (a deal won, an invoice): whether it was one."""
+    cursor = await tx.execute(
+        "UPDATE clients SET status = 'active', updated_at = ?"
+        " WHERE id = ? AND status = 'prospect'",
+        (to_db_time(now), client_id),
+    )
+    return cursor.rowcount > 0
+
+
 async def recompute_last_contact(tx: Transaction, client_id: int) -> None:
     """Set `last_contact_at` from the remaining contacts (after an undo)."""
     await tx.execute(

@@ -589,3 +589,39 @@ async def test_nul_characters_are_dropped_from_summaries(db, clock) -> None:
         db, clock, actor=manager, client_id=client.id, kind="call", summary="\x00\x01 hi\x00"
     )
     assert contact.summary == "\x01 hi"
+
+
+async def test_a_won_deal_or_an_invoice_makes_a_prospect_active(db, clock) -> None:
+    """The status follows the history: prospect → active on a won deal or a first invoice;
+    an inactive client is not woken by either."""
+    from bot.services.receivables import invoices as invoice_service
+
+    manager = await make_user(db, clock, 501, Role.MANAGER)
+    won = await client_service.create_client(db, clock, actor=manager, name="Won Ltd")
+    billed = await client_service.create_client(db, clock, actor=manager, name="Billed Ltd")
+    asleep = await client_service.create_client(
+        db, clock, actor=manager, name="Asleep Ltd", status="inactive"
+    )
+    assert won.status.value == "prospect"
+    contact = await service.log_contact(
+        db, clock, actor=manager, client_id=won.id, kind="call", summary="Signed"
+    )
+    await service.close_contact(
+        db, clock, actor=manager, contact_id=contact.id, outcome=Outcome.WON, reason=None
+    )
+    for client in (billed, asleep):
+        await invoice_service.create_invoice(
+            db,
+            clock,
+            actor=manager,
+            client_id=client.id,
+            number="INV-1",
+            amount_minor=100_00,
+            currency="EUR",
+            due_on=dt.date(2026, 12, 31),
+        )
+    statuses = {
+        name: (await clients.get_client(db, client.id)).status.value  # type: ignore[union-attr]
+        for name, client in (("won", won), ("billed", billed), ("asleep", asleep))
+    }
+    assert statuses == {"won": "active", "billed": "active", "asleep": "inactive"}

@@ -358,6 +358,8 @@ async def close_contact(
             tx, contact.id, outcome=closure, reason=clean_reason, now=now
         )
         await reminders.cancel_for_subject(tx, ReminderSubject.MISSING_STEP, contact.id)
+        if closure is Outcome.WON:  # the history decides: a won deal makes a client active
+            await clients.activate_prospect(tx, contact.client_id, now=now)
         await audit.record(
             tx,
             actor_id=actor.telegram_id,

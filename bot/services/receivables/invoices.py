@@ -40,7 +40,7 @@ from bot.services.receivables.aging import (
 )
 from bot.services.receivables.money import Money
 from bot.services.replies.templates import InvoiceValues
-from storage import audit, invoices, reminders, users
+from storage import audit, clients, invoices, reminders, users
 from storage.db import Database, Queries, Transaction
 from storage.invoices import (
     Invoice,
@@ -429,6 +429,7 @@ async def create_invoice(
             created_by=actor.telegram_id,
             now=now,
         )
+        await clients.activate_prospect(tx, client_id, now=now)  # an invoice: a client, active
         owner = await users.get_user(tx, client.owner_id)
         if owner is not None and owner.active:
             for at in stage_times(invoice, owner, now):
