@@ -481,7 +481,14 @@ async def _save(update: Update, context: NextStepContext) -> int:
             await reply(update, escape(str(exc)), reply_markup=markup)
             return DUPLICATE
     new_draft(context, DRAFT)
-    await _reply_card(update, context, client.id, notice="✅ Client saved.")
+    notice = "✅ Client saved."
+    region = clients.assumed_region(values.get("phone"), _region(context))
+    if region and client.phone_e164:
+        notice += (
+            f" The phone had no country code, so I read it as a {escape(region)} number: "
+            f"{escape(_phone(client.phone_e164))}."
+        )
+    await _reply_card(update, context, client.id, notice=notice)
     return ConversationHandler.END
 
 

@@ -553,3 +553,15 @@ async def test_client_limit_per_manager_end_to_end(
         assert "You have 3 clients; one manager can have at most 3" in answer
         db = services_of(running).db
         assert await db.fetch_value("SELECT count(*) FROM clients") == 3
+
+
+async def test_a_phone_without_country_code_says_which_region_was_assumed(
+    app: Application, server: FakeBotApiServer
+) -> None:
+    """`(202) 555-0143` in a US team is saved as +1 and the notice says it was read as US;
+    a number typed with its country code gets no such note."""
+    mia = await manager(server)
+    card = await new_client(mia, "Zed Ltd; Anna; (202) 555-0143")
+    assert "The phone had no country code, so I read it as a US number: +1 202-555-0143" in card
+    card = await new_client(mia, "Acme LLC; Ivan; +44 20 7946 0958")
+    assert "no country code" not in card

@@ -648,3 +648,12 @@ def test_a_stopped_import_says_from_which_row_nothing_was_saved() -> None:
     text = import_report_text(report, "big.csv")
     assert "Stopped at row 252: Could not &lt;save&gt;." in text
     assert "The 750 new clients from that row on were not saved" in text
+
+
+def test_the_region_a_phone_was_read_in_when_it_had_no_country_code() -> None:
+    """Only a number without `+` or `00` is read in the team's region, and that is said."""
+    assert service.assumed_region("020 7946 0958", "GB") == "GB"
+    assert service.assumed_region("(202) 555-0143", "us") == "US"
+    assert service.assumed_region("+44 20 7946 0958", "GB") is None
+    assert service.assumed_region("0044 20 7946 0958", "GB") is None
+    assert service.assumed_region(None, "US") is None

@@ -179,6 +179,26 @@ def normalise_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def assumed_region(text: str | None, region: str) -> str | None:
+    """The region a typed phone number was read in when it had no country code, else None.
+
+    `020 7946 0958` typed in a `GB` team is read as a British number: the person is told so.
+    """
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(
+            " ".join(text.split()),
+            region.upper() or None,
+            keep_raw_input=True,
+        )
+    except phonenumbers.NumberParseException:
+        return None
+    source = number.country_code_source
+    from_default = phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
+    return region.upper() if source == from_default else None
+
+
 _EMAIL = re.compile(r"^[^\s@\"(),:;<>\[\]\\]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
 
 
