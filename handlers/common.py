@@ -56,6 +56,15 @@ async def edit(
             )
 
 
+async def clear_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off the pressed message: its question is answered."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+
+
 def display_name(first: str | None, last: str | None = None) -> str:
     """A person's name as Telegram gives it, never empty."""
     name = " ".join(part for part in (first, last) if part).strip()

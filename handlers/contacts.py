@@ -47,6 +47,7 @@ from bot.views.render import escape, render
 from bot.views.replies import contact_suggestion
 from handlers.common import (
     NOT_VALID,
+    clear_buttons,
     draft_of,
     edit,
     flow_fallbacks,
@@ -569,8 +570,10 @@ async def confirmed_due(update: Update, context: NextStepContext) -> int:
     if values[0] == "change":
         return await _ask_due(update, context, "When, then?")
     if values[0] == "close":
+        await clear_buttons(query)
         return await _close(update, context, Outcome(draft["outcome"]), draft.get("reason"))
     if draft.get("pause") or draft.get("typed"):  # a typed step came with its agenda, or none
+        await clear_buttons(query)  # the read-back stays as the record, without its buttons
         return await _save_step(update, context)
     await edit(
         query,

@@ -103,6 +103,8 @@ async def test_one_message_logs_the_call_and_its_next_step(
     await mara.expect("📞 Call: Tue 1 Dec 2026, 15:00 (Europe/London). Is that right?")
     await mara.press("✅ Confirm")
     await mara.expect("Logged")
+    read_back = next(m for m in mara.messages if "Is that right?" in m.text)
+    assert read_back.labels == []  # answered: its buttons are gone
     contact = await db.fetch_one("SELECT summary, outcome FROM contacts")
     assert contact is not None and contact["summary"] == "discussed prices"
     assert contact["outcome"] == "scheduled"
