@@ -14,14 +14,19 @@ from tests.factories import make_user
 MANAGER_ID = 7007
 
 
-async def logged_call(app: Application, server: FakeBotApiServer, clock: FrozenClock):  # type: ignore[no-untyped-def]
-    """Mara (London) has logged a call with Tundra Outdoor and is asked for the next step."""
+async def mara_with(app: Application, server: FakeBotApiServer, clock: FrozenClock, client: str):  # type: ignore[no-untyped-def]
+    """Mara, a manager in London with one client."""
     db = services_of(app).db
     manager = await make_user(
         db, clock, MANAGER_ID, Role.MANAGER, name="Mara", timezone="Europe/London"
     )
-    await clients.create_client(db, clock, actor=manager, name="Tundra Outdoor")
-    mara = server.user(MANAGER_ID, "Mara")
+    await clients.create_client(db, clock, actor=manager, name=client)
+    return server.user(MANAGER_ID, "Mara")
+
+
+async def logged_call(app: Application, server: FakeBotApiServer, clock: FrozenClock):  # type: ignore[no-untyped-def]
+    """Mara (London) has logged a call with Tundra Outdoor and is asked for the next step."""
+    mara = await mara_with(app, server, clock, "Tundra Outdoor")
     await mara.send("/call Tundra Outdoor talked about the spring range")
     await mara.expect("What is the next step?")
     return mara
@@ -94,11 +99,7 @@ async def test_one_message_logs_the_call_and_its_next_step(
 ) -> None:
     """`/call <client> <summary> next: <step>` plus one tap: the call and its step saved."""
     db = services_of(app).db
-    manager = await make_user(
-        db, clock, MANAGER_ID, Role.MANAGER, name="Mara", timezone="Europe/London"
-    )
-    await clients.create_client(db, clock, actor=manager, name="Acme")
-    mara = server.user(MANAGER_ID, "Mara")
+    mara = await mara_with(app, server, clock, "Acme")
     await mara.send("/call Acme discussed prices Next: call Tuesday 15:00")
     await mara.expect("📞 Call: Tue 1 Dec 2026, 15:00 (Europe/London). Is that right?")
     await mara.press("✅ Confirm")
