@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -173,23 +173,6 @@ async def pressed(update: Update, action: Action) -> tuple[Any, ...] | None:
 # --- what to send instead ----------------------------------------------------------------------
 
 
-@contextmanager
-def hint(text: str, *, sep: str = "\n") -> Iterator[None]:
-    """Re-raise a DomainError from the block with `text` (plain, not HTML) after its own.
-
-    A service's DomainError says what was wrong; the question a handler asked knows what to
-    send next ("Please send the amount again, or /cancel."). The error goes on to the error
-    handler (bot/telegram/error_handler.py), which answers it escaped, once; the conversation
-    stays in its state, so the question stays open.
-    """
-    try:
-        yield
-    except Refusal as refusal:  # keeps what the flow does next
-        raise Refusal(f"{refusal}{sep}{text}", then=refusal.then, drop=refusal.drop) from refusal
-    except DomainError as exc:
-        raise DomainError(f"{exc}{sep}{text}") from exc
-
-
 class Refusal(DomainError):
     """A DomainError on its way to the error handler, with what the person's flow does next
     (`then`: a state, ConversationHandler.END, or None to stay) and the draft to drop."""
@@ -208,6 +191,7 @@ def on_refusal(
     drop: str | None = None,
     ending: tuple[type[DomainError], ...] = (),
     staying: tuple[type[DomainError], ...] = (),
+    sep: str = "\n",
 ) -> Iterator[None]:
     """A DomainError from the block is answered by the error handler (with `hint` after it);
     the flow then goes to `then` (END closes the question, None stays) and `drop`'s draft is
@@ -215,8 +199,10 @@ def on_refusal(
     (handlers/flow.py applies this)."""
     try:
         yield
-    except Refusal:
-        raise
+    except Refusal as refusal:  # an inner refusal keeps what the flow does next
+        if not hint:
+            raise
+        raise Refusal(f"{refusal}{sep}{hint}", then=refusal.then, drop=refusal.drop) from refusal
     except DomainError as exc:
         state = (
             ConversationHandler.END
@@ -225,5 +211,12 @@ def on_refusal(
             if isinstance(exc, staying)
             else then
         )
-        text = f"{exc}\n{hint}" if hint else str(exc)
+        text = f"{exc}{sep}{hint}" if hint else str(exc)
         raise Refusal(text, then=state, drop=drop) from exc
+
+
+def hint(text: str, *, sep: str = "\n") -> AbstractContextManager[None]:
+    """A DomainError from the block is answered with `text` (plain, not HTML) after its own,
+    and the question stays open: the service says what was wrong, the question a handler
+    asked knows what to send next ("Please send the amount again, or /cancel.")."""
+    return on_refusal(hint=text, sep=sep)
