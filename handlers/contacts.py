@@ -1,9 +1,11 @@
 """Logging a call or meeting, and the next step it must end with.
 
-Flow: client → kind → summary (saved at once as "needs next step") → next step: a follow-up
-(kind → due time → confirm → optional agenda), a closure (won / refused / not a target, with a
-reason where required) or a pause until a date. Every button carries the contact id, so a
-button pressed after a restart, a timeout or from /agenda still acts on the right contact.
+Flow: client → kind → summary (saved at once as "needs next step") → which of the client's
+open steps it completed, if that isn't clear → next step: a follow-up (kind → due time →
+confirm → optional agenda), a closure (won / refused / not a target, with a reason where
+required) or a pause until a date. A step near another open one asks "keep both or replace
+it?", a pause asks whether the client's open steps stay. Every button carries the contact id,
+so a button pressed after a restart, a timeout or from /agenda still acts on the right contact.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from telegram.ext import (
 )
 
 from bot.services import clients, contacts, dates, next_step_text, steps
-from bot.services.contacts import AlreadyResolved, StepExists
+from bot.services.contacts import AlreadyResolved, StepChoice, StepExists, StepsOpenOnPause
 from bot.services.errors import DomainError
-from bot.services.model import Outcome, StepKind
+from bot.services.model import Outcome, Step, StepKind
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
 from bot.views.actions import (
     LOG_CLIENT,
+    LOG_COMPLETES,
     LOG_KIND,
     LOG_NEW,
     LOG_WHEN,
@@ -38,6 +41,7 @@ from bot.views.actions import (
     NEXT_STEP_DUE,
     NEXT_STEP_KIND,
     NEXT_STEP_NO_AGENDA,
+    NEXT_STEP_OTHERS,
     NEXT_STEP_REPLACE,
     STEP_DONE,
 )
@@ -61,7 +65,20 @@ from handlers.common import (
 )
 from handlers.flow import Flow
 
-PICK_CLIENT, PICK_KIND, WHEN, SUMMARY, NEXT_STEP, STEP_KIND, DUE, AGENDA, REASON, EDIT = range(10)
+(
+    PICK_CLIENT,
+    PICK_KIND,
+    WHEN,
+    SUMMARY,
+    NEXT_STEP,
+    STEP_KIND,
+    DUE,
+    AGENDA,
+    REASON,
+    EDIT,
+    COMPLETES,
+    OTHERS,
+) = range(12)
 DRAFT = "log"
 CONTACT_KINDS = {
     "call": "📞 Call",
@@ -182,7 +199,7 @@ async def start_from_step(update: Update, context: NextStepContext) -> int:
     steps.require_open(view.step)
     await query_of(update).answer()
     kind = view.step.kind.value
-    draft = new_draft(context, DRAFT, client_id=view.step.client_id)
+    draft = new_draft(context, DRAFT, client_id=view.step.client_id, completes=view.step.id)
     if kind in CONTACT_KINDS:
         draft["kind"] = kind
     return await _after_client(update, context)
@@ -326,34 +343,158 @@ async def _save_contact(update: Update, context: NextStepContext) -> int:
             kind=draft["kind"],
             summary=summary,
             happened_at=dt.datetime.fromisoformat(happened) if happened else None,
+            completes=draft.get("completes", "due"),
         )
     if draft.get("summary_message"):
         remember_source(context, int(draft["summary_message"]), "summary", contact.id)
     next_text = draft.get("next_text")
-    new_draft(context, DRAFT, contact_id=contact.id)
+    draft = new_draft(context, DRAFT, contact_id=contact.id)
+    if next_text:
+        draft["next_text"] = next_text
+    open_steps = await contacts.steps_to_complete(
+        context.db, context.clock, actor=context.member, contact_id=contact.id
+    )
+    if open_steps:
+        return await _ask_completes(update, context, contact.id, open_steps)
+    return await _after_completes(update, context, contact.id, saved=True)
+
+
+async def _after_completes(
+    update: Update, context: NextStepContext, contact_id: int, *, saved: bool, note: str = ""
+) -> int:
+    """On to the next step: the one typed with `/call … next: …`, else the question."""
+    next_text = draft_of(context, DRAFT).pop("next_text", None)
     if next_text:  # `/call Acme discussed prices next: call Tuesday 15:00`
-        logged = await contacts.describe_contact(
-            context.db, context.clock, actor=context.member, contact_id=contact.id
-        )
-        await reply(
-            update,
-            f"Saved your {escape(logged.contact.kind.value)} with {escape(logged.client_name)}.",
-        )
+        if saved:
+            logged = await contacts.describe_contact(
+                context.db, context.clock, actor=context.member, contact_id=contact_id
+            )
+            note = (
+                f"Saved your {escape(logged.contact.kind.value)} with "
+                f"{escape(logged.client_name)}."
+            )
+        if note:
+            await reply(update, note)
         return await _understood(update, context, str(next_text))
-    return await _ask_next_step(update, context, contact.id, saved=True)
+    return await _ask_next_step(update, context, contact_id, saved=saved, note=note)
+
+
+# --- which open step the contact completed ------------------------------------------------
+
+
+async def _ask_completes(
+    update: Update, context: NextStepContext, contact_id: int, open_steps: list[Step]
+) -> int:
+    logged = await contacts.describe_contact(
+        context.db, context.clock, actor=context.member, contact_id=contact_id
+    )
+    user = context.member
+    name = escape(logged.client_name)
+    listed = [
+        f"{number}. {escape(step.kind.value)} "
+        f"{escape(format_moment(step.due_at, user.timezone, user.locale))}"
+        for number, step in enumerate(open_steps[:8], start=1)
+    ]
+    buttons = [
+        [button(f"✔️ {line}"[:60], LOG_COMPLETES, contact_id, step.id)]
+        for line, step in zip(listed, open_steps[:8], strict=False)
+    ]
+    buttons.append([button("None — a separate contact", LOG_COMPLETES, contact_id, 0)])
+    several = "one of these open steps" if len(open_steps) > 1 else "this open step"
+    await reply(
+        update,
+        f"Saved your {escape(logged.contact.kind.value)} with {name}. "
+        f"<b>Did it complete {several} of {name}?</b>\n"
+        + "\n".join(listed)
+        + "\nTap it (or send its number), or <code>none</code> if it was a separate contact.",
+        reply_markup=keyboard(buttons),
+    )
+    return COMPLETES
+
+
+async def _completed(update: Update, context: NextStepContext, step_id: int) -> int:
+    """Record the answer to "which open step did it complete?" and go on to the next step."""
+    contact_id = int(draft_of(context, DRAFT)["contact_id"])
+    note = ""
+    if step_id:
+        with on_refusal(COMPLETES):  # done or moved meanwhile: the question is asked again
+            done = await contacts.complete_with(
+                context.db,
+                context.clock,
+                actor=context.member,
+                contact_id=contact_id,
+                step_id=step_id,
+            )
+        user = context.member
+        when = format_moment(done.due_at, user.timezone, user.locale)
+        note = f"✔️ Marked done: the {escape(done.kind.value)} due {escape(when)}."
+    return await _after_completes(update, context, contact_id, saved=False, note=note)
+
+
+async def chosen_completes(update: Update, context: NextStepContext) -> int:
+    """A step (or "None — a separate contact") in the "which one did it complete?" question."""
+    values = await pressed(update, LOG_COMPLETES)
+    if values is None:
+        return COMPLETES
+    contact_id, step_id = values
+    query = query_of(update)
+    if int(draft_of(context, DRAFT).get("contact_id", 0)) != contact_id:
+        await query.answer("Already handled: that question was answered.", show_alert=True)
+        return COMPLETES
+    await query.answer()
+    await clear_buttons(query)
+    return await _completed(update, context, step_id)
+
+
+NO_STEP_WORDS = frozenset({"none", "no", "neither", "separate", "nothing", "0", "-"})
+
+
+async def typed_completes(update: Update, context: NextStepContext) -> int:
+    """The answer typed: a step's number, its kind ("meeting"), or "none"."""
+    contact_id = int(draft_of(context, DRAFT).get("contact_id", 0))
+    open_steps = await contacts.steps_to_complete(
+        context.db, context.clock, actor=context.member, contact_id=contact_id
+    )
+    text = message_text(update).strip().lower().rstrip(".!")
+    words = set(text.replace(",", " ").split())
+    if not open_steps or words & NO_STEP_WORDS or "separate" in text:
+        return await _completed(update, context, 0)
+    chosen = [
+        step
+        for number, step in enumerate(open_steps, start=1)
+        if text.lstrip("#") == str(number) or (len(words) <= 2 and step.kind.value in words)
+    ]
+    if len(open_steps) == 1 and words & {"yes", "yep", "done", "it", "yeah", "y"}:
+        chosen = open_steps
+    if len(chosen) == 1:
+        return await _completed(update, context, chosen[0].id)
+    numbers = f"1–{len(open_steps)}" if len(open_steps) > 1 else "1"
+    await reply(
+        update,
+        f"Which one did it complete? Send its number ({numbers}), or <code>none</code> if it "
+        "was a separate contact.",
+    )
+    return COMPLETES
 
 
 # --- the next step -----------------------------------------------------------------------
 
 
 async def _ask_next_step(
-    update: Update, context: NextStepContext, contact_id: int, *, saved: bool = False
+    update: Update,
+    context: NextStepContext,
+    contact_id: int,
+    *,
+    saved: bool = False,
+    note: str = "",
 ) -> int:
     logged = await contacts.describe_contact(
         context.db, context.clock, actor=context.member, contact_id=contact_id
     )
     subject = f"your {escape(logged.contact.kind.value)} with {escape(logged.client_name)}"
     prefix = f"Saved {subject}. " if saved else f"About {subject}: "
+    if note:
+        prefix = f"{note}\n{prefix}"
     await reply(
         update,
         f"{prefix}<b>What is the next step?</b> Every contact ends with a follow-up or a closure "
@@ -599,20 +740,61 @@ async def skipped_agenda(update: Update, context: NextStepContext) -> int:
 
 
 async def replace_step(update: Update, context: NextStepContext) -> int:
-    """ "Replace it": the client's other open step gives way to this one."""
-    query = update.callback_query
-    assert query is not None
-    if "due_at" not in draft_of(context, DRAFT):
+    """ "Replace it": the client's other open step nearby gives way to this one."""
+    return await _others_pressed(update, context, StepChoice.DROP)
+
+
+async def chosen_others(update: Update, context: NextStepContext) -> int:
+    """ "Keep both" / "Keep them" / "Cancel them" for the client's other open steps."""
+    values = NEXT_STEP_OTHERS.parse(query_of(update).data)
+    choice = StepChoice.KEEP if values is None or values[0] == "keep" else StepChoice.DROP
+    return await _others_pressed(update, context, choice, valid=values is not None)
+
+
+async def _others_pressed(
+    update: Update, context: NextStepContext, choice: StepChoice, *, valid: bool = True
+) -> int:
+    query = query_of(update)
+    if not valid or "due_at" not in draft_of(context, DRAFT):
         await query.answer(NOT_VALID, show_alert=True)  # a query is answered once only
         return ConversationHandler.END
     await query.answer()
-    return await _save_step(update, context, replace=True)
+    await clear_buttons(query)
+    return await _save_step(update, context, others=choice)
 
 
-async def _save_step(update: Update, context: NextStepContext, *, replace: bool = False) -> int:
+KEEP_WORDS = frozenset({"keep", "both", "stay", "leave"})
+DROP_WORDS = frozenset({"replace", "cancel", "drop", "remove"})
+
+
+async def typed_others(update: Update, context: NextStepContext) -> int:
+    """ "keep both" / "replace" (or, for a pause, "keep" / "cancel") typed; any other text is
+    read as another time for the new step."""
+    words = set(message_text(update).strip().lower().replace(",", " ").split())
+    if words & KEEP_WORDS and not words & DROP_WORDS:
+        return await _save_step(update, context, others=StepChoice.KEEP)
+    if words & DROP_WORDS and not words & KEEP_WORDS:
+        return await _save_step(update, context, others=StepChoice.DROP)
+    try:
+        return await typed_due(update, context)
+    except DomainError:
+        pause = bool(draft_of(context, DRAFT).get("pause"))
+        choices = (
+            "<code>keep</code> or <code>cancel</code>"
+            if pause
+            else ("<code>keep both</code> or <code>replace</code>")
+        )
+        await reply(update, f"Tap a button or type {choices} (or another time for the step).")
+        return OTHERS
+
+
+async def _save_step(
+    update: Update, context: NextStepContext, *, others: StepChoice = StepChoice.ASK
+) -> int:
     draft = draft_of(context, DRAFT)
     contact_id = int(draft["contact_id"])
     due = dt.datetime.fromisoformat(draft["due_at"])
+    user = context.member
     # The due time (say, now past) is asked for again; a contact resolved meanwhile ends it.
     with on_refusal(DUE, ending=(AlreadyResolved,)):
         try:
@@ -620,37 +802,52 @@ async def _save_step(update: Update, context: NextStepContext, *, replace: bool 
                 await contacts.pause_until(
                     context.db,
                     context.clock,
-                    actor=context.member,
+                    actor=user,
                     contact_id=contact_id,
                     until=due,
-                    replace=replace,
+                    others=others,
                 )
             else:
                 await contacts.schedule_next_step(
                     context.db,
                     context.clock,
-                    actor=context.member,
+                    actor=user,
                     contact_id=contact_id,
                     kind=draft.get("step_kind", "other"),
                     due_at=due,
                     agenda=draft.get("agenda"),
-                    replace=replace,
+                    others=others,
                 )
         except StepExists as exc:
-            user = context.member
-            shown = format_moment(exc.step.due_at, user.timezone, user.locale)
             await reply(
                 update,
-                f"This client already has an open step: {escape(exc.step.kind.value)} on "
-                f"{escape(shown)}. Replace it with the new one?",
+                escape(str(exc)),
                 reply_markup=keyboard(
                     [
-                        [button("Replace it", NEXT_STEP_REPLACE, contact_id)],
+                        [
+                            button("Keep both", NEXT_STEP_OTHERS, "keep", contact_id),
+                            button("Replace it", NEXT_STEP_REPLACE, contact_id),
+                        ],
                         [button("Choose another next step", NEXT_STEP_BACK, contact_id)],
                     ]
                 ),
             )
-            return DUE  # the question stays: replace it or not
+            return OTHERS  # the question stays: keep both or replace
+        except StepsOpenOnPause as exc:
+            await reply(
+                update,
+                escape(str(exc)),
+                reply_markup=keyboard(
+                    [
+                        [
+                            button("Keep them", NEXT_STEP_OTHERS, "keep", contact_id),
+                            button("Cancel them", NEXT_STEP_OTHERS, "drop", contact_id),
+                        ],
+                        [button("Choose another next step", NEXT_STEP_BACK, contact_id)],
+                    ]
+                ),
+            )
+            return OTHERS
     return await _done(update, context, contact_id)
 
 
@@ -869,8 +1066,17 @@ def handlers() -> list[tuple[object, int]]:
                 MessageHandler(text, typed_due),
                 CallbackQueryHandler(quick_due, pattern=NEXT_STEP_DUE.pattern),
                 CallbackQueryHandler(confirmed_due, pattern=NEXT_STEP_CONFIRM.pattern),
+            ],
+            OTHERS: [
+                MessageHandler(text, typed_others),
+                CallbackQueryHandler(chosen_others, pattern=NEXT_STEP_OTHERS.pattern),
                 CallbackQueryHandler(replace_step, pattern=NEXT_STEP_REPLACE.pattern),
                 CallbackQueryHandler(back_to_next_step, pattern=NEXT_STEP_BACK.pattern),
+                CallbackQueryHandler(confirmed_due, pattern=NEXT_STEP_CONFIRM.pattern),
+            ],
+            COMPLETES: [
+                MessageHandler(text, typed_completes),
+                CallbackQueryHandler(chosen_completes, pattern=LOG_COMPLETES.pattern),
             ],
             AGENDA: [
                 MessageHandler(text, typed_agenda),

@@ -188,6 +188,9 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
             reason=message.text or "",
         )
     context.user_data.pop(KEY, None)
+    if contact_id is None:  # the client's latest contact still has another step open
+        await reply(update, "Step cancelled. The client's other open steps stay as they are.")
+        return ConversationHandler.END
     await reply(
         update,
         "Step cancelled. <b>What happens with the client instead?</b> Choose a new step or a "

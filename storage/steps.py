@@ -1,4 +1,4 @@
-"""Next steps: the follow-up each contact ends with; at most one open per client."""
+"""Next steps: the follow-up each contact ends with; a client may have several open."""
 
 from __future__ import annotations
 
@@ -21,7 +21,11 @@ class StepKind(StrEnum):
 
 
 class StepState(StrEnum):
-    """open -> done (a contact completed it) | cancelled | replaced (a new step instead)."""
+    """open -> done (a contact completed it) | cancelled | replaced (a new step instead).
+
+    A replaced step, and one cancelled when its client was paused, remember the contact that
+    did it (`closed_by_contact_id`): undoing that contact opens them again.
+    """
 
     OPEN = "open"
     DONE = "done"
@@ -47,6 +51,7 @@ class Step:
     cancel_reason: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    closed_by_contact_id: int | None = None
 
     @property
     def revision(self) -> int:
@@ -100,6 +105,7 @@ _NAMES = (
     "cancel_reason",
     "created_at",
     "updated_at",
+    "closed_by_contact_id",
 )
 _COLUMNS = ", ".join(f"s.{name}" for name in _NAMES)
 
@@ -120,6 +126,7 @@ def _step(row: Row) -> Step:
         cancel_reason=row["cancel_reason"],
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
+        closed_by_contact_id=row["closed_by_contact_id"],
     )
 
 
@@ -134,7 +141,7 @@ async def insert_step(
     agenda: str | None,
     now: dt.datetime,
 ) -> Step:
-    """Open a new step (the unique index refuses a second open step for the client)."""
+    """Open a new step."""
     stamp = to_db_time(now)
     cursor = await tx.execute(
         "INSERT INTO steps (client_id, manager_id, created_by_contact_id, kind, due_at, agenda,"
@@ -161,13 +168,14 @@ async def get_step(db: Queries, step_id: int) -> Step | None:
     return None if row is None else _step(row)
 
 
-async def open_step_for_client(db: Queries, client_id: int) -> Step | None:
-    """The client's open step, if any (there is at most one)."""
-    row = await db.fetch_one(
-        f"SELECT {_COLUMNS} FROM steps s WHERE s.client_id = ? AND s.state = 'open'",
+async def open_steps_for_client(db: Queries, client_id: int) -> list[Step]:
+    """The client's open steps, the earliest due first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM steps s WHERE s.client_id = ? AND s.state = 'open'"
+        " ORDER BY s.due_at, s.id",
         (client_id,),
     )
-    return None if row is None else _step(row)
+    return [_step(row) for row in rows]
 
 
 async def steps_created_by(db: Queries, contact_id: int) -> list[Step]:
@@ -210,10 +218,31 @@ async def complete_step(
     )
 
 
-async def mark_replaced(tx: Transaction, step_id: int, *, now: dt.datetime) -> None:
-    """Retire an open step because a new one takes its place."""
+async def mark_replaced(
+    tx: Transaction, step_id: int, *, by_contact_id: int, now: dt.datetime
+) -> None:
+    """Retire an open step because the new one this contact set takes its place."""
     await tx.execute(
-        "UPDATE steps SET state = 'replaced', updated_at = ? WHERE id = ? AND state = 'open'",
+        "UPDATE steps SET state = 'replaced', closed_by_contact_id = ?, updated_at = ?"
+        " WHERE id = ? AND state = 'open'",
+        (by_contact_id, to_db_time(now), step_id),
+    )
+
+
+async def steps_closed_by(db: Queries, contact_id: int) -> list[Step]:
+    """The steps a contact replaced or cancelled (pausing its client), oldest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM steps s WHERE s.closed_by_contact_id = ? ORDER BY s.id",
+        (contact_id,),
+    )
+    return [_step(row) for row in rows]
+
+
+async def reopen_closed(tx: Transaction, step_id: int, *, now: dt.datetime) -> None:
+    """Open again a step a contact replaced or cancelled (that contact was undone)."""
+    await tx.execute(
+        "UPDATE steps SET state = 'open', cancel_reason = NULL, closed_by_contact_id = NULL,"
+        " updated_at = ? WHERE id = ? AND state IN ('replaced', 'cancelled')",
         (to_db_time(now), step_id),
     )
 
@@ -269,12 +298,22 @@ async def move_due(
     return cursor.rowcount == 1
 
 
-async def cancel_step(tx: Transaction, step_id: int, *, reason: str, now: dt.datetime) -> bool:
-    """Cancel an open step with its reason; False if it was not open."""
+async def cancel_step(
+    tx: Transaction,
+    step_id: int,
+    *,
+    reason: str,
+    now: dt.datetime,
+    by_contact_id: int | None = None,
+) -> bool:
+    """Cancel an open step with its reason; False if it was not open.
+
+    `by_contact_id`: the contact whose pause cancelled it (undoing that contact reopens it).
+    """
     cursor = await tx.execute(
-        "UPDATE steps SET state = 'cancelled', cancel_reason = ?, updated_at = ?"
-        " WHERE id = ? AND state = 'open'",
-        (reason, to_db_time(now), step_id),
+        "UPDATE steps SET state = 'cancelled', cancel_reason = ?, closed_by_contact_id = ?,"
+        " updated_at = ? WHERE id = ? AND state = 'open'",
+        (reason, by_contact_id, to_db_time(now), step_id),
     )
     return cursor.rowcount == 1
 

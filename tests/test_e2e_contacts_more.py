@@ -167,8 +167,8 @@ async def test_a_client_s_other_open_step_is_replaced_only_when_asked(
     app: Application, server: FakeBotApiServer, clock: FrozenClock
 ) -> None:
     """While the person answers the next-step question, a later contact sets the client a
-    step: the follow-up asks "Replace it?"; "Choose another next step" goes back; "Replace
-    it" replaces."""
+    step: a follow-up within a day of it asks "keep both or replace it?" (replace is never
+    the default); "Choose another next step" goes back; "Replace it" replaces."""
     manager = await setup_manager(app, clock)
     db = services_of(app).db
     mia = server.user(MANAGER_ID, "Mia")
@@ -177,14 +177,14 @@ async def test_a_client_s_other_open_step_is_replaced_only_when_asked(
     await later_step(db, clock, manager)
     await schedule_call_tomorrow(mia)
     await mia.press("Skip")
-    ask = await mia.expect("This client already has an open step: meeting on")
-    assert ask.labels == ["Replace it", "Choose another next step"]
+    ask = await mia.expect("Acme LLC already has a meeting Sat 28 Nov 2026, 09:01. Keep both")
+    assert ask.labels == ["Keep both", "Replace it", "Choose another next step"]
     await mia.press("Choose another next step")
     back = await mia.expect("What is the next step?")
     assert back.labels == NEXT_STEP_LABELS
     await schedule_call_tomorrow(mia)
     await mia.send("Bring the contract")
-    await mia.expect("already has an open step")
+    await mia.expect("Keep both, or replace it with the call Fri 27 Nov 2026, 10:00?")
     await mia.press("Replace it")
     done = await mia.expect("Logged")
     assert "Next step: call on Fri 27 Nov 2026, 10:00" in done.text

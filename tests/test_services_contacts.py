@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.services import clients as client_service
 from bot.services import contacts as service
-from bot.services.contacts import AlreadyResolved, StepExists
+from bot.services.contacts import AlreadyResolved, StepChoice, StepExists, StepsOpenOnPause
 from bot.services.errors import DomainError, NotAllowed
 from storage import audit, clients, contacts, reminders, steps, users
 from storage.contacts import ContactState, Outcome
@@ -160,11 +160,13 @@ async def test_logging_completes_the_previous_step(db, clock) -> None:
     assert done is not None
     assert (done.state, done.done_by_contact_id) == (StepState.DONE, second.id)
     assert await _live(db, ReminderSubject.STEP, step.id) == []
-    assert await steps.open_step_for_client(db, client.id) is None
+    assert await steps.open_steps_for_client(db, client.id) == []
 
 
-async def test_second_open_step_asks_to_replace(db, clock) -> None:
-    """Another contact's open step raises StepExists; replace=True retires it."""
+async def test_a_step_near_another_asks_keep_both_or_replace(db, clock) -> None:
+    """Another contact's open step within a day raises StepExists (replace is never the
+    default); KEEP keeps both open, DROP replaces the nearby one; a step further away is
+    simply added next to it."""
     manager, _, _, client = await _setup(db, clock)
     older = await service.log_contact(
         db, clock, actor=manager, client_id=client.id, kind="call", summary="one"
@@ -173,29 +175,179 @@ async def test_second_open_step_asks_to_replace(db, clock) -> None:
         db, clock, actor=manager, client_id=client.id, kind="email", summary="two"
     )
     kept = await service.schedule_next_step(
-        db, clock, actor=manager, contact_id=newer.id, kind="call", due_at=clock.now() + DAY
+        db, clock, actor=manager, contact_id=newer.id, kind="meeting", due_at=clock.now() + DAY
     )
     with pytest.raises(StepExists) as caught:
         await service.schedule_next_step(
-            db, clock, actor=manager, contact_id=older.id, kind="visit", due_at=clock.now() + DAY
+            db,
+            clock,
+            actor=manager,
+            contact_id=older.id,
+            kind="visit",
+            due_at=clock.now() + DAY + dt.timedelta(hours=3),
         )
-    assert caught.value.step == kept
-    assert "Acme already has a next step: call on Fri 27 Nov 2026, 09:00" in str(caught.value)
+    assert caught.value.nearby == [kept]
+    assert str(caught.value) == (
+        "Acme already has a meeting Fri 27 Nov 2026, 09:00. Keep both, or replace it with the "
+        "visit Fri 27 Nov 2026, 12:00?"
+    )
     assert (await contacts.get_contact(db, older.id)).state is ContactState.NEEDS_NEXT_STEP
+    assert await steps.open_steps_for_client(db, client.id) == [kept]
 
-    new = await service.schedule_next_step(
+    both = await service.schedule_next_step(
         db,
         clock,
         actor=manager,
         contact_id=older.id,
         kind="visit",
-        due_at=clock.now() + 2 * DAY,
-        replace=True,
+        due_at=clock.now() + DAY + dt.timedelta(hours=3),
+        others=StepChoice.KEEP,
     )
-    retired = await steps.get_step(db, kept.id)
-    assert retired is not None and retired.state is StepState.REPLACED
-    assert await _live(db, ReminderSubject.STEP, kept.id) == []
-    assert await steps.open_step_for_client(db, client.id) == new
+    assert await steps.open_steps_for_client(db, client.id) == [kept, both]
+
+    third = await service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="three"
+    )
+    assert await service.steps_to_complete(db, clock, actor=manager, contact_id=third.id) == [
+        kept,
+        both,
+    ]  # neither was due today: the person is asked, nothing was completed
+    far = await service.schedule_next_step(
+        db, clock, actor=manager, contact_id=third.id, kind="email", due_at=clock.now() + 5 * DAY
+    )
+    assert await steps.open_steps_for_client(db, client.id) == [kept, both, far]
+
+    fourth = await service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="four", completes=None
+    )
+    new = await service.schedule_next_step(
+        db,
+        clock,
+        actor=manager,
+        contact_id=fourth.id,
+        kind="call",
+        due_at=clock.now() + DAY + dt.timedelta(hours=1),
+        others=StepChoice.DROP,
+    )
+    for retired_id in (kept.id, both.id):
+        retired = await steps.get_step(db, retired_id)
+        assert retired is not None and retired.state is StepState.REPLACED
+        assert retired.closed_by_contact_id == fourth.id
+        assert await _live(db, ReminderSubject.STEP, retired_id) == []
+    assert await steps.open_steps_for_client(db, client.id) == [new, far]
+
+    await service.undo_contact(db, clock, actor=manager, contact_id=fourth.id)
+    assert [s.id for s in await steps.open_steps_for_client(db, client.id)] == [
+        kept.id,
+        both.id,
+        far.id,
+    ]  # undo puts back what the contact replaced, with its reminders
+    assert await _live(db, ReminderSubject.STEP, kept.id) != []
+
+
+async def test_the_only_open_step_is_completed_only_when_it_was_due(db, clock) -> None:
+    """A contact completes the client's only open step by itself when that step was due by
+    the contact's day; a step booked for later is asked about; `completes` names one."""
+    manager, _, _, client = await _setup(db, clock)
+    first = await service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="one"
+    )
+    friday = await service.schedule_next_step(
+        db, clock, actor=manager, contact_id=first.id, kind="meeting", due_at=clock.now() + 3 * DAY
+    )
+    other = await service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="about invoices"
+    )
+    assert (await steps.get_step(db, friday.id)).state is StepState.OPEN
+    assert await service.steps_to_complete(db, clock, actor=manager, contact_id=other.id) == [
+        friday
+    ]
+    done = await service.complete_with(
+        db, clock, actor=manager, contact_id=other.id, step_id=friday.id
+    )
+    assert (done.state, done.done_by_contact_id) == (StepState.DONE, other.id)
+    assert await _live(db, ReminderSubject.STEP, friday.id) == []
+    assert await service.steps_to_complete(db, clock, actor=manager, contact_id=other.id) == []
+    with pytest.raises(DomainError, match="no longer open"):
+        await service.complete_with(
+            db, clock, actor=manager, contact_id=first.id, step_id=friday.id
+        )
+    await service.undo_contact(db, clock, actor=manager, contact_id=other.id)
+    assert (await steps.get_step(db, friday.id)).state is StepState.OPEN
+
+    clock.advance(3 * DAY - dt.timedelta(hours=2))  # the meeting's day, before it
+    met = await service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="meeting", summary="met"
+    )
+    assert (await steps.get_step(db, friday.id)).done_by_contact_id == met.id
+
+
+async def test_pausing_asks_about_the_open_steps_and_cancels_or_keeps_them(db, clock) -> None:
+    """A pause with other open steps raises StepsOpenOnPause; DROP cancels them (with the
+    reason and a digest event), KEEP leaves them; undo reopens the cancelled ones."""
+    manager, _, _, client = await _setup(db, clock)
+    first = await service.log_contact(
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="one"
+    )
+    booked = await service.schedule_next_step(
+        db, clock, actor=manager, contact_id=first.id, kind="meeting", due_at=clock.now() + 3 * DAY
+    )
+    pausing = await service.log_contact(
+        db,
+        clock,
+        actor=manager,
+        client_id=client.id,
+        kind="call",
+        summary="not now",
+        completes=None,
+    )
+    with pytest.raises(StepsOpenOnPause) as caught:
+        await service.pause_until(
+            db, clock, actor=manager, contact_id=pausing.id, until=clock.now() + 60 * DAY
+        )
+    assert caught.value.open_steps == [booked]
+    assert (
+        str(caught.value)
+        == "Acme has open steps: meeting Sun 29 Nov 2026, 09:00. Keep them or cancel them?"
+    )
+    await service.pause_until(
+        db,
+        clock,
+        actor=manager,
+        contact_id=pausing.id,
+        until=clock.now() + 60 * DAY,
+        others=StepChoice.DROP,
+    )
+    cancelled = await steps.get_step(db, booked.id)
+    assert cancelled is not None and cancelled.state is StepState.CANCELLED
+    assert cancelled.cancel_reason is not None and "Acme paused until" in cancelled.cancel_reason
+    assert await _live(db, ReminderSubject.STEP, booked.id) == []
+    summary = await service.describe_contact(db, clock, actor=manager, contact_id=pausing.id)
+    assert summary.retired == (cancelled,) and summary.also_open == ()
+
+    await service.undo_contact(db, clock, actor=manager, contact_id=pausing.id)
+    reopened = await steps.get_step(db, booked.id)
+    assert reopened is not None and reopened.state is StepState.OPEN
+    assert reopened.cancel_reason is None
+
+    again = await service.log_contact(
+        db,
+        clock,
+        actor=manager,
+        client_id=client.id,
+        kind="call",
+        summary="not now",
+        completes=None,
+    )
+    check_back = await service.pause_until(
+        db,
+        clock,
+        actor=manager,
+        contact_id=again.id,
+        until=clock.now() + 60 * DAY,
+        others=StepChoice.KEEP,
+    )
+    assert await steps.open_steps_for_client(db, client.id) == [booked, check_back]
 
 
 async def test_changing_a_just_set_step_replaces_it_quietly(db, clock) -> None:
@@ -215,7 +367,7 @@ async def test_changing_a_just_set_step_replaces_it_quietly(db, clock) -> None:
     assert (await steps.get_step(db, first.id)).state is StepState.REPLACED
     stored = await contacts.get_contact(db, contact.id)
     assert stored.outcome is Outcome.PAUSED and stored.resolved_at == resolved_at
-    assert await steps.open_step_for_client(db, client.id) == second
+    assert await steps.open_steps_for_client(db, client.id) == [second]
 
 
 @pytest.mark.parametrize("outcome", ["refused", "not_target"])
@@ -285,7 +437,13 @@ async def test_undo_restores_everything(db, clock) -> None:
     before = await clients.get_client(db, client.id)
     clock.advance(DAY / 2)
     second = await service.log_contact(
-        db, clock, actor=manager, client_id=client.id, kind="meeting", summary="two"
+        db,
+        clock,
+        actor=manager,
+        client_id=client.id,
+        kind="meeting",
+        summary="two",
+        completes=old_step.id,
     )
     new_step = await service.schedule_next_step(
         db, clock, actor=manager, contact_id=second.id, kind="email", due_at=clock.now() + DAY
@@ -353,7 +511,7 @@ async def test_undo_limits(db, clock) -> None:
         contact_id=old.id,
         kind="call",
         due_at=clock.now() + DAY,
-        replace=True,
+        others=StepChoice.DROP,
     )
     with pytest.raises(DomainError, match="replaced since"):
         await service.undo_contact(db, clock, actor=manager, contact_id=second.id)
@@ -452,8 +610,13 @@ async def test_pending_is_personal(db, clock) -> None:
 _ACTIONS = st.lists(
     st.one_of(
         st.tuples(st.just("log"), st.integers(0, 1)),
-        st.tuples(st.just("schedule"), st.integers(0, 5), st.booleans()),
-        st.tuples(st.just("pause"), st.integers(0, 5), st.booleans()),
+        st.tuples(
+            st.just("schedule"),
+            st.integers(0, 5),
+            st.sampled_from(list(StepChoice)),
+            st.sampled_from([1, 3]),
+        ),
+        st.tuples(st.just("pause"), st.integers(0, 5), st.sampled_from(list(StepChoice))),
         st.tuples(
             st.just("close"), st.integers(0, 5), st.sampled_from(["won", "refused", "not_target"])
         ),
@@ -469,11 +632,21 @@ async def _check_invariants(db: Database) -> None:
     """What no sequence of actions may ever break."""
     assert (
         await db.fetch_value(
-            "SELECT count(*) FROM (SELECT client_id FROM steps WHERE state = 'open'"
-            " GROUP BY client_id HAVING count(*) > 1)"
+            "SELECT count(*) FROM steps WHERE (state = 'replaced' AND closed_by_contact_id IS NULL)"
+            " OR (state = 'cancelled' AND closed_by_contact_id IS NOT NULL"
+            "     AND cancel_reason NOT LIKE '% paused until %')"
         )
         == 0
-    ), "a client has two open steps"
+    ), "a step retired without the contact that chose it"
+    assert (
+        await db.fetch_value(
+            "SELECT count(*) FROM steps s WHERE s.state = 'replaced'"
+            " AND s.created_by_contact_id <> s.closed_by_contact_id AND NOT EXISTS ("
+            "  SELECT 1 FROM audit_log a WHERE a.object_type = 'contact'"
+            '  AND a.object_id = s.closed_by_contact_id AND a.details LIKE \'%"others": "drop"%\')'
+        )
+        == 0
+    ), "another contact's step replaced without the person choosing it"
     assert (
         await db.fetch_value(
             "SELECT count(*) FROM contacts t WHERE t.state = 'complete' AND NOT ("
@@ -520,9 +693,9 @@ async def _check_invariants(db: Database) -> None:
 )
 @given(actions=_ACTIONS)
 async def test_no_sequence_breaks_the_next_step_rules(db, clock, actions) -> None:
-    """Any mix of log / schedule / pause / close / undo / replace and waiting keeps the rules:
-    no complete contact without a step or closure, never two open steps for a client, and a
-    reminder row for exactly what is still open."""
+    """Any mix of log / schedule / pause / close / undo, with keep / replace / ask, and waiting
+    keeps the rules: no complete contact without a step or closure, no step retired unless a
+    contact chose it, and a reminder row for exactly what is still open."""
     # The database lives for the whole run: each example works on two fresh clients.
     actor = await users.get_user(db, MANAGER) or await make_user(db, clock, MANAGER)
     pair = [
@@ -551,8 +724,8 @@ async def test_no_sequence_breaks_the_next_step_rules(db, clock, actions) -> Non
                     actor=actor,
                     contact_id=pick,
                     kind="call",
-                    due_at=clock.now() + DAY,
-                    replace=action[2],
+                    due_at=clock.now() + action[3] * DAY,
+                    others=action[2],
                 )
             elif name == "pause":
                 await service.pause_until(
@@ -561,7 +734,7 @@ async def test_no_sequence_breaks_the_next_step_rules(db, clock, actions) -> Non
                     actor=actor,
                     contact_id=pick,
                     until=clock.now() + 7 * DAY,
-                    replace=action[2],
+                    others=action[2],
                 )
             elif name == "close":
                 await service.close_contact(

@@ -10,6 +10,7 @@ from bot.services import clients as client_service
 from bot.services import contacts as contact_service
 from bot.services import schedule
 from bot.services import steps as service
+from bot.services.contacts import StepChoice
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.steps import AlreadyHandled
 from storage import audit, contacts, reminders, steps
@@ -143,9 +144,15 @@ async def test_heads_up_follows_the_owners_setting(db, clock) -> None:
 async def test_no_heads_up_that_quiet_hours_would_merge_with_the_due_reminder(db, clock) -> None:
     """A meeting at 08:00 with quiet hours until 08:00: a 07:00 heads-up would only arrive at
     08:00 together with the due reminder, so none is queued."""
-    manager, client, _, _ = await _setup(db, clock)
+    manager, client, _, booked = await _setup(db, clock)
     contact = await contact_service.log_contact(
-        db, clock, actor=manager, client_id=client.id, kind="call", summary="again"
+        db,
+        clock,
+        actor=manager,
+        client_id=client.id,
+        kind="call",
+        summary="again",
+        completes=booked.id,
     )
     due = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
     step = await contact_service.schedule_next_step(
@@ -267,9 +274,15 @@ async def test_stale_buttons_answer_already_handled(db, clock) -> None:
     with pytest.raises(AlreadyHandled):
         service.require_open(moved, revision=0)
     assert service.require_open(moved, revision=1) == moved
-    # Done: logging a new contact completes it.
+    # Done: logging a new contact that completes it.
     await contact_service.log_contact(
-        db, clock, actor=manager, client_id=client.id, kind="call", summary="done"
+        db,
+        clock,
+        actor=manager,
+        client_id=client.id,
+        kind="call",
+        summary="done",
+        completes=step.id,
     )
     for call in (
         service.snooze_step(db, clock, actor=manager, step_id=step.id, code="1h"),
@@ -340,6 +353,7 @@ async def test_cancel_reopens_the_latest_contact_when_the_step_came_from_an_olde
         kind="email",
         summary="older",
         happened_at=clock.now() - 2 * DAY,
+        completes=step.id,
     )
     clock.advance(MINUTE)
     latest = await contact_service.log_contact(
@@ -354,8 +368,8 @@ async def test_cancel_reopens_the_latest_contact_when_the_step_came_from_an_olde
         actor=manager,
         contact_id=older.id,
         kind="call",
-        due_at=clock.now() + 2 * DAY,
-        replace=True,
+        due_at=clock.now() + DAY + dt.timedelta(hours=1),
+        others=StepChoice.DROP,
     )
     contact_id = await service.cancel_step(
         db, clock, actor=manager, step_id=from_older.id, reason="wrong"
@@ -373,9 +387,15 @@ async def test_cancel_reopens_the_latest_contact_when_the_step_came_from_an_olde
 
 async def test_cancel_when_the_latest_contact_already_waits(db, clock) -> None:
     """The latest contact still needs its next step: it is returned as it is."""
-    manager, client, _, _ = await _setup(db, clock)
+    manager, client, _, booked = await _setup(db, clock)
     first_pending = await contact_service.log_contact(
-        db, clock, actor=manager, client_id=client.id, kind="call", summary="a"
+        db,
+        clock,
+        actor=manager,
+        client_id=client.id,
+        kind="call",
+        summary="a",
+        completes=booked.id,
     )
     clock.advance(MINUTE)
     waiting = await contact_service.log_contact(
@@ -428,14 +448,20 @@ async def test_undo_removes_step_events_and_restores_heads_up(db, clock) -> None
     undoing a contact whose step was snoozed deletes the step with its events."""
     manager, client, _, step = await _setup(db, clock, kind="meeting", due=DAY)
     done_by = await contact_service.log_contact(
-        db, clock, actor=manager, client_id=client.id, kind="meeting", summary="met early"
+        db,
+        clock,
+        actor=manager,
+        client_id=client.id,
+        kind="meeting",
+        summary="met early",
+        completes=step.id,
     )
     assert await _dues(db, step.id) == []
     await contact_service.undo_contact(db, clock, actor=manager, contact_id=done_by.id)
     assert await _dues(db, step.id) == [step.due_at - HOUR, step.due_at]
     # A fresh contact with a snoozed step, undone within 10 minutes.
     again = await contact_service.log_contact(
-        db, clock, actor=manager, client_id=client.id, kind="call", summary="x"
+        db, clock, actor=manager, client_id=client.id, kind="call", summary="x", completes=step.id
     )
     own = await contact_service.schedule_next_step(
         db, clock, actor=manager, contact_id=again.id, kind="call", due_at=clock.now() + MINUTE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from bot.devtools.digest_samples import digest_samples
@@ -89,8 +90,15 @@ def _client_samples() -> dict[str, list[dict[str, Any]]]:
     outcomes = {outcome.value: outcome.value for outcome in Outcome}
     contacts = [sample_contact(outcome) for outcome in (*Outcome, None)]
     cards = [
-        ClientCard(_sample_client(full=True), "Mia <M>", contacts[:3], sample_step()),
-        ClientCard(_sample_client(full=False), "Mia", [], None),
+        ClientCard(_sample_client(full=True), "Mia <M>", contacts[:3], [sample_step()]),
+        ClientCard(_sample_client(full=False), "Mia", [], []),
+        ClientCard(  # several open steps, one a pause's check-back
+            _sample_client(full=True),
+            "Mia",
+            contacts[:1],
+            [sample_step(), *(replace(sample_step(), id=n) for n in range(2, 8))],
+            pause_step_ids=frozenset({3}),
+        ),
     ]
     overdue = sample_step().due_at + dt.timedelta(days=2)  # a `now` past the step's due time
     issues = [ImportIssue(3, TRICKY, "already exists"), ImportIssue(4, "", "“x” <bad>")]

@@ -87,11 +87,17 @@ class ClientCard:
     client: Client
     owner_name: str
     recent_contacts: list[Contact]
-    open_step: Step | None
+    # The client's open steps, the earliest due first (a client may have several).
+    open_steps: list[Step]
     # Open balance, oldest overdue invoice, trust level, broken promises (None: not loaded).
     receivables: ClientReceivables | None = None
-    # The open step is a pause's check-back (its contact was concluded "paused until").
-    paused: bool = False
+    # The open steps that are a pause's check-back (their contact was "paused until").
+    pause_step_ids: frozenset[int] = frozenset()
+
+    @property
+    def open_step(self) -> Step | None:
+        """The open step due first, if any."""
+        return self.open_steps[0] if self.open_steps else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,8 +559,7 @@ async def reassign_client(
                 "resolve it before reassigning the client."
             )
         await clients.set_owner(tx, client_id, owner_id=new_owner_id, now=now)
-        open_step = await steps.open_step_for_client(tx, client_id)
-        if open_step is not None:
+        for open_step in await steps.open_steps_for_client(tx, client_id):
             await steps.set_manager(tx, open_step.id, manager_id=new_owner_id, now=now)
             await reminders.reassign_for_subject(
                 tx, ReminderSubject.STEP, open_step.id, user_id=new_owner_id
@@ -638,21 +643,25 @@ async def match_quick_log(
 
 
 async def get_card(db: Database, clock: Clock, *, actor: User, client_id: int) -> ClientCard:
-    """The client card: fields, owner, last three contacts and the open next step.
+    """The client card: fields, owner, last three contacts and the open next steps.
 
     A manager asking for another manager's client gets NotAllowed, and the attempt is
     audited as `access.denied` (hence the clock).
     """
     client = await require_client(db, clock, actor=actor, client_id=client_id, attempted="card")
     owner = await users.get_user(db, client.owner_id)
-    open_step = await steps.open_step_for_client(db, client_id)
-    set_by = await contacts.get_contact(db, open_step.created_by_contact_id) if open_step else None
+    open_steps = await steps.open_steps_for_client(db, client_id)
+    pause_step_ids: set[int] = set()
+    for step in open_steps:
+        set_by = await contacts.get_contact(db, step.created_by_contact_id)
+        if set_by is not None and set_by.outcome is Outcome.PAUSED:
+            pause_step_ids.add(step.id)
     return ClientCard(
-        paused=set_by is not None and set_by.outcome is Outcome.PAUSED,
+        pause_step_ids=frozenset(pause_step_ids),
         client=client,
         owner_name=owner.name if owner else "?",
         recent_contacts=await contacts.recent_for_client(db, client_id, limit=CARD_CONTACTS),
-        open_step=open_step,
+        open_steps=open_steps,
         receivables=await client_summary(
             db,
             client_id=client_id,

@@ -3,9 +3,14 @@
 A contact is saved at once as `needs_next_step` (with a `missing_step` reminder row, so nothing
 lives only in memory) and becomes `complete` only by one of: a scheduled next step, a closure
 (won / refused / not a target) or a pause (itself a check-back step). Each of those cancels the
-reminder in the same transaction. Logging a contact completes the client's open step; a client
-has at most one open step, and replacing it is an explicit choice. The database's CHECKs and
-the partial unique index back every rule here.
+reminder in the same transaction.
+
+A client may have several open steps (a meeting on Friday, an offer to send on Tuesday), and
+nothing booked is dropped without the person choosing it: a contact completes the client's
+only open step when that one was due by the contact's day, else the person says which one it
+completed (or none); a new step within a day of another open one asks "keep both or replace
+it?"; a pause asks whether the client's open steps are kept or cancelled. Undo puts back
+whatever the contact retired. The database's CHECKs back every rule here.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
 
 from bot.clock import Clock
 from bot.services import schedule
@@ -20,13 +27,13 @@ from bot.services.dates import validate_due, validate_happened
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.ownership import deny, may_act_on_client, require_client
 from bot.services.steps import queue_step_reminders
-from bot.timefmt import format_moment
+from bot.timefmt import format_moment, local_time
 from storage import audit, clients, contacts, reminders, steps, users
 from storage.clients import Client
 from storage.contacts import Contact, ContactKind, ContactState, Outcome, PendingContact
 from storage.db import Database, Transaction
 from storage.reminders import ReminderSubject
-from storage.steps import Step, StepKind, StepState
+from storage.steps import Step, StepAction, StepKind, StepState
 from storage.users import User
 
 MISSING_STEP_NAG = dt.timedelta(minutes=15)
@@ -47,12 +54,37 @@ class EditWindowClosed(DomainError):
     """The contact was logged too long ago for its summary to be corrected."""
 
 
-class StepExists(DomainError):
-    """The client already has an open step from another contact; the UI asks "replace it?"."""
+NEARBY = dt.timedelta(days=1)
+"""A new step this close to another open step of the client asks "keep both or replace it?"."""
 
-    def __init__(self, message: str, step: Step) -> None:
+
+class StepChoice(StrEnum):
+    """What becomes of the client's other open steps when a contact concludes.
+
+    `ASK` raises the question (StepExists, StepsOpenOnPause); `KEEP` leaves them open; `DROP`
+    replaces the nearby ones with the new step, or cancels them all for a pause.
+    """
+
+    ASK = "ask"
+    KEEP = "keep"
+    DROP = "drop"
+
+
+class StepExists(DomainError):
+    """Another open step of the client is within a day of the new one: keep both or replace?"""
+
+    def __init__(self, message: str, nearby: list[Step]) -> None:
         super().__init__(message)
-        self.step = step
+        self.nearby = nearby
+        self.step = nearby[0]
+
+
+class StepsOpenOnPause(DomainError):
+    """The client being paused has open steps: are they kept or cancelled?"""
+
+    def __init__(self, message: str, open_steps: list[Step]) -> None:
+        super().__init__(message)
+        self.open_steps = open_steps
 
 
 class AlreadyResolved(DomainError):
@@ -64,11 +96,45 @@ class AlreadyResolved(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class ContactSummary:
-    """A contact as its confirmation shows it: the client's name and the step it set."""
+    """A contact as its confirmation shows it: the client's name and the step it set.
+
+    `completed`: the step this contact did; `retired`: the client's steps it replaced or
+    cancelled (pausing); `also_open`: the client's open steps other contacts set.
+    """
 
     contact: Contact
     client_name: str
     step: Step | None
+    completed: Step | None = None
+    retired: tuple[Step, ...] = ()
+    also_open: tuple[Step, ...] = ()
+
+
+Completes = int | Literal["due"] | None
+"""Which open step a new contact completes: that step's id, none, or `"due"` — the client's
+only open step if it was due by the end of the contact's day (else none, and the person is
+asked; see `steps_to_complete`)."""
+
+
+def _completed_step(
+    open_steps: Sequence[Step], completes: Completes, happened: dt.datetime, timezone: str
+) -> Step | None:
+    if completes is None:
+        return None
+    if completes == "due":
+        if len(open_steps) != 1:
+            return None
+        day = local_time(happened, timezone).date()
+        only = open_steps[0]
+        return only if local_time(only.due_at, timezone).date() <= day else None
+    for step in open_steps:
+        if step.id == completes:
+            return step
+    raise DomainError("That step is no longer open (it was done, cancelled or moved).")
+
+
+def _step_line(step: Step, actor: User) -> str:
+    return f"{step.kind.value} {format_moment(step.due_at, actor.timezone, actor.locale)}"
 
 
 def can_undo(contact: Contact, now: dt.datetime) -> bool:
@@ -150,12 +216,13 @@ async def log_contact(
     summary: str,
     happened_at: dt.datetime | None = None,
     nag_delay: dt.timedelta = MISSING_STEP_NAG,
+    completes: Completes = "due",
 ) -> Contact:
     """Save a contact at once as `needs_next_step`.
 
-    In the same transaction: the client's open step is completed by this contact, the
-    client's last contact time moves forward, and a `missing_step` reminder is queued for
-    `nag_delay` from now (cancelled when the next step or closure is chosen).
+    In the same transaction: the open step it `completes` is done, the client's last contact
+    time moves forward, and a `missing_step` reminder is queued for `nag_delay` from now
+    (cancelled when the next step or closure is chosen).
     """
     contact_kind = _contact_kind(kind)
     text = _summary(summary)
@@ -174,7 +241,8 @@ async def log_contact(
             summary=text,
             now=now,
         )
-        completed = await steps.open_step_for_client(tx, client_id)
+        open_steps = await steps.open_steps_for_client(tx, client_id)
+        completed = _completed_step(open_steps, completes, happened, actor.timezone)
         if completed is not None:
             await steps.complete_step(tx, completed.id, contact_id=contact.id, now=now)
             await reminders.cancel_for_subject(tx, ReminderSubject.STEP, completed.id)
@@ -203,6 +271,122 @@ async def log_contact(
     return contact
 
 
+async def steps_to_complete(
+    db: Database, clock: Clock, *, actor: User, contact_id: int
+) -> list[Step]:
+    """The client's open steps a just-logged contact may have completed (the person is asked
+    which one, or none); empty once it completed one or concluded."""
+    contact = await _require_contact(
+        db, clock, actor=actor, contact_id=contact_id, attempted="contact.open"
+    )
+    if contact.state is ContactState.COMPLETE or await steps.step_done_by(db, contact.id):
+        return []
+    return [
+        step
+        for step in await steps.open_steps_for_client(db, contact.client_id)
+        if step.created_by_contact_id != contact.id
+    ]
+
+
+async def complete_with(
+    db: Database, clock: Clock, *, actor: User, contact_id: int, step_id: int
+) -> Step:
+    """Mark the client's open step `step_id` done by this contact (the answer to "which step
+    did this contact complete?"); its reminders are cancelled in the same transaction."""
+    await _require_contact(
+        db, clock, actor=actor, contact_id=contact_id, attempted="contact.complete"
+    )
+    now = clock.now()
+    async with db.transaction() as tx:
+        contact, client = await _current(tx, contact_id)
+        done = await steps.step_done_by(tx, contact.id)
+        if done is not None:
+            if done.id == step_id:
+                return done
+            raise DomainError(
+                f"Already answered: this {contact.kind.value} with {client.name} completed "
+                f"the {_step_line(done, actor)}."
+            )
+        step = await steps.get_step(tx, step_id)
+        if step is None or step.client_id != client.id or step.state is not StepState.OPEN:
+            raise DomainError(
+                f"That step of {client.name} is no longer open (it was done, cancelled or moved)."
+            )
+        await steps.complete_step(tx, step.id, contact_id=contact.id, now=now)
+        await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="contact.complete",
+            now=now,
+            object_type="contact",
+            object_id=contact.id,
+            details={"step_id": step.id},
+        )
+        completed = await steps.get_step(tx, step.id)
+    assert completed is not None
+    return completed
+
+
+async def _retire_others(
+    tx: Transaction,
+    *,
+    actor: User,
+    client: Client,
+    contact: Contact,
+    others: Sequence[Step],
+    kind: StepKind,
+    due_at: dt.datetime,
+    outcome: Outcome,
+    choice: StepChoice,
+    now: dt.datetime,
+) -> list[Step]:
+    """Apply `choice` to the client's open steps other contacts set; returns those retired.
+
+    A follow-up asks only about steps within a day of it (replace never happens unasked); a
+    pause asks about all of them (keep or cancel).
+    """
+    if outcome is Outcome.PAUSED:
+        if not others:
+            return []
+        if choice is StepChoice.ASK:
+            listed = "; ".join(_step_line(step, actor) for step in others)
+            raise StepsOpenOnPause(
+                f"{client.name} has open steps: {listed}. Keep them or cancel them?",
+                list(others),
+            )
+        if choice is StepChoice.KEEP:
+            return []
+        until = format_moment(due_at, actor.timezone, actor.locale)
+        for step in others:
+            await steps.cancel_step(
+                tx,
+                step.id,
+                reason=f"{client.name} paused until {until}",
+                now=now,
+                by_contact_id=contact.id,
+            )
+            await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
+            await steps.record_event(
+                tx, step, actor_id=actor.telegram_id, action=StepAction.CANCEL, now=now
+            )
+        return list(others)
+    nearby = [step for step in others if abs(step.due_at - due_at) < NEARBY]
+    if not nearby or choice is StepChoice.KEEP:
+        return []
+    if choice is StepChoice.ASK:
+        raise StepExists(
+            f"{client.name} already has a {_step_line(nearby[0], actor)}. "
+            f"Keep both, or replace it with the {kind.value} "
+            f"{format_moment(due_at, actor.timezone, actor.locale)}?",
+            nearby,
+        )
+    for step in nearby:
+        await steps.mark_replaced(tx, step.id, by_contact_id=contact.id, now=now)
+        await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
+    return nearby
+
+
 async def _conclude_with_step(
     db: Database,
     clock: Clock,
@@ -214,12 +398,13 @@ async def _conclude_with_step(
     agenda: str | None,
     outcome: Outcome,
     reason: str | None,
-    replace: bool,
+    others: StepChoice,
 ) -> Step:
     """Shared by scheduling and pausing: open a step created by the contact and complete it.
 
     A contact that already concluded with a step of its own that is still open may choose
-    again: its own step is replaced without asking (the "change" after the echo).
+    again: its own step gives way without asking (the "change" after the read-back). The
+    client's steps from other contacts are kept, replaced or cancelled as `others` says.
     """
     attempted = "contact.schedule" if outcome is Outcome.SCHEDULED else "contact.pause"
     await _require_contact(db, clock, actor=actor, contact_id=contact_id, attempted=attempted)
@@ -227,20 +412,25 @@ async def _conclude_with_step(
     validate_due(due_at, now=now, timezone=actor.timezone, locale=actor.locale)
     async with db.transaction() as tx:
         contact, client = await _current(tx, contact_id)
-        open_step = await steps.open_step_for_client(tx, client.id)
-        own_open = open_step is not None and open_step.created_by_contact_id == contact.id
-        if contact.state is ContactState.COMPLETE and not own_open:
+        open_steps = await steps.open_steps_for_client(tx, client.id)
+        own = [step for step in open_steps if step.created_by_contact_id == contact.id]
+        if contact.state is ContactState.COMPLETE and not own:
             raise AlreadyResolved
-        if open_step is not None:
-            if not own_open and not replace:
-                when = format_moment(open_step.due_at, actor.timezone, actor.locale)
-                raise StepExists(
-                    f"{client.name} already has a next step: {open_step.kind.value} on {when}. "
-                    "Replace it with the new one?",
-                    open_step,
-                )
-            await steps.mark_replaced(tx, open_step.id, now=now)
-            await reminders.cancel_for_subject(tx, ReminderSubject.STEP, open_step.id)
+        retired = await _retire_others(
+            tx,
+            actor=actor,
+            client=client,
+            contact=contact,
+            others=[step for step in open_steps if step.created_by_contact_id != contact.id],
+            kind=kind,
+            due_at=due_at,
+            outcome=outcome,
+            choice=others,
+            now=now,
+        )
+        for step in own:
+            await steps.mark_replaced(tx, step.id, by_contact_id=contact.id, now=now)
+            await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
         step = await steps.insert_step(
             tx,
             client_id=client.id,
@@ -264,7 +454,9 @@ async def _conclude_with_step(
             details={
                 "step_id": step.id,
                 "kind": kind.value,
-                "replaced_step": open_step.id if open_step else None,
+                "replaced_own": [old.id for old in own],
+                "retired": [old.id for old in retired],
+                "others": others.value,
             },
         )
     return step
@@ -279,12 +471,12 @@ async def schedule_next_step(
     kind: StepKind | str,
     due_at: dt.datetime,
     agenda: str | None = None,
-    replace: bool = False,
+    others: StepChoice = StepChoice.ASK,
 ) -> Step:
     """Conclude a contact with a follow-up due at `due_at` (after now, within a year).
 
-    If the client already has an open step from another contact, StepExists is raised
-    unless `replace`, in which case the old step becomes `replaced`.
+    If another open step of the client is due within a day of it, StepExists is raised
+    unless `others` says to keep both (KEEP) or replace the nearby one (DROP).
     """
     return await _conclude_with_step(
         db,
@@ -296,7 +488,7 @@ async def schedule_next_step(
         agenda=_optional_text(agenda, limit=MAX_AGENDA, label="agenda"),
         outcome=Outcome.SCHEDULED,
         reason=None,
-        replace=replace,
+        others=others,
     )
 
 
@@ -308,9 +500,13 @@ async def pause_until(
     contact_id: int,
     until: dt.datetime,
     reason: str | None = None,
-    replace: bool = False,
+    others: StepChoice = StepChoice.ASK,
 ) -> Step:
-    """Conclude a contact with "pause until": a check-back step (kind other) due at `until`."""
+    """Conclude a contact with "pause until": a check-back step (kind other) due at `until`.
+
+    If the client has other open steps, StepsOpenOnPause is raised unless `others` says to
+    keep them (KEEP) or cancel them (DROP).
+    """
     clean_reason = _optional_text(reason, limit=MAX_REASON, label="reason")
     return await _conclude_with_step(
         db,
@@ -322,7 +518,7 @@ async def pause_until(
         agenda=clean_reason,
         outcome=Outcome.PAUSED,
         reason=clean_reason,
-        replace=replace,
+        others=others,
     )
 
 
@@ -378,8 +574,9 @@ async def undo_contact(db: Database, clock: Clock, *, actor: User, contact_id: i
     """Take back a contact logged less than 10 minutes ago, as if it had never been logged.
 
     The contact and any step it created are deleted (the audit log keeps a copy), the step it
-    completed is open again (returned, else None), and their reminders follow. Refused once
-    something was built on it: a later contact with the client, or its step replaced.
+    completed is open again (returned, else None), so are the steps it replaced or cancelled,
+    and their reminders follow. Refused once something was built on it: a later contact with
+    the client, or its step replaced.
     """
     await _require_contact(db, clock, actor=actor, contact_id=contact_id, attempted="contact.undo")
     now = clock.now()
@@ -397,26 +594,29 @@ async def undo_contact(db: Database, clock: Clock, *, actor: User, contact_id: i
                 "The next step set by this contact was replaced since; it can't be undone."
             )
         reopened = await steps.step_done_by(tx, contact.id)
-        open_step = await steps.open_step_for_client(tx, client.id)
-        if reopened and open_step and open_step.created_by_contact_id != contact.id:
-            raise DomainError(
-                f"{client.name} has a new next step since; this contact can't be undone."
-            )
+        retired = [
+            step
+            for step in await steps.steps_closed_by(tx, contact.id)
+            if step.created_by_contact_id != contact.id
+        ]
         for step in created:
             await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
         await steps.delete_steps_created_by(tx, contact.id)
         await reminders.cancel_for_subject(tx, ReminderSubject.MISSING_STEP, contact.id)
         if reopened is not None:
             await steps.reopen_step(tx, reopened.id, now=now)
-            owner = await users.get_user(tx, reopened.manager_id)
-            early = None if owner is None else schedule.heads_up_at(reopened, owner, now)
-            for due in (early, reopened.due_at):
+        for step in retired:
+            await steps.reopen_closed(tx, step.id, now=now)
+        for step in ([reopened] if reopened else []) + retired:
+            owner = await users.get_user(tx, step.manager_id)
+            early = None if owner is None else schedule.heads_up_at(step, owner, now)
+            for due in (early, step.due_at):
                 if due is not None:
                     await reminders.ensure_reminder(
                         tx,
-                        user_id=reopened.manager_id,
+                        user_id=step.manager_id,
                         subject=ReminderSubject.STEP,
-                        subject_id=reopened.id,
+                        subject_id=step.id,
                         due_at=due,
                         now=now,
                     )
@@ -437,6 +637,7 @@ async def undo_contact(db: Database, clock: Clock, *, actor: User, contact_id: i
                 "outcome": contact.outcome.value if contact.outcome else None,
                 "deleted_steps": [step.id for step in created],
                 "reopened_step": reopened.id if reopened else None,
+                "restored_steps": [step.id for step in retired],
             },
         )
         return None if reopened is None else await steps.get_step(tx, reopened.id)
@@ -493,7 +694,24 @@ async def describe_contact(
     created = await steps.steps_created_by(db, contact_id)
     open_steps = [step for step in created if step.state is StepState.OPEN]
     step = open_steps[-1] if open_steps else (created[-1] if created else None)
-    return ContactSummary(contact=entry.contact, client_name=entry.client_name, step=step)
+    retired = [
+        old
+        for old in await steps.steps_closed_by(db, contact_id)
+        if old.created_by_contact_id != contact_id
+    ]
+    also_open = [
+        other
+        for other in await steps.open_steps_for_client(db, entry.contact.client_id)
+        if other.created_by_contact_id != contact_id
+    ]
+    return ContactSummary(
+        contact=entry.contact,
+        client_name=entry.client_name,
+        step=step,
+        completed=await steps.step_done_by(db, contact_id),
+        retired=tuple(retired),
+        also_open=tuple(also_open),
+    )
 
 
 async def pending_contacts(db: Database, *, actor: User) -> list[PendingContact]:

@@ -264,15 +264,16 @@ async def cancel_step(
     step_id: int,
     reason: str,
     revision: int | None = None,
-) -> int:
-    """Cancel a step with a reason (1-500 characters); the client then needs a new step or a
-    closure. Returns the id of the contact that now waits for it.
+) -> int | None:
+    """Cancel a step with a reason (1-500 characters). Returns the id of the contact that now
+    waits for a new step or closure, or None when the latest contact still has its own.
 
     That contact is the client's latest (by when it happened, as the card shows it), which is
     normally the one that set the step. If a later contact exists (the step was set from an
-    older contact, replacing that later one's step), the later one is reopened: the next step
-    follows the most recent conversation. Reopening clears its outcome (the audit entry keeps
-    it) and queues a `missing_step` nag; a latest contact still waiting is left as it is.
+    older contact), the later one is reopened: the next step follows the most recent
+    conversation — unless it still has an open step of its own (a client may have several).
+    Reopening clears its outcome (the audit entry keeps it) and queues a `missing_step` nag;
+    a latest contact still waiting is left as it is.
     """
     text = (reason or "").strip()
     if not 1 <= len(text) <= MAX_REASON:
@@ -286,7 +287,12 @@ async def cancel_step(
         await steps.cancel_step(tx, step.id, reason=text, now=now)
         await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
         latest = (await contacts.recent_for_client(tx, step.client_id, limit=1))[0]
-        reopened = latest.state is ContactState.COMPLETE
+        still_open = [
+            other
+            for other in await steps.open_steps_for_client(tx, step.client_id)
+            if other.created_by_contact_id == latest.id
+        ]
+        reopened = latest.state is ContactState.COMPLETE and not still_open
         if reopened:
             await contacts.reopen_contact(tx, latest.id)
             await reminders.insert_reminder(
@@ -316,4 +322,4 @@ async def cancel_step(
                 "previous_reason": latest.outcome_reason,
             },
         )
-    return latest.id
+    return None if still_open else latest.id

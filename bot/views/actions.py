@@ -82,6 +82,8 @@ LOG_KIND = Action("log", "kind", CONTACT_KIND)
 """The kind picked while logging."""
 LOG_WHEN = Action("log", "when")
 """“It was earlier”: ask for the time of the contact."""
+LOG_COMPLETES = Action("log", "done", Id(), Number(0, 999_999_999))
+"""The open step of the client this contact completed (contact id, step id; 0: none)."""
 
 NEXT_STEP_CHOICE = Action("ns", Choice(*NEXT_STEP_OPTIONS), Id())
 """One of the ways a contact ends (or the menu of them), for that contact."""
@@ -94,7 +96,9 @@ NEXT_STEP_CONFIRM = Action("ns", "ok", Choice("due", "change", "close"))
 NEXT_STEP_NO_AGENDA = Action("ns", "agenda", "skip")
 """No agenda for the follow-up."""
 NEXT_STEP_REPLACE = Action("ns", "replace", Id())
-"""The client's other open step gives way to this contact's."""
+"""The client's other open step nearby gives way to this contact's."""
+NEXT_STEP_OTHERS = Action("ns", "oth", Choice("keep", "drop"), Id())
+"""The client's other open steps: kept (“Keep both”, “Keep them”) or cancelled for a pause."""
 NEXT_STEP_BACK = Action("ns", "back", Id())
 """“Choose another next step”."""
 

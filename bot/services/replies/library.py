@@ -142,7 +142,8 @@ async def values_for(
     """The values for an already checked client: last contact, open step, company name."""
     base = await base_values(db, actor)
     recent = await contacts.recent_for_client(db, client.id, limit=1)
-    step = await steps.open_step_for_client(db, client.id)
+    due_first = await steps.open_steps_for_client(db, client.id)
+    step = due_first[0] if due_first else None
     return ReplyValues(
         client=ClientValues(client.name, client.contact_person),
         manager=base.manager,
