@@ -632,7 +632,8 @@ async def _check_invariants(db: Database) -> None:
     """What no sequence of actions may ever break."""
     assert (
         await db.fetch_value(
-            "SELECT count(*) FROM steps WHERE (state = 'replaced' AND closed_by_contact_id IS NULL)"
+            "SELECT count(*) FROM steps"
+            " WHERE (state = 'replaced' AND closed_by_contact_id IS NULL)"
             " OR (state = 'cancelled' AND closed_by_contact_id IS NOT NULL"
             "     AND cancel_reason NOT LIKE '% paused until %')"
         )
