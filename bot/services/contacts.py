@@ -343,8 +343,9 @@ async def _retire_others(
 ) -> list[Step]:
     """Apply `choice` to the client's open steps other contacts set; returns those retired.
 
-    A follow-up asks only about steps within a day of it (replace never happens unasked); a
-    pause asks about all of them (keep or cancel).
+    A follow-up asks only about the one step within a day of it that it would take the place
+    of (the same kind first, else the closest; replace never happens unasked); a pause asks
+    about all of them (keep or cancel).
     """
     if outcome is Outcome.PAUSED:
         if not others:
@@ -371,7 +372,11 @@ async def _retire_others(
                 tx, step, actor_id=actor.telegram_id, action=StepAction.CANCEL, now=now
             )
         return list(others)
-    nearby = [step for step in others if abs(step.due_at - due_at) < NEARBY]
+    # The one step the new one would take the place of: the same kind first, then the closest.
+    nearby = sorted(
+        (step for step in others if abs(step.due_at - due_at) < NEARBY),
+        key=lambda step: (step.kind is not kind, abs(step.due_at - due_at), step.id),
+    )[:1]
     if not nearby or choice is StepChoice.KEEP:
         return []
     if choice is StepChoice.ASK:
