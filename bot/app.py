@@ -18,7 +18,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs.reminders import schedule_jobs
-from bot.services import access
+from bot.services import access, clients
 from bot.telegram.command_menu import publish_commands_for, publish_default_commands
 from bot.telegram.context import NextStepApplication, NextStepContext, Services
 from bot.telegram.error_handler import error_handler
@@ -111,6 +111,7 @@ async def post_init(application: NextStepApplication) -> None:
     jobs and publish the command menus."""
     services = services_of(application)
     await services.db.open()
+    await clients.refresh_search_keys(services.db)
     await application.bot_data[INBOX].recover(application)
     await schedule_jobs(application)
     await publish_default_commands(application.bot)

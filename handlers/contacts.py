@@ -32,6 +32,7 @@ from bot.views.actions import (
     LOG_COMPLETES,
     LOG_KIND,
     LOG_NEW,
+    LOG_NEW_CLIENT,
     LOG_WHEN,
     LOGGED_EDIT,
     LOGGED_UNDO,
@@ -78,7 +79,8 @@ from handlers.flow import Flow
     EDIT,
     COMPLETES,
     OTHERS,
-) = range(12)
+    NEW_NAME,
+) = range(13)
 DRAFT = "log"
 CONTACT_KINDS = {
     "call": "📞 Call",
@@ -130,17 +132,105 @@ async def _ask_client(
     update: Update, context: NextStepContext, prompt: str, query: str = ""
 ) -> int:
     page = await clients.search_clients(context.db, actor=context.member, query=query, limit=8)
+    if query and not page.items:
+        return await _offer_new_client(update, context, query)
     buttons = [button(item.client.name[:40], LOG_CLIENT, item.client.id) for item in page.items]
     hint = "Tap a client or type a few letters of the name."
-    if query and not page.items:
-        hint = f"No client matches “{escape(query[:100])}”. Try other letters, or /newclient."
     await reply(update, f"{prompt}\n{hint}", reply_markup=keyboard(grid(buttons, 2)))
     return PICK_CLIENT
 
 
+async def _offer_new_client(
+    update: Update, context: NextStepContext, name: str, prompt: str = ""
+) -> int:
+    """No client has that name: offer to create it and go on with the same log."""
+    name = " ".join(name.split())[: clients.MAX_NAME]
+    draft = draft_of(context, DRAFT)
+    draft["new_name"] = name
+    shown = escape(name[:100])
+    lead = prompt or f"I found no client called “{shown}”."
+    await reply(
+        update,
+        f"{lead}\nTap <b>➕ New client</b> to add it and go on with this log (phone, e-mail "
+        "and contact person can be added later from its card), or type a few letters to "
+        "search again.",
+        reply_markup=keyboard(
+            [
+                [button(f"➕ New client “{name[:40]}”", LOG_NEW_CLIENT, "make")],
+                [button("✏️ Another name", LOG_NEW_CLIENT, "rename")],
+            ]
+        ),
+    )
+    return PICK_CLIENT
+
+
+async def chosen_new_client(update: Update, context: NextStepContext) -> int:
+    """ "➕ New client “…”" (create it) or "✏️ Another name" (type it)."""
+    values = await pressed(update, LOG_NEW_CLIENT)
+    if values is None:
+        return PICK_CLIENT
+    query = query_of(update)
+    name = draft_of(context, DRAFT).get("new_name")
+    if not name:
+        await query.answer("Already handled: that client was added.", show_alert=True)
+        return PICK_CLIENT
+    await query.answer()
+    await clear_buttons(query)
+    if values[0] == "rename":
+        await reply(update, "Send the new client's name as it should appear on the card.")
+        return NEW_NAME
+    return await _create_client(update, context, str(name))
+
+
+async def typed_new_name(update: Update, context: NextStepContext) -> int:
+    """The new client's name, typed to correct the proposed one."""
+    return await _create_client(update, context, message_text(update))
+
+
+async def _create_client(update: Update, context: NextStepContext, name: str) -> int:
+    draft = draft_of(context, DRAFT)
+    with on_refusal(NEW_NAME):  # a bad name (empty, too long, the limit) is asked for again
+        try:
+            client = await clients.create_client(
+                context.db,
+                context.clock,
+                actor=context.member,
+                name=name,
+                max_clients=context.settings.max_clients_per_manager,
+            )
+            notice = f"➕ New client <b>{escape(client.name)}</b> added."
+        except clients.DuplicateClient as exc:
+            client = (
+                await clients.get_card(
+                    context.db, context.clock, actor=context.member, client_id=exc.client_id
+                )
+            ).client
+            notice = f"<b>{escape(client.name)}</b> is already a client: logging with it."
+    proposed = str(draft.pop("new_name", ""))
+    if draft.get("summary") and proposed and name != proposed:
+        # "Zephyr" was proposed from "/call Zephyr Logistics discussed…" and corrected to
+        # "Zephyr Logistics": the summary loses the name's words.
+        typed = f"{proposed} {draft['summary']}"
+        draft["summary"] = clients.split_new_name(typed, client.name)
+    draft["client_id"] = client.id
+    await reply(update, notice)
+    return await _after_client(update, context)
+
+
+NEW_CLIENT_WORDS = ("➕ new client", "new client", "+")
+
+
 async def search_client(update: Update, context: NextStepContext) -> int:
-    """Typed letters while choosing a client."""
-    return await _ask_client(update, context, "Matching clients:", message_text(update).strip())
+    """Typed letters while choosing a client; "new client [name]" (or "+") adds one."""
+    text = message_text(update).strip()
+    for words in NEW_CLIENT_WORDS:
+        if text.casefold().startswith(words):
+            name = text[len(words) :].strip(" “”\"'") or draft_of(context, DRAFT).get("new_name")
+            if name:
+                return await _create_client(update, context, str(name))
+            await reply(update, "Send the new client's name as it should appear on the card.")
+            return NEW_NAME
+    return await _ask_client(update, context, "Matching clients:", text)
 
 
 async def start_quick(update: Update, context: NextStepContext) -> int:
@@ -162,9 +252,7 @@ async def start_quick(update: Update, context: NextStepContext) -> int:
         draft["client_id"] = match.clients[0].client.id
         return await _after_client(update, context)
     if not match.clients:
-        return await _ask_client(
-            update, context, f"I found no client called “{escape(match.name_text[:100])}”."
-        )
+        return await _offer_new_client(update, context, match.name_text)
     buttons = [button(i.client.name[:40], LOG_CLIENT, i.client.id) for i in match.clients]
     await reply(
         update,
@@ -1046,7 +1134,9 @@ def handlers() -> list[tuple[object, int]]:
             PICK_CLIENT: [
                 MessageHandler(text, search_client),
                 CallbackQueryHandler(chosen_client, pattern=LOG_CLIENT.pattern),
+                CallbackQueryHandler(chosen_new_client, pattern=LOG_NEW_CLIENT.pattern),
             ],
+            NEW_NAME: [MessageHandler(text, typed_new_name)],
             PICK_KIND: [CallbackQueryHandler(chosen_kind, pattern=LOG_KIND.pattern)],
             SUMMARY: [
                 MessageHandler(text, typed_summary),

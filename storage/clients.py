@@ -183,6 +183,22 @@ async def recompute_last_contact(tx: Transaction, client_id: int) -> None:
     )
 
 
+async def queued_for_reindex(db: Queries, *, limit: int) -> list[Client]:
+    """Clients whose search copy is to be made again (see migration 0011), oldest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM search_reindex r JOIN clients c ON c.id = r.client_id"
+        " ORDER BY r.client_id LIMIT ?",
+        (limit,),
+    )
+    return [_client(row) for row in rows]
+
+
+async def set_search_key(tx: Transaction, client_id: int, search_key: str) -> None:
+    """Store a client's new search copy and take it off the re-key queue."""
+    await tx.execute("UPDATE clients SET search_key = ? WHERE id = ?", (search_key, client_id))
+    await tx.execute("DELETE FROM search_reindex WHERE client_id = ?", (client_id,))
+
+
 async def get_client(db: Queries, client_id: int) -> Client | None:
     """The client with this id."""
     row = await db.fetch_one(f"SELECT {_COLUMNS} FROM clients c WHERE c.id = ?", (client_id,))

@@ -11,7 +11,7 @@ import re
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -145,20 +145,26 @@ class ImportReport:
 # --- Normalisation -----------------------------------------------------------------------
 
 
-def fold_text(text: str) -> str:
+_EMOJI_CATEGORIES = frozenset({"So", "Sk"})  # emoji and pictographs; skin-tone modifiers
+
+
+def fold_text(text: str, *, symbols: bool = False) -> str:
     """Fold text for matching: casefold, strip accents, keep letters, marks and digits.
 
     NFKD splits "é" into "e" + U+0301; the generic combining diacritics (U+0300-U+036F, the
     accents of Latin, Greek and Cyrillic) are dropped, so "Café" matches "cafe" and "Ё" "е".
     Script-specific marks (Gujarati vowel signs, Devanagari viramas) are part of the word
-    and kept. Everything else (punctuation, symbols) becomes a single space.
+    and kept. With `symbols` (the search copy), emoji and pictographs are kept too.
+    Everything else (punctuation) becomes a single space.
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     kept = []
     for char in decomposed:
         if 0x300 <= ord(char) < 0x370:
             continue
-        kept.append(char if unicodedata.category(char)[0] in "LMN" else " ")
+        category = unicodedata.category(char)
+        keep = category[0] in "LMN" or (symbols and category in _EMOJI_CATEGORIES)
+        kept.append(char if keep else " ")
     return " ".join(unicodedata.normalize("NFKC", "".join(kept)).split())
 
 
@@ -254,7 +260,9 @@ def search_key(
     The phone appears twice: international digits (442079460958) and national digits
     (02079460958), so either way of typing part of it matches.
     """
-    parts = [fold_text(name), fold_text(contact_person or ""), fold_text(" ".join(tags))]
+    parts = [
+        fold_text(text, symbols=True) for text in (name, contact_person or "", " ".join(tags))
+    ]
     if phone_e164:
         number = phonenumbers.parse(phone_e164, None)
         national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -589,7 +597,22 @@ def _query_terms(query: str) -> list[str]:
     text = query.strip()
     if _PHONE_QUERY.match(text) and len(_digits(text)) >= 3:
         return [_digits(text)]
-    return list(dict.fromkeys(fold_text(text).split()))[:10]
+    return list(dict.fromkeys(fold_text(text, symbols=True).split()))[:10]
+
+
+async def refresh_search_keys(db: Database, *, batch: int = 500) -> int:
+    """Make again the search copy of the clients queued for it (after the folding rules
+    changed); returns how many. Called at start-up; a batch per transaction."""
+    done = 0
+    while queued := await clients.queued_for_reindex(db, limit=batch):
+        async with db.transaction() as tx:
+            for client in queued:
+                key = search_key(
+                    client.name, client.contact_person, client.tags, client.phone_e164
+                )
+                await clients.set_search_key(tx, client.id, key)
+        done += len(queued)
+    return done
 
 
 async def search_clients(
@@ -639,7 +662,41 @@ async def match_quick_log(
                 name_text=" ".join(words[:count]),
                 summary=" ".join(words[count:]),
             )
-    return QuickLogMatch(clients=[], name_text=" ".join(words[:1]), summary=" ".join(words[1:]))
+    count = _name_words(words)
+    return QuickLogMatch(
+        clients=[], name_text=" ".join(words[:count]), summary=" ".join(words[count:])
+    )
+
+
+NEW_NAME_WORDS = 4
+"""At most this many leading words are taken for a new client's name from `/call <text>`."""
+
+
+def _looks_like_a_name(word: str) -> bool:
+    first = word[0]
+    # Capitalised, a digit, a symbol (an emoji, "&"), or a script without case (Devanagari).
+    return not first.islower()
+
+
+def _name_words(words: Sequence[str]) -> int:
+    """How many leading words of `/call <text>` name a client not yet known: the run of
+    capitalised (or caseless) words, at most NEW_NAME_WORDS, at least one."""
+    count = 0
+    for word in words[:NEW_NAME_WORDS]:
+        if not _looks_like_a_name(word):
+            break
+        count += 1
+    return max(1, min(count, len(words))) if words else 0
+
+
+def split_new_name(text: str, name: str) -> str:
+    """The summary left of `text` once a client's `name` (typed to correct the proposed one)
+    is taken off its start; `text` unchanged when it does not start with the name."""
+    words, named = text.split(), name_key(name).split()
+    for count in range(len(words), 0, -1):
+        if name_key(" ".join(words[:count])).split() == named:
+            return " ".join(words[count:])
+    return text
 
 
 async def get_card(db: Database, clock: Clock, *, actor: User, client_id: int) -> ClientCard:

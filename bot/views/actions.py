@@ -82,6 +82,8 @@ LOG_KIND = Action("log", "kind", CONTACT_KIND)
 """The kind picked while logging."""
 LOG_WHEN = Action("log", "when")
 """“It was earlier”: ask for the time of the contact."""
+LOG_NEW_CLIENT = Action("log", "nc", Choice("make", "rename"))
+"""➕ New client (the name the person typed, kept in the flow), or type another name."""
 LOG_COMPLETES = Action("log", "done", Id(), Number(0, 999_999_999))
 """The open step of the client this contact completed (contact id, step id; 0: none)."""
 
