@@ -1,8 +1,9 @@
 """Logging a call or meeting, and the next step it must end with.
 
 Flow: client → kind → summary (saved at once as "needs next step") → which of the client's
-open steps it completed, if that isn't clear → next step: a follow-up (kind → due time →
-confirm → optional agenda), a closure (won / refused / not a target, with a reason where
+open steps it completed, if that isn't clear → next step: a follow-up (kind → due time: a
+tapped one is saved at once, a typed one read back for a tap; "📝 Add agenda" afterwards), a
+closure (won / refused / not a target, with a reason where
 required) or a pause until a date. A step near another open one asks "keep both or replace
 it?", a pause asks whether the client's open steps stay. Every button carries the contact id,
 so a button pressed after a restart, a timeout or from /agenda still acts on the right contact.
@@ -24,7 +25,7 @@ from telegram.ext import (
 from bot.services import clients, contacts, dates, next_step_text, steps
 from bot.services.contacts import AlreadyResolved, StepChoice, StepExists, StepsOpenOnPause
 from bot.services.errors import DomainError
-from bot.services.model import Outcome, Step, StepKind
+from bot.services.model import Outcome, Step, StepKind, StepState
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
 from bot.views.actions import (
@@ -34,6 +35,7 @@ from bot.views.actions import (
     LOG_NEW,
     LOG_NEW_CLIENT,
     LOG_WHEN,
+    LOGGED_AGENDA,
     LOGGED_EDIT,
     LOGGED_UNDO,
     NEXT_STEP_BACK,
@@ -747,7 +749,10 @@ async def quick_due(update: Update, context: NextStepContext) -> int:
         return DUE
     user = context.member
     due = dates.quick_due(code, now=context.clock.now(), timezone=user.timezone)
-    return await _confirm_due(update, context, due)
+    # A tapped time needs no read-back: the question becomes its record, and it is saved.
+    draft_of(context, DRAFT)["due_at"] = due.isoformat()
+    await edit(query, f"{_step_read_back(context, due)}.")
+    return await _save_step(update, context)
 
 
 async def typed_due(update: Update, context: NextStepContext) -> int:
@@ -762,18 +767,23 @@ async def typed_due(update: Update, context: NextStepContext) -> int:
     return await _confirm_due(update, context, due)
 
 
-async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetime) -> int:
+def _step_read_back(context: NextStepContext, due: dt.datetime) -> str:
+    """ "📞 Call (agenda): <b>Tue 1 Dec 2026, 10:00</b> (Europe/London)" for the draft."""
     draft = draft_of(context, DRAFT)
-    draft["due_at"] = due.isoformat()
     user = context.member
     shown = format_moment(due, user.timezone, user.locale)
     kind = STEP_KINDS.get(str(draft.get("step_kind")), "Follow-up")
     what = "Pause until" if draft.get("pause") else kind
     if draft.get("agenda") and not draft.get("pause"):
         what += f" ({escape(str(draft['agenda'])[:100])})"
+    return f"{what}: <b>{escape(shown)}</b> ({escape(user.timezone)})"
+
+
+async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetime) -> int:
+    draft_of(context, DRAFT)["due_at"] = due.isoformat()
     await reply(
         update,
-        f"{what}: <b>{escape(shown)}</b> ({escape(user.timezone)}). Is that right?",
+        f"{_step_read_back(context, due)}. Is that right?",
         reply_markup=keyboard(
             [
                 [
@@ -801,20 +811,55 @@ async def confirmed_due(update: Update, context: NextStepContext) -> int:
     if values[0] == "close":
         await clear_buttons(query)
         return await _close(update, context, Outcome(draft["outcome"]), draft.get("reason"))
-    if draft.get("pause") or draft.get("typed"):  # a typed step came with its agenda, or none
-        await clear_buttons(query)  # the read-back stays as the record, without its buttons
-        return await _save_step(update, context)
-    await edit(
-        query,
-        "Anything to prepare or discuss? Send an agenda in a few words, or tap Skip.",
-        keyboard([[button("Skip", NEXT_STEP_NO_AGENDA)]]),
+    await clear_buttons(query)  # the read-back stays as the record, without its buttons
+    return await _save_step(update, context)
+
+
+async def start_agenda(update: Update, context: NextStepContext) -> int:
+    """ "📝 Add agenda" on a logged contact: what to prepare or discuss at its step."""
+    values = await pressed(update, LOGGED_AGENDA)
+    if values is None:
+        return ConversationHandler.END
+    view = await steps.get_step_view(
+        context.db, context.clock, actor=context.member, step_id=values[0]
+    )
+    steps.require_open(view.step)
+    await query_of(update).answer()
+    new_draft(context, DRAFT, agenda_step_id=view.step.id)
+    user = context.member
+    when = format_moment(view.step.due_at, user.timezone, user.locale)
+    await reply(
+        update,
+        f"What to prepare or discuss at the {escape(view.step.kind.value)} with "
+        f"{escape(view.client_name)} on {escape(when)}? Send it in a few words.",
     )
     return AGENDA
 
 
 async def typed_agenda(update: Update, context: NextStepContext) -> int:
-    """The follow-up's agenda."""
-    draft_of(context, DRAFT)["agenda"] = message_text(update)
+    """The agenda of a saved step (📝 Add agenda), or of one still being set (a question
+    asked before an upgrade, kept across the restart)."""
+    draft = draft_of(context, DRAFT)
+    if draft.get("agenda_step_id"):
+        with on_refusal(AGENDA, ending=(steps.AlreadyHandled,)):  # too long: asked again
+            step = await steps.set_agenda(
+                context.db,
+                context.clock,
+                actor=context.member,
+                step_id=int(draft["agenda_step_id"]),
+                agenda=message_text(update),
+            )
+        new_draft(context, DRAFT)
+        view = await steps.get_step_view(
+            context.db, context.clock, actor=context.member, step_id=step.id
+        )
+        await reply(
+            update,
+            f"📝 Agenda saved for the {escape(step.kind.value)} with "
+            f"{escape(view.client_name)}: {escape(step.agenda or '')}",
+        )
+        return ConversationHandler.END
+    draft["agenda"] = message_text(update)
     return await _save_step(update, context)
 
 
@@ -996,6 +1041,12 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
                     button("✏️ Edit", LOGGED_EDIT, contact_id),
                     button("↩️ Undo", LOGGED_UNDO, contact_id),
                 ],
+                [button("📝 Add agenda", LOGGED_AGENDA, summary.step.id)]
+                if summary.step is not None
+                and summary.step.state is StepState.OPEN
+                and summary.contact.outcome is Outcome.SCHEDULED
+                and not summary.step.agenda
+                else [],
                 [suggestion] if suggestion else [],
             ]
         ),
@@ -1128,6 +1179,7 @@ def handlers() -> list[tuple[object, int]]:
             next_step_buttons,
             CallbackQueryHandler(undo, pattern=LOGGED_UNDO.pattern),
             CallbackQueryHandler(start_edit, pattern=LOGGED_EDIT.pattern),
+            CallbackQueryHandler(start_agenda, pattern=LOGGED_AGENDA.pattern),
             MessageHandler(filters.FORWARDED & filters.ChatType.PRIVATE, start_forward),
         ],
         states={

@@ -261,6 +261,17 @@ async def delete_steps_created_by(tx: Transaction, contact_id: int) -> None:
     await tx.execute("DELETE FROM steps WHERE created_by_contact_id = ?", (contact_id,))
 
 
+async def set_agenda(
+    tx: Transaction, step_id: int, *, agenda: str | None, now: dt.datetime
+) -> bool:
+    """Set an open step's agenda; False if it is not open."""
+    cursor = await tx.execute(
+        "UPDATE steps SET agenda = ?, updated_at = ? WHERE id = ? AND state = 'open'",
+        (agenda, to_db_time(now), step_id),
+    )
+    return cursor.rowcount == 1
+
+
 async def set_manager(tx: Transaction, step_id: int, *, manager_id: int, now: dt.datetime) -> None:
     """Move a step to another manager's agenda."""
     await tx.execute(

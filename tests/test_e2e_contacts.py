@@ -50,7 +50,8 @@ async def log_call_until_next_step(user, summary: str = "Discussed the spring or
 
 
 async def test_log_call_with_buttons(app: Application, server: FakeBotApiServer, clock) -> None:
-    """A call logged by buttons ends with a confirmed follow-up and Edit/Undo."""
+    """A call logged by buttons: a tapped time is saved at once (no read-back to confirm);
+    the confirmation offers Edit, Undo and 📝 Add agenda."""
     await setup_manager(app, clock)
     mia = server.user(MANAGER_ID, "Mia")
     await log_call_until_next_step(mia)
@@ -59,15 +60,19 @@ async def test_log_call_with_buttons(app: Application, server: FakeBotApiServer,
     await mia.press("🤝 Meeting")
     await mia.expect("When is the follow-up due?")
     await mia.press("Tomorrow 10:00")
-    confirm = await mia.expect("Is that right?")
-    assert "Fri 27 Nov 2026, 10:00" in confirm.text
-    await mia.press("✅ Confirm")
-    await mia.expect("agenda")
-    await mia.press("Skip")
+    record = await mia.expect("🤝 Meeting: Fri 27 Nov 2026, 10:00 (Europe/London).")
+    assert record.labels == []  # the question became its record, without buttons
     done = await mia.expect("Logged")
     assert "call with Acme LLC" in done.text
     assert "Next step: meeting on Fri 27 Nov 2026, 10:00" in done.text
-    assert done.labels == ["✏️ Edit", "↩️ Undo"]
+    assert done.labels == ["✏️ Edit", "↩️ Undo", "📝 Add agenda"]
+    await mia.press("📝 Add agenda")
+    await mia.expect("What to prepare or discuss at the meeting with Acme LLC on Fri 27 Nov")
+    await mia.send("x" * 1001)
+    await mia.expect("The agenda must be 1 to 1000 characters.")
+    await mia.send("Bring the <price list> & terms")
+    saved = await mia.expect("📝 Agenda saved for the meeting with Acme LLC")
+    assert "Bring the &lt;price list&gt; &amp; terms" in saved.html
 
     await mia.send("/agenda")
     agenda = await mia.expect("Your agenda")
@@ -94,10 +99,9 @@ async def test_quick_call_with_typed_due_and_past_refused(
     confirm = await mia.expect("Is that right?")
     assert "Fri 27 Nov 2026, 15:00" in confirm.text
     await mia.press("✅ Confirm")
-    await mia.send("Bring the <price list> & terms")
     done = await mia.expect("Logged")
     assert "asked for a discount on 40 units" in done.text
-    assert "Bring the &lt;price list&gt; &amp; terms" in done.html
+    assert "Next step: call on Fri 27 Nov 2026, 15:00" in done.text
 
 
 async def test_closure_with_reason(app: Application, server: FakeBotApiServer, clock) -> None:

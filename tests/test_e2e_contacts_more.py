@@ -33,29 +33,27 @@ async def count(db: Database, sql: str) -> int:
 
 
 async def schedule_call_tomorrow(mia: ChatUser) -> None:
-    """From the next-step question: a follow-up call, "Tomorrow 10:00", confirmed."""
+    """From the next-step question: a follow-up call, "Tomorrow 10:00" (tapped: no read-back)."""
     await mia.press("📅 Schedule follow-up")
     await mia.expect("What kind of follow-up?")
     await mia.press("📞 Call")
     await mia.expect("When is the follow-up due?")
     await mia.press("Tomorrow 10:00")
-    await mia.expect("Is that right?")
-    await mia.press("✅ Confirm")
-    await mia.expect("Send an agenda")
+    await mia.expect("📞 Call: Fri 27 Nov 2026, 10:00")
 
 
 async def test_the_client_is_found_by_typed_letters(
     app: Application, server: FakeBotApiServer, clock: FrozenClock
 ) -> None:
-    """Letters that match nobody say so and suggest /newclient; matching ones list the client."""
+    """Letters that match nobody say so and offer them as a new client; matching ones list
+    the client."""
     await setup_manager(app, clock)
     mia = server.user(MANAGER_ID, "Mia")
     await mia.send("/log")
     await mia.expect("Who was the contact with?")
     await mia.send("zzq")
-    nobody = await mia.expect("No client matches")
-    assert "“zzq”" in nobody.text
-    assert "/newclient" in nobody.text
+    nobody = await mia.expect("I found no client called “zzq”.")
+    assert nobody.labels == ["➕ New client “zzq”", "✏️ Another name"]
     await mia.send("acm")
     found = await mia.expect("Matching clients:")
     assert found.labels == ["Acme LLC"]
@@ -137,8 +135,8 @@ async def test_a_forwarded_message_is_attached_to_the_sender_s_client(
 async def test_pause_with_a_picked_and_then_changed_date(
     app: Application, server: FakeBotApiServer, clock: FrozenClock
 ) -> None:
-    """Pause → "Pick a date" → a typed date → "Change" → a quick button → confirmed: the
-    contact is paused until then, with a check-back step."""
+    """Pause → "Pick a date" → a typed date (read back) → "Change" → a quick button (saved
+    as tapped): the contact is paused until then, with a check-back step."""
     await setup_manager(app, clock)
     mia = server.user(MANAGER_ID, "Mia")
     await log_call_until_next_step(mia)
@@ -152,8 +150,6 @@ async def test_pause_with_a_picked_and_then_changed_date(
     await mia.press("Change")
     await mia.expect("When, then?")
     await mia.press("In 1 month")  # a pause offers months, not hours
-    await mia.expect("Is that right?")
-    await mia.press("✅ Confirm")
     done = await mia.expect("Logged")
     assert "Paused" in done.text or "pause" in done.text.lower()
     db = services_of(app).db
@@ -176,14 +172,12 @@ async def test_a_client_s_other_open_step_is_replaced_only_when_asked(
     clock.advance(dt.timedelta(minutes=1))
     await later_step(db, clock, manager)
     await schedule_call_tomorrow(mia)
-    await mia.press("Skip")
     ask = await mia.expect("Acme LLC already has a meeting Sat 28 Nov 2026, 09:01. Keep both")
     assert ask.labels == ["Keep both", "Replace it", "Choose another next step"]
     await mia.press("Choose another next step")
     back = await mia.expect("What is the next step?")
     assert back.labels == NEXT_STEP_LABELS
     await schedule_call_tomorrow(mia)
-    await mia.send("Bring the contract")
     await mia.expect("Keep both, or replace it with the call Fri 27 Nov 2026, 10:00?")
     await mia.press("Replace it")
     done = await mia.expect("Logged")
@@ -253,7 +247,6 @@ async def test_undo_removes_the_contact_and_its_step(
     mia = server.user(MANAGER_ID, "Mia")
     await log_call_until_next_step(mia)
     await schedule_call_tomorrow(mia)
-    await mia.press("Skip")
     await mia.expect("Logged")
     assert await mia.press("↩️ Undo") == "Undone."
     await mia.expect("Undone: the contact and its next step were removed.")
@@ -414,11 +407,11 @@ async def test_log_from_the_client_card_and_a_summary_too_long(
     assert await db.fetch_value("SELECT kind FROM contacts") == "meeting"
 
 
-async def test_a_due_time_that_passed_while_the_agenda_was_asked(
+async def test_a_due_time_that_passed_before_the_confirming_tap(
     app: Application, server: FakeBotApiServer, clock: FrozenClock
 ) -> None:
-    """A follow-up "in 2 minutes" confirmed, then three minutes on the agenda question: the
-    save is refused as in the past and the due time is asked again."""
+    """A follow-up "in 2 minutes" read back, confirmed three minutes later: the save is
+    refused as in the past and the due time is asked again."""
     await setup_manager(app, clock)
     db = services_of(app).db
     mia = server.user(MANAGER_ID, "Mia")
@@ -429,11 +422,9 @@ async def test_a_due_time_that_passed_while_the_agenda_was_asked(
     await mia.expect("When is the follow-up due?")
     await mia.send("in 2 minutes")
     await mia.expect("Is that right?")
-    await mia.press("✅ Confirm")
-    await mia.expect("Send an agenda")
     clock.advance(dt.timedelta(minutes=3))
-    await mia.press("Skip")
-    assert "past" in (await mia.reply()).text
+    await mia.press("✅ Confirm")
+    await mia.expect("past")
     assert await count(db, "SELECT count(*) FROM steps") == 0
     await mia.send("fri 15:00")
     await mia.expect("Is that right?")
@@ -443,7 +434,7 @@ async def test_a_contact_concluded_elsewhere_mid_question(
     app: Application, server: FakeBotApiServer, clock: FrozenClock
 ) -> None:
     """A reason over the limit is asked again; once the contact is concluded elsewhere (another
-    device), the typed reason and a skipped agenda both get "Already handled"."""
+    device), the typed reason and a confirming tap both get "Already handled"."""
     manager = await setup_manager(app, clock)
     db = services_of(app).db
     mia = server.user(MANAGER_ID, "Mia")
@@ -461,11 +452,12 @@ async def test_a_contact_concluded_elsewhere_mid_question(
     assert await db.fetch_value("SELECT outcome FROM contacts") == "won"
 
     await log_call_until_next_step(mia, "Another call")
-    await schedule_call_tomorrow(mia)
+    await mia.send("call tomorrow 10:00")
+    await mia.expect("Is that right?")
     second = int(await db.fetch_value("SELECT max(id) FROM contacts"))
     await contacts.close_contact(
         db, clock, actor=manager, contact_id=second, outcome=contacts.Outcome.WON
     )
-    await mia.press("Skip")
-    assert "Already handled" in (await mia.reply()).text
+    await mia.press("✅ Confirm")
+    await mia.expect("Already handled")
     assert await count(db, "SELECT count(*) FROM steps") == 0

@@ -256,6 +256,35 @@ async def reschedule_step(
         )
 
 
+MAX_AGENDA = 1000
+
+
+async def set_agenda(
+    db: Database, clock: Clock, *, actor: User, step_id: int, agenda: str
+) -> Step:
+    """Add (or change) what to prepare or discuss at an open step (1-1000 characters)."""
+    text = (agenda or "").replace("\x00", "").strip()
+    if not 1 <= len(text) <= MAX_AGENDA:
+        raise DomainError(f"The agenda must be 1 to {MAX_AGENDA} characters.")
+    await _require_step(db, clock, actor=actor, step_id=step_id, attempted="step.agenda")
+    now = clock.now()
+    async with db.transaction() as tx:
+        step = await _current(tx, step_id, None)
+        await steps.set_agenda(tx, step.id, agenda=text, now=now)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="step.agenda",
+            now=now,
+            object_type="step",
+            object_id=step.id,
+            details={"old_agenda": step.agenda},
+        )
+        updated = await steps.get_step(tx, step.id)
+    assert updated is not None
+    return updated
+
+
 async def cancel_step(
     db: Database,
     clock: Clock,

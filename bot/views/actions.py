@@ -108,6 +108,8 @@ LOGGED_EDIT = Action("lg", "edit", Id())
 """Correct a just-logged contact's summary."""
 LOGGED_UNDO = Action("lg", "undo", Id())
 """Undo a just-logged contact."""
+LOGGED_AGENDA = Action("lg", "agenda", Id())
+"""Add an agenda to the step a just-logged contact set (step id)."""
 
 
 # --- scheduled steps and their reminders (st) ------------------------------------------------

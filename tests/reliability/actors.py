@@ -180,28 +180,26 @@ class ScriptedManager:
         await self.press("📞 Call")
         await self.expect("What happened?")
         sent = await self.send(f"Talked about the order {token}")
-        await self.expect("What is the next step?", sent_at=sent)
+        await self._next_step_question(sent)
         self.ack("contact", token)
         await self.press("📅 Schedule follow-up")
         await self.expect("What kind of follow-up?")
         await self.press("🤝 Meeting")
         await self.expect("When is the follow-up due?")
-        await self.press("Tomorrow 10:00")
-        await self.expect("Is that right?")
-        await self.press("✅ Confirm")
-        reply = await self._either("agenda", "already has an open step")
-        if "already has an open step" in reply.text:
+        await self.press("Tomorrow 10:00")  # a tapped time is saved at once
+        reply = await self._either("Logged", "Keep both, or replace it")
+        if "Keep both" in reply.text:
             await self.press("Replace it")
-        else:
-            await self.press("Skip")
-        await self.logged(token)
+            await self.logged(token)
+        elif len(lines := reply.text.splitlines()) < 2 or token not in lines[1]:
+            raise Disrupted(f"{token} not confirmed")
         self.ack("complete", token, "scheduled")
 
     async def quick_won(self) -> None:
         """`/call <client> <summary>` → Deal won → Logged."""
         token = self._token("W")
         sent = await self.send(f"/call {self.work_client} signed the contract {token}")
-        await self.expect("What is the next step?", sent_at=sent)
+        await self._next_step_question(sent)
         self.ack("contact", token)
         await self.press("🏆 Deal won")
         await self.logged(token)
@@ -211,7 +209,7 @@ class ScriptedManager:
         """A meeting closed as refused, with its reason."""
         token = self._token("R")
         sent = await self.send(f"/meeting {self.work_client} presented the offer {token}")
-        await self.expect("What is the next step?", sent_at=sent)
+        await self._next_step_question(sent)
         self.ack("contact", token)
         await self.press("🚫 Client refused")
         await self.expect("Why did the client refuse?")
@@ -257,6 +255,15 @@ class ScriptedManager:
         await self.press_starting("Today")
         await self.expect(f"for {number}")
         self.ack("payment", number, "4000")
+
+    async def _next_step_question(self, sent: float) -> None:
+        """Up to "What is the next step?"; a "did it complete …?" on the way is answered
+        with the client's first open step (so open steps don't pile up)."""
+        reply = await self._either("What is the next step?", "Did it complete")
+        self.ledger.latencies.append(time.monotonic() - sent)
+        if "Did it complete" in reply.text:
+            await self.press(reply.labels[0])
+            await self.expect("What is the next step?")
 
     async def _either(self, *texts: str) -> BotMessage:
         person = self.person
