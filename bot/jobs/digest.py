@@ -1,5 +1,6 @@
-"""The weekly digest's delivery: a JobQueue job that sends each head their team digest and each
-manager their "Your week" when due, exactly once per person and week.
+"""The weekly digest's delivery: a JobQueue job that sends each head their team digest (the
+one-screen summary with its buttons, then the chart; the spreadsheet only when its button
+is pressed) and each manager their "Your week" when due, exactly once per person and week.
 
 Every tick (and once at start-up, so a digest due while the bot was down goes out then) asks
 the service who is owed what. Each delivery is claimed in `digest_sent` before its first
@@ -24,19 +25,21 @@ from bot.services.model import Delivery, DigestKind
 from bot.telegram.context import NextStepApplication, NextStepContext, Services
 from bot.telegram.notify import send_file, send_text
 from bot.views.digest import team_timezone
-from bot.workers.digest import Part, plan_parts
+from bot.workers.digest import Part, plan_parts, stop_if_idle
 
 logger = logging.getLogger(__name__)
 
 DIGEST_JOB = "weekly-digest"
+WORKERS_IDLE_JOB = "digest-workers-idle"
 MAX_INTERVAL = 60.0
+IDLE_CHECK_SECONDS = 60.0
 
 
 async def send_part(bot: Bot, services: Services, chat_id: int, part: Part) -> bool:
     """Send one part; False when it cannot be delivered (blocked, refused)."""
     db, clock = services.db, services.clock
     if part.kind == "text":
-        return bool(await send_text(bot, db, clock, chat_id, part.text))
+        return bool(await send_text(bot, db, clock, chat_id, part.text, reply_markup=part.markup))
     sent = await send_file(
         bot,
         db,
@@ -107,9 +110,15 @@ async def digest_tick(context: NextStepContext) -> None:
             )
 
 
+async def stop_idle_workers(context: NextStepContext) -> None:
+    """Stop the worker processes (chart, spreadsheet, big files) once they have been idle
+    for 10 minutes, so they hold no memory between digests; the next job starts them."""
+    stop_if_idle()
+
+
 def schedule_digest_jobs(application: NextStepApplication) -> None:
     """Start the digest job: at once (catching up after downtime), then every sweep interval
-    (at most a minute)."""
+    (at most a minute); and the check that stops idle worker processes, every minute."""
     services: Services = application.bot_data["services"]
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -118,5 +127,12 @@ def schedule_digest_jobs(application: NextStepApplication) -> None:
         first=1.0,
         name=DIGEST_JOB,
         # The default misfire grace of 1 s would silently skip runs on a busy loop.
+        job_kwargs={"misfire_grace_time": 120, "coalesce": True, "max_instances": 1},
+    )
+    application.job_queue.run_repeating(
+        stop_idle_workers,
+        interval=IDLE_CHECK_SECONDS,
+        first=IDLE_CHECK_SECONDS,
+        name=WORKERS_IDLE_JOB,
         job_kwargs={"misfire_grace_time": 120, "coalesce": True, "max_instances": 1},
     )
