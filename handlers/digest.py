@@ -50,7 +50,7 @@ from bot.views.digest import (
     summary_keyboard,
     team_timezone,
 )
-from bot.workers.digest import Part, chart_maker, make_workbook, plan_parts
+from bot.workers.digest import Part, chart_maker, make_workbook, plan_parts, prestart
 from handlers.common import edit, pressed, query_of, reply
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ async def show_digest(update: Update, context: NextStepContext) -> None:
     kind = _kind_for(viewer)
     if kind is DigestKind.TEAM and not text:
         example = Week.containing(now, zone).shift(-1).iso
+        prestart()  # the chart's workers start while the head chooses
         await reply(
             update, ASK_PERIOD.format(example=example), reply_markup=period_keyboard(team=True)
         )

@@ -68,10 +68,12 @@ async def test_head_summary_and_every_drill_down(
     file made on request ("sending a file…" shown meanwhile) and readable by openpyxl."""
     await team_with_a_week(services_of(app).db, clock)
     hal = server.user(HEAD_ID, "Hal")
+    digest_workers.shutdown()
     await hal.send("/digest")
     ask = await hal.expect("which week?")
     assert ask.labels == ["This week so far", "Last week"]
     assert "/digest 2026-W47" in ask.text
+    assert digest_workers.running()  # started while the head chooses
     await hal.press("This week so far")
     summary = await hal.expect("Team · week 48")
     assert (
@@ -302,8 +304,14 @@ async def test_scheduled_delivery_at_monday_nine(
     await team_with_a_week(services_of(app).db, clock)
     hal = server.user(HEAD_ID, "Hal")
     runs = JobRuns(app, DIGEST_JOB)
+    clock.set(at(30, 8, 50))
+    await runs.next_run()
+    digest_workers.shutdown()  # as after 10 idle minutes
+    await runs.next_run()
+    assert not digest_workers.running()  # 10 minutes before: nothing started
     clock.set(at(30, 8, 59))
     await runs.next_run()
+    assert digest_workers.running()  # due within 3 minutes: the chart's workers start
     assert count(hal, "Team ·") == 0
     clock.advance(dt.timedelta(minutes=1))
     await hal.expect("Team · week 48", timeout=10)

@@ -13,6 +13,7 @@ who blocked the bot is marked unreachable and the delivery closed.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from telegram import Bot
@@ -25,7 +26,7 @@ from bot.services.model import Delivery, DigestKind
 from bot.telegram.context import NextStepApplication, NextStepContext, Services
 from bot.telegram.notify import send_file, send_text
 from bot.views.digest import team_timezone
-from bot.workers.digest import Part, plan_parts, stop_if_idle
+from bot.workers.digest import Part, plan_parts, prestart, stop_if_idle
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ DIGEST_JOB = "weekly-digest"
 WORKERS_IDLE_JOB = "digest-workers-idle"
 MAX_INTERVAL = 60.0
 IDLE_CHECK_SECONDS = 60.0
+WARM_AHEAD = dt.timedelta(minutes=3)
+"""A head's digest due this soon gets its chart's worker processes started."""
 
 
 async def send_part(bot: Bot, services: Services, chat_id: int, part: Part) -> bool:
@@ -93,11 +96,14 @@ async def deliver(bot: Bot, services: Services, due: DueDigest, delivery: Delive
 
 
 async def digest_tick(context: NextStepContext) -> None:
-    """Deliver every digest that is due and not delivered yet, one person after another."""
+    """Deliver every digest that is due and not delivered yet, one person after another;
+    start the chart's workers when a head's digest falls due within WARM_AHEAD."""
     services = context.services
-    owed = await digest.due_digests(
-        services.db, now=services.clock.now(), timezone=team_timezone(services.settings)
-    )
+    now, zone = services.clock.now(), team_timezone(services.settings)
+    owed = await digest.due_digests(services.db, now=now, timezone=zone)
+    soon = await digest.due_digests(services.db, now=now + WARM_AHEAD, timezone=zone)
+    if any(due.kind is DigestKind.TEAM for due in (*owed, *soon)):
+        prestart()
     for due in owed:
         delivery = await digest.claim_delivery(services.db, services.clock, due)
         if delivery is None:

@@ -148,6 +148,12 @@ def shutdown(*, wait: bool = True, kill: bool = False) -> None:
     pool.shutdown(wait=wait and not kill, cancel_futures=True)
 
 
+def running() -> bool:
+    """Whether worker processes are up (or being started)."""
+    with _lock:
+        return _pool is not None
+
+
 def stop_if_idle(*, now: float | None = None, idle_after: float = IDLE_AFTER) -> bool:
     """Stop the workers if they exist, run nothing and have run nothing for `idle_after`
     seconds (`now` is a `time.monotonic()` reading, given by tests); True if stopped."""

@@ -21,7 +21,13 @@ Definitions (the template and the tests rely on them):
   and working days, from their latest contact (or the day they joined) to the week's end (or
   now, for this week so far).
 - The figures are also merged into team totals; the previous week's activity figures give
-  the changes (▲/▼); a contact that was reopened (its step cancelled) counts as missing.
+  the changes (▲/▼), counted over the same part of that week: a week so far (Monday 12:00)
+  against the previous week up to the same wall-clock moment in the team's zone (last
+  Monday 12:00, whatever the DST offsets), with next steps as they stood then; a full week
+  against the full week before. A contact that was reopened (its step cancelled) counts as
+  missing.
+- Money is never added, compared or ranked across currencies: each currency has its own
+  lines and its own five largest overdue invoices; per person, overdue invoices are counted.
 """
 
 from __future__ import annotations
