@@ -147,19 +147,32 @@ async def contact_figures(
     at_logging: dt.timedelta,
     discipline: dt.timedelta,
     manager_id: int | None = None,
+    until: dt.datetime | None = None,
+    as_of: dt.datetime | None = None,
 ) -> list[ContactFigures]:
-    """Per person, the contacts that happened in `[day_bounds[0], day_bounds[-1])`.
+    """Per person, the contacts that happened in `[day_bounds[0], until)` (`until` defaults
+    to `day_bounds[-1]`), one row per contact counted.
 
     A contact got its next step (or closure) "at logging" when it was chosen within
     `at_logging` of logging it, "later" after that, and is "missing" while it has none. It is
     "disciplined" when the step was chosen within `discipline` of the contact itself.
     `missing_overnight` counts the contacts still without a next step at the end of the day
-    (as bounded by `day_bounds`) on which they were logged.
+    (as bounded by `day_bounds`) on which they were logged. With `as_of`, the contacts are
+    seen as they stood then: a step or closure chosen later is still missing, and a day that
+    had not ended by then has left nothing overnight (the same part of an earlier week is
+    compared fairly with this week so far).
     """
     days, params = _days_cte(day_bounds)
     only, extra = only_manager(manager_id)
+    # The week's contacts as they stood at `as_of`: a resolution after it is not one yet.
+    seen = (
+        "seen AS (SELECT c.manager_id, c.kind, c.logged_at, c.happened_at,"
+        " CASE WHEN c.resolved_at <= :as_of THEN c.resolved_at END AS resolved_at,"
+        " CASE WHEN c.resolved_at <= :as_of THEN c.outcome END AS outcome"
+        f" FROM contacts c WHERE c.happened_at >= :b0 AND c.happened_at < :end{only})"
+    )
     rows = await db.fetch_all(
-        f"WITH {days} SELECT c.manager_id,"
+        f"WITH {days}, {seen} SELECT c.manager_id,"
         " sum(c.kind = 'call') AS calls,"
         f" sum(c.kind IN {_in(MEETING_KINDS)}) AS meetings,"
         f" sum(c.kind IN {_in(OTHER_KINDS)}) AS other,"
@@ -177,14 +190,15 @@ async def contact_figures(
         " sum(c.outcome IS 'not_target') AS not_target,"
         # A contact logged after the period (back-dated into it) was not left overnight in it.
         " sum(coalesce(coalesce(c.resolved_at, :far) >= (SELECT d.end_at FROM days d"
-        "     WHERE c.logged_at >= d.start_at AND c.logged_at < d.end_at), 0))"
+        "     WHERE c.logged_at >= d.start_at AND c.logged_at < d.end_at"
+        "     AND d.end_at <= :as_of), 0))"
         "     AS missing_overnight"
-        f" FROM contacts c WHERE c.happened_at >= :b0 AND c.happened_at < :end{only}"
-        " GROUP BY c.manager_id",
+        " FROM seen c GROUP BY c.manager_id",
         {
             **params,
             **extra,
-            "end": params[f"b{len(day_bounds) - 1}"],
+            "end": to_db_time(until) if until else params[f"b{len(day_bounds) - 1}"],
+            "as_of": to_db_time(as_of) if as_of else FAR_FUTURE,
             "at_logging": int(at_logging.total_seconds()),
             "discipline": int(discipline.total_seconds()),
             "far": FAR_FUTURE,
@@ -662,4 +676,94 @@ async def promises_settled(
     return {row["state"]: row["n"] for row in counts}, [
         PromiseSettled(row["state"], row["number"], row["client_name"], row["owner_id"])
         for row in broken
+    ]
+
+
+async def overdue_invoices_per_owner(
+    db: Queries, todays: dict[str, dt.date], *, manager_id: int | None = None
+) -> dict[int, int]:
+    """Per owner, how many open invoices are overdue on the owner's date (a count: amounts
+    in different currencies are never added up)."""
+    aged, params = _aged(todays, manager_id)
+    rows = await db.fetch_all(
+        f"WITH {aged} SELECT owner_id, count(*) AS n FROM aged WHERE days > 0 GROUP BY owner_id",
+        params,
+    )
+    return {row["owner_id"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingContact:
+    """A contact still waiting for its next step (one row per contact, not per client)."""
+
+    contact_id: int
+    client_id: int
+    client_name: str
+    manager_id: int
+    kind: str
+    happened_at: dt.datetime
+    logged_at: dt.datetime
+
+
+async def contacts_waiting(
+    db: Queries, *, limit: int, manager_id: int | None = None
+) -> tuple[dict[int, int], list[WaitingContact]]:
+    """Contacts without a next step now: how many per manager, and the `limit` that have
+    waited longest (the partial index `contacts_pending` holds only these)."""
+    only, extra = only_manager(manager_id, "t.manager_id")
+    counts = await db.fetch_all(
+        "SELECT t.manager_id, count(*) AS n FROM contacts t"
+        f" WHERE t.state = 'needs_next_step'{only} GROUP BY t.manager_id",
+        extra,
+    )
+    rows = await db.fetch_all(
+        "SELECT t.id, t.client_id, t.manager_id, t.kind, t.happened_at, t.logged_at,"
+        " c.name AS client_name FROM contacts t JOIN clients c ON c.id = t.client_id"
+        f" WHERE t.state = 'needs_next_step'{only} ORDER BY t.logged_at, t.id LIMIT :limit",
+        {**extra, "limit": limit},
+    )
+    return {row["manager_id"]: row["n"] for row in counts}, [
+        WaitingContact(
+            contact_id=row["id"],
+            client_id=row["client_id"],
+            client_name=row["client_name"],
+            manager_id=row["manager_id"],
+            kind=row["kind"],
+            happened_at=from_db_time(row["happened_at"]),
+            logged_at=from_db_time(row["logged_at"]),
+        )
+        for row in rows
+    ]
+
+
+async def steps_overdue_before(
+    db: Queries, before: dt.datetime, *, limit: int, manager_id: int | None = None
+) -> tuple[int, list[PlanItem]]:
+    """Open steps due before `before` (one row per step): how many, and the `limit` oldest.
+    Read per person through `steps_manager_due`."""
+    only, extra = only_manager(manager_id, "u.telegram_id")
+    source = (
+        " FROM users u CROSS JOIN steps s ON s.manager_id = u.telegram_id AND s.state = 'open'"
+        f" AND s.due_at < :before WHERE 1 = 1{only}"
+    )
+    params = {"before": to_db_time(before), **extra}
+    total = await db.fetch_value(f"SELECT count(*){source}", params)
+    rows = await db.fetch_all(
+        "SELECT s.id, s.client_id, s.manager_id, s.kind, s.due_at, s.agenda,"
+        " cl.name AS client_name"
+        f"{source.replace(' WHERE', ' JOIN clients cl ON cl.id = s.client_id WHERE')}"
+        " ORDER BY s.due_at, s.id LIMIT :limit",
+        {**params, "limit": limit},
+    )
+    return int(total or 0), [
+        PlanItem(
+            step_id=row["id"],
+            client_id=row["client_id"],
+            client_name=row["client_name"],
+            manager_id=row["manager_id"],
+            kind=row["kind"],
+            due_at=from_db_time(row["due_at"]),
+            agenda=row["agenda"],
+        )
+        for row in rows
     ]

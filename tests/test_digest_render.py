@@ -25,18 +25,29 @@ from bot.services.digest import figures as digest_rules
 from bot.services.digest.chart import WIDTH_PX, render_chart
 from bot.services.digest.figures import (
     ChartData,
+    ChartRow,
     PersonWeek,
     Week,
+    build_discipline,
     build_own_summary,
     build_team_digest,
 )
 from bot.services.digest.xlsx import build_workbook
 from bot.services.receivables import invoices
-from bot.views.digest import pack_sections, render_own_summary, render_team_digest
+from bot.views.digest import (
+    MANAGERS_PER_PAGE,
+    SUMMARY_LIMIT,
+    person_keyboard,
+    render_discipline,
+    render_person,
+    render_receivables,
+    render_summary,
+    summary_keyboard,
+    visible_length,
+)
 from bot.views.render import telegram_length
-from bot.workers.digest import chart_part, day_labels, document_part, plan_parts
+from bot.workers.digest import chart_part, document_part, plan_parts
 from storage.db import Database
-from storage.digest_figures import DayKindCount
 from storage.digest_ledger import DigestKind
 from storage.digest_rows import ContactRecord, InvoiceMovement, StepRecord
 from storage.users import Role, User, get_user
@@ -121,38 +132,89 @@ def assert_valid_messages(parts: list[str]) -> None:
         assert 0 < utf16_len(parsed.text) <= 4096
 
 
-async def test_fifty_managers_split_into_valid_messages(db: Database, clock: FrozenClock) -> None:
-    """A 50-manager digest is several messages, each ≤ 4096 and valid Telegram HTML, cut
-    between sections or between managers, with every manager shown once."""
+def labels(markup: object) -> list[str]:
+    """Every button's label of a keyboard."""
+    rows = getattr(markup, "inline_keyboard", ())
+    return [button.text for row in rows for button in row]
+
+
+def datas(markup: object) -> list[str]:
+    """Every button's callback data."""
+    rows = getattr(markup, "inline_keyboard", ())
+    return [str(button.callback_data) for row in rows for button in row]
+
+
+async def test_fifty_managers_summary_fits_one_screen(db: Database, clock: FrozenClock) -> None:
+    """A 50-manager team with long, tricky names: the summary is one message of at most
+    1,500 characters on screen, valid Telegram HTML, attention list first (at most five
+    lines), then the team's figures; one button per manager, 8 a page."""
     head, people = await big_team(db, clock, 50)
     result = await build_team_digest(db, week=Week.parse(WEEK, LONDON), now=clock.now())
-    parts = render_team_digest(result, head)
-    assert len(parts) > 3
-    assert_valid_messages(parts)
-    text = "\n".join(parse_html(part).text for part in parts)
-    for person in people:
-        assert text.count(person.name) >= 1
-    headings = [line for line in text.splitlines() if "Manager-" in line and ":" in line]
-    assert len({line.split(":")[0] for line in headings if line.startswith(TRICKY)}) == 50
-    assert text.startswith("📊 Team digest · week 48 (23–29 Nov 2026)")
-    assert "Needs your attention" in text and "💰 Receivables" in text
-    assert "&lt;b&gt;" in parts[1] or any("&lt;b&gt;&amp;amp;&lt;/b&gt;" in p for p in parts)
-    for part in parts:  # a manager's entry is never cut in two
-        first = parse_html(part).text.splitlines()[0]
-        assert not first.startswith("   "), first
+    text = render_summary(result, head)
+    assert_valid_messages([text])
+    shown = parse_html(text).text
+    assert utf16_len(shown) <= SUMMARY_LIMIT == 1500
+    assert visible_length(text) == utf16_len(shown)
+    assert shown.startswith("📊 Team · week 48 (23–29 Nov 2026)")
+    attention = shown.split("⚠️ Needs your attention\n")[1].split("\n\n")[0].splitlines()
+    assert 1 <= len(attention) <= 5
+    assert shown.index("Needs your attention") < shown.index("👥 Team")
+    assert "Contacts 200" in shown and "Overdue now: €50," in shown
+    assert "&lt;b&gt;" in text  # names escaped once
+    markup = summary_keyboard(result)
+    names = [data for data in datas(markup) if data.startswith("dg:mgr:")]
+    assert len(names) == MANAGERS_PER_PAGE
+    assert "Managers 9– ›" in labels(markup)
+    for wanted in ("💰 Receivables", "✅ Discipline", "📊 Chart", "📎 Spreadsheet (.xlsx)"):
+        assert wanted in labels(markup)
+    assert all(len(data.encode()) <= 64 for data in datas(markup))
+    seen = set()
+    for page in range(7):
+        page_names = [b for b in datas(summary_keyboard(result, page)) if b.startswith("dg:mgr:")]
+        seen |= {data.split(":")[3] for data in page_names}
+    assert seen == {str(person.telegram_id) for person in people}
+    last = labels(summary_keyboard(result, 6))
+    assert "‹ Managers 41–" in last and not any(label.endswith("›") for label in last)
+
+
+async def test_sections_render_valid(db: Database, clock: FrozenClock) -> None:
+    """Receivables, Discipline and a manager's week are valid messages with their buttons."""
+    head, people = await big_team(db, clock, 12)
+    week = Week.parse(WEEK, LONDON)
+    result = await build_team_digest(db, week=week, now=clock.now())
+    receivables = render_receivables(result, head)
+    assert_valid_messages([receivables])
+    assert "EUR" in receivables and "1. INV-" in receivables
+    discipline = await build_discipline(db, week=week, now=at(9, 9, month=12))
+    assert discipline.waiting_total == 12  # one contact of each manager has no next step
+    assert discipline.late_total == 24 and len(discipline.late) == 6  # two steps each
+    assert_valid_messages([render_discipline(discipline, head)])
+    summary = await build_own_summary(db, manager=people[0], week=week, now=clock.now())
+    for viewer, own in ((people[0], True), (head, False)):
+        text = render_person(summary, viewer, own=own)
+        assert_valid_messages([text])
+        assert visible_length(text) <= SUMMARY_LIMIT
+        markup = person_keyboard(summary, viewer, own=own)
+        data = datas(markup)
+        if own:
+            assert any(d.startswith("ns:menu:") for d in data)  # the contact's next step
+            assert any(d.startswith("st:open:") for d in data)  # the overdue step's card
+            assert "dg:xlsx:o:2026-W48" in data
+        else:
+            assert any(d.startswith("cl:open:") for d in data)
+            assert "dg:sum:2026-W48:0" in data
+        assert any(d.startswith("iv:open:") for d in data)  # the overdue invoice
 
 
 async def test_own_summary_renders_valid(db: Database, clock: FrozenClock) -> None:
-    """A manager's "Your week" with every section is valid and short."""
+    """A manager's "Your week" with every section is valid and one screen."""
     _, people = await big_team(db, clock, 2)
     summary = await build_own_summary(
         db, manager=people[0], week=Week.parse(WEEK, LONDON), now=clock.now()
     )
-    parts = render_own_summary(summary, people[0])
-    assert_valid_messages(parts)
-    text = parse_html(parts[0]).text
-    assert "Your week · week 48" in text and "Still need a next step (1)" in text
-    assert "Next week" in text and "Your receivables" in text
+    text = parse_html(render_person(summary, people[0], own=True)).text
+    assert "Your week · week 48" in text and "Without a next step: 1" in text
+    assert "Next week" in text and "EUR: open" in text
 
 
 async def test_empty_week_is_a_short_digest(db: Database, clock: FrozenClock) -> None:
@@ -167,33 +229,16 @@ async def test_empty_week_is_a_short_digest(db: Database, clock: FrozenClock) ->
     assert_valid_messages([parts[0].text])
 
 
-def test_pack_sections_keeps_sections_whole() -> None:
-    """Small sections share a message; one that doesn't fit starts the next; a long one is
-    cut at blank lines."""
-    small = ["a" * 1000, "b" * 1000, "c" * 2500]
-    assert [len(m) for m in pack_sections(small)] == [2002, 2500]
-    entries = "\n\n".join("<b>x</b>" + "y" * 1000 for _ in range(10))
-    packed = pack_sections(["head", entries])
-    assert packed[0] == "head" and all(len(m) <= 4096 for m in packed)
-    assert all(m.count("<b>") == m.count("</b>") for m in packed)
+def chart_row(name: str, n: int) -> ChartRow:
+    """A chart row with some of everything."""
+    return ChartRow(name, n % 7, n % 3, 1, (n * 13) % 101, (n * 13) % 101 < 80, n % 5, n % 4)
 
 
 def test_chart_png_for_one_and_a_hundred_managers() -> None:
     """1280 px wide whatever the team's size; taller with more managers; odd names work."""
-    labels = day_labels(Week.parse(WEEK, LONDON), "en")
-    assert labels[0] == "Mon 23" and labels[6] == "Sun 29"
-    one = render_chart(
-        ChartData(("Mia $x$ <b>",), (((3, 1, 0),) * 5 + ((0, 0, 0),) * 2,)),
-        title="Contacts per day",
-        day_labels=labels,
-    )
+    one = render_chart(ChartData((chart_row("Mia $x$ <b>", 3),)), title="Who")
     many = render_chart(
-        ChartData(
-            tuple(f"Manager {n:03d} 王 🎄" for n in range(100)),
-            tuple(tuple((n % 7, d % 3, 1) for d in range(7)) for n in range(100)),
-        ),
-        title="Contacts per day",
-        day_labels=labels,
+        ChartData(tuple(chart_row(f"Manager {n:03d} 王 🎄", n) for n in range(100))), title="Who"
     )
     sizes = []
     for png in (one, many):
@@ -201,8 +246,28 @@ def test_chart_png_for_one_and_a_hundred_managers() -> None:
         with Image.open(io.BytesIO(png)) as image:
             sizes.append(image.size)
     assert sizes[0][0] == sizes[1][0] == WIDTH_PX
-    assert sizes[1][1] > 40 * 100 > sizes[0][1]
+    assert sizes[1][1] > 44 * 100 > sizes[0][1]
     assert sizes[1][0] + sizes[1][1] <= 10000  # Telegram's limit for photos
+
+
+def test_chart_marks_discipline_and_overdue() -> None:
+    """The discipline marker is red under the target and green over it; overdue steps and
+    invoices are drawn only for people with something overdue (beyond the legend's)."""
+
+    def colours(rows: tuple[ChartRow, ...]) -> dict[tuple[int, int, int], int]:
+        png = render_chart(ChartData(rows), title="x")
+        with Image.open(io.BytesIO(png)) as image:
+            found = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
+        return {colour: count for count, colour in found}
+
+    good = ChartRow("Good", 5, 0, 0, 90, False, 0, 0)
+    bad = ChartRow("Bad", 5, 0, 0, 40, True, 3, 2)
+    red, green, purple = (0xD6, 0x27, 0x28), (0x2E, 0x8B, 0x57), (0x8E, 0x44, 0xAD)
+    alone = colours((good,))
+    assert alone.get(green, 0) > 50 and alone.get(red, 0) == 0
+    both = colours((good, bad))
+    assert both.get(red, 0) > 50 and both.get(green, 0) > 50
+    assert both.get(purple, 0) > alone.get(purple, 0) + 500  # the overdue steps' bar
 
 
 async def test_spreadsheet_sheets_and_types(db: Database, clock: FrozenClock) -> None:
@@ -227,10 +292,10 @@ async def test_spreadsheet_sheets_and_types(db: Database, clock: FrozenClock) ->
         (await make()).kind
         for make in await plan_parts(db, clock, head, DigestKind.TEAM, result.week)
     ]
-    assert kinds[-2:] == ["photo", "document"] and set(kinds[:-2]) == {"text"}
+    assert kinds == ["text", "photo"]  # the spreadsheet comes only on request
     assert chart_part(result, head).filename == "nextstep-2026-W48.png"
     records = await digest.week_records(db, week=result.week)
-    document = document_part(result, records, head)
+    document = document_part(result.week, records, head)
     assert document.filename == "nextstep-2026-W48.xlsx"
     book = load_workbook(io.BytesIO(document.content))
     assert book.sheetnames == ["Contacts", "Steps", "Invoice movements"]
@@ -263,11 +328,10 @@ async def test_spreadsheet_sheets_and_types(db: Database, clock: FrozenClock) ->
 def test_chart_of_a_huge_team_keeps_the_busiest() -> None:
     """Beyond 150 people the chart keeps the busiest, so the photo stays within limits."""
     people = [PersonWeek(n, f"P{n:03d}", calls=n) for n in range(1, 161)]
-    rows = [DayKindCount(n, 0, n, 0, 0) for n in range(1, 161)]
-    chart = digest_rules._chart(rows, people)
-    assert (len(chart.names), chart.omitted) == (150, 10)
-    assert chart.names[0] == "P011" and chart.names[-1] == "P160"
-    png = render_chart(chart, title="x", day_labels=["d"] * 7)
+    chart = digest_rules._chart(people)
+    assert (len(chart.rows), chart.omitted) == (150, 10)
+    assert chart.rows[0].name == "P160" and chart.rows[-1].name == "P011"
+    png = render_chart(chart, title="x")
     with Image.open(io.BytesIO(png)) as image:
         assert sum(image.size) <= 10000
 
@@ -362,21 +426,28 @@ def test_empty_workbook_has_its_headers() -> None:
 
 def test_samples_cover_the_digest_templates() -> None:
     """`python -m bot check` renders the digest templates from samples with every section;
-    packed into messages they are valid Telegram HTML too."""
-    assert {"digest/team.html.j2", "digest/own.html.j2"} <= set(SAMPLE_CONTEXTS)
+    they are valid Telegram HTML too, and the summary fits one screen."""
+    assert {
+        "digest/summary.html.j2",
+        "digest/receivables.html.j2",
+        "digest/discipline.html.j2",
+        "digest/person.html.j2",
+    } <= set(SAMPLE_CONTEXTS)
     assert check_templates() == []
     head = sample_user(Role.HEAD)
     full, complete, empty = sample_team_digests()
     for team in (full, complete, empty):
-        assert_valid_messages(render_team_digest(team, head))
-    text = "\n".join(render_team_digest(full, head))
-    for heading in ("Needs your attention", "By manager", "Behaviour", "Receivables"):
+        text = render_summary(team, head)
+        assert_valid_messages([text, render_receivables(team, head)])
+        assert visible_length(text) <= SUMMARY_LIMIT
+    text = render_summary(full, head)
+    for heading in ("Needs your attention", "👥 Team", "Overdue now", "Received"):
         assert heading in text
-    assert "No activity logged" in render_team_digest(empty, head)[0]
+    assert "No activity logged" in render_summary(empty, head)
     busy, quiet = sample_own_summaries()
     for summary in (busy, quiet):
-        assert_valid_messages(render_own_summary(summary, sample_user()))
-    assert "Still need a next step" in render_own_summary(busy, sample_user())[0]
+        assert_valid_messages([render_person(summary, sample_user(), own=True)])
+    assert "Without a next step: 3" in render_person(busy, sample_user(), own=True)
 
 
 SOFFICE = shutil.which("soffice")

@@ -13,10 +13,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.clock import FrozenClock
+from bot.jobs import digest as digest_jobs
 from bot.services import clients, contacts
 from bot.services.digest.figures import Week
 from bot.workers import digest as digest_workers
-from bot.workers.digest import CHART_FAILED, plan_parts
+from bot.workers import pool
+from bot.workers.digest import CHART_FAILED, FILE_FAILED, make_workbook, plan_parts
 from bot.workers.pool import Job
 from storage.db import Database
 from storage.digest_ledger import DigestKind
@@ -65,14 +67,13 @@ async def test_jobs_run_fail_and_survive_a_dead_worker() -> None:
     assert await Job(abs, -5).result() == 5  # started when awaited, in a new pool
 
 
-async def test_a_failed_part_is_logged_and_the_rest_still_made(
+async def test_a_failed_chart_is_logged_and_the_summary_still_made(
     db: Database,
     clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The chart's worker fails: an error is logged, a note takes the chart's place and the
-    spreadsheet, made by the other worker from the database, still comes."""
+    """The chart's worker fails: an error is logged and a note takes the chart's place."""
     head = await a_week(db, clock)
     real = digest_workers.Job
 
@@ -85,20 +86,59 @@ async def test_a_failed_part_is_logged_and_the_rest_still_made(
     with caplog.at_level(logging.ERROR):
         makers = await plan_parts(db, clock, head, DigestKind.TEAM, WEEK)
         parts = [await make() for make in makers]
-    assert [part.kind for part in parts] == ["text", "text", "document"]
+    assert [part.kind for part in parts] == ["text", "text"]
     assert parts[1].text == CHART_FAILED
+    assert parts[0].markup is not None  # the summary keeps its buttons
     assert any(
         "the chart of 2026-W48 for 9 could not be made" in r.message for r in caplog.records
     )
-    book = load_workbook(io.BytesIO(parts[2].content))
-    rows = list(book["Contacts"].iter_rows(min_row=2, values_only=True))
-    assert [row[8] for row in rows] == ["=1+2", "=1+2"]
+
+
+async def test_the_spreadsheet_is_made_on_request_in_a_worker(
+    db: Database, clock: FrozenClock
+) -> None:
+    """The team's file and a manager's own, each written by a worker process from the
+    database; the manager's holds only their own rows."""
+    head = await a_week(db, clock)
+    oscar = await make_user(db, clock, 2, name="Oscar", timezone=LONDON)
+    clock.set(at(25, 10))
+    client = await clients.create_client(db, clock, actor=oscar, name="Gamma")
+    await contacts.log_contact(
+        db, clock, actor=oscar, client_id=client.id, kind="call", summary="x"
+    )
+    clock.set(at(30, 9))
+    team = await make_workbook(db, head, WEEK, own=False)
+    assert team.kind == "document" and team.filename == "nextstep-2026-W48.xlsx"
+    rows = list(
+        load_workbook(io.BytesIO(team.content))["Contacts"].iter_rows(min_row=2, values_only=True)
+    )
+    assert sorted(row[1] for row in rows) == ["Mia", "Mia", "Oscar"]
+    assert [row[8] for row in rows if row[1] == "Mia"] == ["=1+2", "=1+2"]  # text, not formulas
+    mine = await make_workbook(db, oscar, WEEK, own=True)
+    assert mine.filename == "nextstep-2026-W48-mine.xlsx" and "your week 48" in mine.text
+    rows = list(
+        load_workbook(io.BytesIO(mine.content))["Contacts"].iter_rows(min_row=2, values_only=True)
+    )
+    assert [row[1] for row in rows] == ["Oscar"]
+    assert digest_workers.worker_memory()  # the workers are alive, and their RSS is known
+    assert all(size > 10 * 1024 * 1024 for size in digest_workers.worker_memory().values())
+
+
+async def test_a_failed_spreadsheet_is_a_note(
+    db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that can't be made is logged and answered with a note saying to press again."""
+    head = await a_week(db, clock)
+    monkeypatch.setattr(digest_workers, "week_workbook", int)
+    part = await make_workbook(db, head, WEEK, own=False)
+    assert part.kind == "text" and part.text == FILE_FAILED
 
 
 async def test_parts_already_sent_are_not_made_again(
     db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Resuming after the chart went out: its worker never starts; the file still comes."""
+    """Resuming after the summary went out: the chart is still drawn; after the chart, the
+    delivery has nothing left and its worker never starts. No spreadsheet is ever made."""
     head = await a_week(db, clock)
     started: list[str] = []
     real = Job.start
@@ -110,11 +150,10 @@ async def test_parts_already_sent_are_not_made_again(
 
     monkeypatch.setattr(Job, "start", start)
     makers = await plan_parts(db, clock, head, DigestKind.TEAM, WEEK, skip=2)
-    assert len(makers) == 3 and started == ["week_workbook"]
-    assert (await makers[2]()).kind == "document"
-    fresh = await plan_parts(db, clock, head, DigestKind.TEAM, WEEK)
-    assert started == ["week_workbook", "week_workbook", "draw_chart"]
-    assert [(await make()).kind for make in fresh] == ["text", "photo", "document"]
+    assert len(makers) == 2 and started == []
+    fresh = await plan_parts(db, clock, head, DigestKind.TEAM, WEEK, skip=1)
+    assert started == ["draw_chart"]
+    assert [(await make()).kind for make in fresh] == ["text", "photo"]
 
 
 async def test_a_hung_worker_is_stopped(
@@ -123,8 +162,8 @@ async def test_a_hung_worker_is_stopped(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A chart that takes too long: logged, a note in its place, the workers killed (the file,
-    failed with them, is made again in fresh ones), and the next job works."""
+    """A chart that takes too long: logged, a note in its place, the workers killed, and the
+    next job works."""
     head = await a_week(db, clock)
     real = digest_workers.Job
 
@@ -139,6 +178,33 @@ async def test_a_hung_worker_is_stopped(
     began = time.perf_counter()
     parts = [await make() for make in makers]
     assert time.perf_counter() - began < 20
-    assert [part.kind for part in parts] == ["text", "text", "document"]
+    assert [part.kind for part in parts] == ["text", "text"]
     assert any("took over 3.0 s" in r.message for r in caplog.records)
     assert await digest_workers.start(abs, -7).result() == 7
+
+
+async def test_idle_workers_are_stopped_after_ten_minutes() -> None:
+    """No job for 10 minutes: the workers stop (and hold no memory); a running job or a
+    recent one keeps them; the next job starts new ones. Time is given, never slept."""
+    assert pool.stop_if_idle() is False  # no workers at all
+    assert await digest_workers.start(abs, -1).result() == 1
+    assert len(multiprocessing.active_children()) >= 1
+    finished = time.monotonic()
+    assert pool.stop_if_idle(now=finished + 599) is False
+    assert multiprocessing.active_children() != []
+    slow = digest_workers.start(time.sleep, 1.5)
+    assert pool.stop_if_idle(now=time.monotonic() + 3600) is False  # a job is running
+    await slow.result()
+    assert pool.stop_if_idle(now=time.monotonic() + 601) is True
+    assert multiprocessing.active_children() == []
+    assert digest_workers.worker_memory() == {}
+    assert await digest_workers.start(abs, -3).result() == 3  # started again on demand
+
+
+async def test_the_idle_check_is_a_job_of_the_bot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's job calls the idle check (the job runs every minute; see schedule)."""
+    calls: list[object] = []
+    monkeypatch.setattr(digest_jobs, "stop_if_idle", lambda: calls.append(True))
+    await digest_jobs.stop_idle_workers(None)  # type: ignore[arg-type]
+    assert calls == [True]
+    assert digest_jobs.IDLE_CHECK_SECONDS == 60 and pool.IDLE_AFTER == 600

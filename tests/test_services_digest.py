@@ -17,6 +17,7 @@ from bot.services.digest import figures as digest
 from bot.services.digest import receivables as receivables_digest
 from bot.services.digest.figures import (
     Attention,
+    ChartRow,
     PersonWeek,
     Week,
     build_own_summary,
@@ -29,6 +30,7 @@ from bot.services.errors import DomainError, NotAllowed
 from bot.services.receivables import aging as receivables
 from bot.services.receivables import invoices
 from bot.services.receivables.aging import Bucket
+from storage import digest_figures
 from storage import invoices as invoice_store
 from storage.clients import Client
 from storage.db import Database
@@ -170,6 +172,14 @@ async def step_of(db: Database, client: Client) -> int:
     )
     assert value is not None
     return int(value)
+
+
+async def days_of(db: Database, week: Week) -> list[int]:
+    """Contacts per day of the week (the team's zone), all kinds."""
+    counts = [0] * 7
+    for row in await digest_figures.contacts_by_day(db, week.day_bounds):
+        counts[row.day] += row.calls + row.meetings + row.other
+    return counts
 
 
 def figures(person: PersonWeek) -> dict[str, object]:
@@ -328,7 +338,9 @@ async def test_known_week_every_figure(db: Database, clock: FrozenClock) -> None
         "meetings": (2, 2, "▲2"),
         "other": (2, 2, "▲2"),
         "new_clients": (3, 3, "▲3"),
+        "missing": (1, 1, "▲1"),
         "discipline": (57, -43, "▼43"),
+        "closures": (3, 3, "▲3"),
         "won": (1, 1, "▲1"),
         "lost": (2, 2, "▲2"),
         "postponed": (3, 3, "▲3"),
@@ -344,14 +356,19 @@ async def test_known_week_every_figure(db: Database, clock: FrozenClock) -> None
     assert result.receivables is None  # the team has no invoices
     assert result.attention == (
         Attention("overdue_step", ("F (Mia, 7 days)",), 0, count=1),
-        Attention("silent", ("Hana (20 days)",), 0, count=1),
-        Attention("discipline", ("Oscar 50%", "Mia 60%"), 0, count=2),
+        Attention("silent", ("Hana (20 days)",), 0, count=1, manager_ids=(3,)),
+        Attention("discipline", ("Oscar 50%", "Mia 60%"), 0, count=2, manager_ids=(2, 1)),
     )
-    assert result.chart.names == ("Mia", "Oscar")
-    assert result.chart.counts == (
-        ((1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 0, 0), (0, 0, 0), (0, 0, 0), (0, 1, 0)),
-        ((0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (1, 0, 1), (0, 0, 0), (0, 0, 0)),
+    assert result.chart.rows == (  # busiest first: contacts by kind, discipline, overdue
+        ChartRow("Mia", 2, 2, 1, 60, True, 3, 0),
+        ChartRow("Oscar", 1, 0, 1, 50, True, 0, 0),
     )
+    by_day = await digest_figures.contacts_by_day(db, result.week.day_bounds)
+    cells = sorted((row.manager_id, row.day, row.calls, row.meetings, row.other) for row in by_day)
+    assert cells == [
+        (1, 0, 1, 0, 0), (1, 1, 0, 1, 0), (1, 2, 0, 0, 1), (1, 3, 1, 0, 0), (1, 6, 0, 1, 0),
+        (2, 4, 1, 0, 1),
+    ]  # fmt: skip
     assert not result.no_activity and result.complete
     assert people["head"].telegram_id not in rows
 
@@ -411,7 +428,7 @@ async def test_week_boundaries_in_other_zones(db: Database, clock: FrozenClock) 
     assert counts == {"America/New_York": 4, "Asia/Tokyo": 3, LONDON: 4}
     tokyo = await build_team_digest(db, week=Week.parse("2026-W48", "Asia/Tokyo"), now=clock.now())
     # Mon 23 13:59 and 14:00 Tokyo are Monday; Sun 29 23:59 Tokyo is Sunday.
-    assert [sum(cell) for cell in tokyo.chart.counts[0]] == [2, 0, 0, 0, 0, 0, 1]
+    assert await days_of(db, tokyo.week) == [2, 0, 0, 0, 0, 0, 1]
 
 
 async def test_dst_week_boundaries_and_end_of_day(db: Database, clock: FrozenClock) -> None:
@@ -490,7 +507,7 @@ async def test_dst_week_boundaries_and_end_of_day(db: Database, clock: FrozenClo
     totals = result.totals
     assert (totals.calls, totals.meetings, totals.other) == (2, 1, 1)  # First, Last, Sat, Late
     assert totals.missing_overnight == 2  # Sat (local midnight) and Late (resolved Monday)
-    assert [sum(cell) for cell in result.chart.counts[0]] == [1, 0, 0, 0, 0, 1, 2]
+    assert await days_of(db, result.week) == [1, 0, 0, 0, 0, 1, 2]
     assert result.previous.calls == 1  # Before
 
 
@@ -730,7 +747,9 @@ async def test_silence_beyond_the_lookback(db: Database, clock: FrozenClock) -> 
     result = await build_team_digest(db, week=Week.parse("2026-W48", LONDON), now=clock.now())
     ghost = result.people[0]
     assert (ghost.silent_days, ghost.silent_more) == (30, True)  # Mon 19 Oct to Fri 27 Nov
-    assert result.attention == (Attention("silent", ("Ghost (30+ days)",), 0, count=1),)
+    assert result.attention == (
+        Attention("silent", ("Ghost (30+ days)",), 0, count=1, manager_ids=(1,)),
+    )
 
 
 async def test_receivables_agree_with_the_receivables_service(
@@ -780,3 +799,116 @@ async def test_receivables_agree_with_the_receivables_service(
             )
             expected += receivables.stage_for(days) is receivables.Stage.FINAL
         assert final == expected, moment
+
+
+# --- The same part of the previous week --------------------------------------------------------
+
+
+def test_same_point_of_the_previous_week_on_the_wall_clock() -> None:
+    """Monday noon is compared with last Monday noon in the team's zone, whatever the UTC
+    offsets (autumn and spring DST changes between the two weeks); a full week with the
+    full week before; a moment before the week began with the previous week's start."""
+    autumn = Week.parse("2026-W44", LONDON)  # Mon 26 Oct (GMT); the week before was BST
+    assert autumn.same_point_before(at(26, 12, month=10)) == at(19, 11, month=10)
+    spring = Week.parse("2026-W14", LONDON)  # Mon 30 Mar (BST); the week before was GMT
+    assert spring.same_point_before(at(30, 11, month=3)) == at(23, 12, month=3)
+    tokyo = Week.parse("2026-W48", "Asia/Tokyo")  # no DST: exactly a week earlier
+    assert tokyo.same_point_before(at(25, 3)) == at(18, 3)
+    assert autumn.same_point_before(at(3, month=11)) == autumn.start  # complete: full week
+    assert autumn.same_point_before(at(1, month=10)) == autumn.shift(-1).start
+    assert autumn.last_day_until(at(26, 12, month=10)) == dt.date(2026, 10, 26)
+    assert autumn.last_day_until(at(27, 0, month=10)) == dt.date(2026, 10, 26)  # midnight
+    assert autumn.last_day_until(at(9, month=11)) == autumn.sunday
+
+
+async def test_monday_noon_compares_with_last_monday_noon_across_dst(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Monday 26 Oct 12:00 (GMT) so far: last week is counted up to Monday 19 Oct 12:00 BST
+    (11:00 UTC), with what had been decided by then; the full week compares full weeks."""
+    clock.set(at(1, month=10))
+    mia = await make_user(db, clock, 1, name="Mia", timezone=LONDON)
+    names = ("Early", "Noonish", "Wednesday", "This week")
+    early, noonish, wednesday, current = [
+        await clients.create_client(db, clock, actor=mia, name=n) for n in names
+    ]
+    oct_ = 10
+    # 10:30 BST, concluded 12:30 BST: in the same part, but still missing at noon.
+    await log(db, clock, mia, early, "call", at(19, 9, 30, month=oct_),
+              resolved=at(19, 11, 30, month=oct_), closure="won")  # fmt: skip
+    # 12:30 BST is 11:30 UTC: after last Monday noon (a plain "minus 7 days" would count it).
+    await log(db, clock, mia, noonish, "call", at(19, 11, 30, month=oct_),
+              resolved=at(19, 11, 31, month=oct_), closure="won")  # fmt: skip
+    await log(db, clock, mia, wednesday, "meeting", at(21, 10, month=oct_),
+              resolved=at(21, 10, 5, month=oct_), closure="won")  # fmt: skip
+    await log(db, clock, mia, current, "call", at(26, 9, month=oct_),
+              resolved=at(26, 9, 5, month=oct_), closure="won")  # fmt: skip
+    week = Week.parse("2026-W44", LONDON)
+    so_far = await build_team_digest(db, week=week, now=at(26, 12, month=oct_))
+    assert so_far.compared_to == at(19, 11, month=oct_)
+    before = so_far.previous
+    assert (before.calls, before.meetings, before.missing, before.won) == (1, 0, 1, 0)
+    changes = {change.key: change for change in so_far.changes}
+    assert changes["contacts"].arrow == "=" and changes["won"].arrow == "▲1"
+    assert changes["missing"].arrow == "▼1"
+    own = await build_own_summary(db, manager=mia, week=week, now=at(26, 12, month=oct_))
+    assert {c.key: c.arrow for c in own.changes}["contacts"] == "="
+    full = await build_team_digest(db, week=week, now=at(2, 9, month=11))
+    assert full.compared_to == week.start
+    assert (full.previous.calls, full.previous.meetings, full.previous.won) == (2, 1, 3)
+    assert {c.key: c.arrow for c in full.changes}["contacts"] == "▼2"
+
+
+async def test_payments_compare_with_the_same_days_of_last_week(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Received so far on Tuesday is compared per currency with last Monday and Tuesday."""
+    clock.set(at(1, month=8))
+    mia = await make_user(db, clock, 1, name="Mia", timezone=LONDON)
+    acme = await clients.create_client(db, clock, actor=mia, name="Acme")
+    made = await invoices.create_invoice(
+        db, clock, actor=mia, client_id=acme.id, number="INV-1", amount_minor=1_000_00,
+        currency="EUR", due_on=dt.date(2026, 12, 31), issued_on=dt.date(2026, 8, 1),
+    )  # fmt: skip
+    for day, amount in ((17, 100_00), (18, 50_00), (19, 999_00 - 900_00), (24, 30_00)):
+        clock.set(at(day, 12))
+        await invoices.record_payment(
+            db, clock, actor=mia, invoice_id=made.id, amount_minor=amount
+        )
+    result = await build_team_digest(db, week=Week.parse("2026-W48", LONDON), now=at(24, 15))
+    assert result.receivables is not None
+    (eur,) = result.receivables.currencies
+    # This week so far (Mon 23, Tue 24): 30; last week's Mon 16 and Tue 17: 100 (not 18, 19).
+    assert (eur.paid_minor, eur.paid_before_minor, eur.paid_change_minor) == (
+        30_00,
+        100_00,
+        -70_00,
+    )
+
+
+async def test_largest_overdue_are_ranked_within_each_currency(
+    db: Database, clock: FrozenClock
+) -> None:
+    """RUB 385,000 is not "larger" than €18,400: each currency keeps its own five largest,
+    ranked in its own units, and a small currency's invoices are not crowded out."""
+    clock.set(at(1, month=8))
+    mia = await make_user(db, clock, 1, name="Mia", timezone=LONDON)
+    acme = await clients.create_client(db, clock, actor=mia, name="Acme")
+    amounts = [("RUB", 385_000_00), ("RUB", 900_00)] + [
+        ("EUR", major * 100) for major in (18_400, 15_000, 12_000, 11_000, 10_000, 9_000)
+    ]
+    for n, (currency, minor) in enumerate(amounts):
+        await invoices.create_invoice(
+            db, clock, actor=mia, client_id=acme.id, number=f"INV-{n}", amount_minor=minor,
+            currency=currency, due_on=dt.date(2026, 10, 1), issued_on=dt.date(2026, 8, 1),
+        )  # fmt: skip
+    clock.set(at(30, 10))
+    result = await build_team_digest(db, week=Week.parse("2026-W48", LONDON), now=clock.now())
+    assert result.receivables is not None
+    ranked = {
+        code: [item.balance_minor // 100 for item in items]
+        for code, items in result.receivables.largest_by_currency
+    }
+    assert ranked == {"EUR": [18_400, 15_000, 12_000, 11_000, 10_000], "RUB": [385_000, 900]}
+    assert [code for code, _ in result.receivables.largest_by_currency] == ["EUR", "RUB"]
+    assert result.people[0].overdue_invoices == 8  # counted, never summed across currencies

@@ -14,16 +14,26 @@ from bot.services.digest.figures import (
     Attention,
     Change,
     ChartData,
+    ChartRow,
+    DisciplineSection,
+    LateStep,
     OwnSummary,
     PersonWeek,
     SnoozedItem,
     TeamDigest,
+    WaitingItem,
     WakingItem,
     Week,
 )
 from bot.services.digest.receivables import CurrencyLine, OverdueInvoice, ReceivablesWeek
 from bot.services.receivables.aging import Bucket
-from bot.views.digest import own_context, team_context
+from bot.views.digest import (
+    FITS,
+    discipline_context,
+    person_context,
+    receivables_context,
+    summary_context,
+)
 from storage.contacts import PendingContact
 from storage.digest_figures import PlanItem
 from storage.users import Role
@@ -67,8 +77,11 @@ def _person(manager_id: int, name: str, *, busy: bool) -> PersonWeek:
 
 def _changes(*, compared: bool) -> tuple[Change, ...]:
     """Every figure the templates show a change for: up, down, equal, or nothing to compare."""
-    keys = ("contacts", "calls", "meetings", "other", "new_clients", "won", "lost", "postponed")
-    deltas = (3, -2, 0, 1, -1, 0, 2, -4) if compared else (None,) * len(keys)
+    keys = (
+        "contacts", "calls", "meetings", "other", "new_clients", "missing", "closures", "won",
+        "lost", "postponed",
+    )  # fmt: skip
+    deltas = (3, -2, 0, 1, -1, 2, 1, 0, 2, -4) if compared else (None,) * len(keys)
     changes = [Change(key, key, 5, delta) for key, delta in zip(keys, deltas, strict=True)]
     changes.append(Change("discipline", "Discipline", 74, -6 if compared else None, "%"))
     return tuple(changes)
@@ -110,7 +123,8 @@ def sample_team_digests() -> list[TeamDigest]:
         attention=tuple(
             Attention(kind, (TRICKY, "Mia <M>"), more=2, count=4) for kind in ATTENTION_KINDS
         ),
-        chart=ChartData(("Mia <M>",), (((3, 1, 0),) * 7,)),
+        chart=ChartData((ChartRow("Mia <M>", 3, 1, 0, 74, True, 3, 1),)),
+        compared_to=NOW - dt.timedelta(days=7),
     )
     empty = dataclasses.replace(
         busy,
@@ -124,7 +138,8 @@ def sample_team_digests() -> list[TeamDigest]:
         waking=(),
         receivables=None,
         attention=(),
-        chart=ChartData(("Mia <M>",), (((0, 0, 0),) * 7,)),
+        chart=ChartData(()),
+        compared_to=WEEK.start,
     )
     return [busy, dataclasses.replace(busy, now=AFTER), empty]
 
@@ -146,6 +161,8 @@ def sample_own_summaries() -> list[OwnSummary]:
         plan_total=5,
         plan=plan,
         receivables=_receivables(moved=True),
+        compared_to=NOW - dt.timedelta(days=7),
+        pending_total=3,
     )
     empty = dataclasses.replace(
         busy,
@@ -162,10 +179,42 @@ def sample_own_summaries() -> list[OwnSummary]:
     return [busy, empty]
 
 
+def sample_discipline() -> list[DisciplineSection]:
+    """The Discipline section full (every list, names with markup) and empty."""
+    full = DisciplineSection(
+        week=WEEK,
+        now=NOW,
+        waiting_total=12,
+        waiting_per_manager=tuple((f"{TRICKY} {n}", 12 - n) for n in range(10)),
+        waiting=(WaitingItem(5, 3, TRICKY, 1, "Mia <M>", "call", NOW - dt.timedelta(days=2)),),
+        most_snoozed=(
+            SnoozedItem(TRICKY, "Mia <M>", 3, 7, True),
+            SnoozedItem("Beta & Co", "Mia <M>", 2, 2, False),
+        ),
+        late_total=9,
+        late=(LateStep(4, 3, TRICKY, 1, "Mia <M>", "call", NOW - dt.timedelta(days=9)),),
+        below_target=tuple(_person(n, f"{TRICKY} {n}", busy=True) for n in range(10)),
+    )
+    empty = DisciplineSection(WEEK, AFTER, 0, (), (), (), 0, (), ())
+    return [full, empty]
+
+
 def digest_samples() -> dict[str, list[dict[str, Any]]]:
     """The digest templates' contexts, as the bot builds them from the samples."""
     head, manager = sample_user(Role.HEAD), sample_user()
     return {
-        "digest/team.html.j2": [team_context(d, head) for d in sample_team_digests()],
-        "digest/own.html.j2": [own_context(s, manager) for s in sample_own_summaries()],
+        "digest/summary.html.j2": [
+            summary_context(d, head, fit)
+            for d in sample_team_digests()
+            for fit in FITS[:: len(FITS) - 1]
+        ],
+        "digest/receivables.html.j2": [
+            receivables_context(d, head) for d in sample_team_digests()
+        ],
+        "digest/discipline.html.j2": [discipline_context(s, head) for s in sample_discipline()],
+        "digest/person.html.j2": [
+            person_context(s, viewer, own=own)
+            for s in sample_own_summaries()
+            for viewer, own in ((manager, True), (head, False))
+        ],
     }

@@ -1,5 +1,6 @@
-"""The weekly digest's delivery: a JobQueue job that sends each head their team digest and each
-manager their "Your week" when due, exactly once per person and week.
+"""The weekly digest's delivery: a JobQueue job that sends each head their team digest (the
+one-screen summary with its buttons, then the chart; the spreadsheet only when its button
+is pressed) and each manager their "Your week" when due, exactly once per person and week.
 
 Every tick (and once at start-up, so a digest due while the bot was down goes out then) asks
 the service who is owed what. Each delivery is claimed in `digest_sent` before its first
@@ -12,6 +13,7 @@ who blocked the bot is marked unreachable and the delivery closed.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from telegram import Bot
@@ -24,19 +26,23 @@ from bot.services.model import Delivery, DigestKind
 from bot.telegram.context import NextStepApplication, NextStepContext, Services
 from bot.telegram.notify import send_file, send_text
 from bot.views.digest import team_timezone
-from bot.workers.digest import Part, plan_parts
+from bot.workers.digest import Part, plan_parts, prestart, stop_if_idle
 
 logger = logging.getLogger(__name__)
 
 DIGEST_JOB = "weekly-digest"
+WORKERS_IDLE_JOB = "digest-workers-idle"
 MAX_INTERVAL = 60.0
+IDLE_CHECK_SECONDS = 60.0
+WARM_AHEAD = dt.timedelta(minutes=3)
+"""A head's digest due this soon gets its chart's worker processes started."""
 
 
 async def send_part(bot: Bot, services: Services, chat_id: int, part: Part) -> bool:
     """Send one part; False when it cannot be delivered (blocked, refused)."""
     db, clock = services.db, services.clock
     if part.kind == "text":
-        return bool(await send_text(bot, db, clock, chat_id, part.text))
+        return bool(await send_text(bot, db, clock, chat_id, part.text, reply_markup=part.markup))
     sent = await send_file(
         bot,
         db,
@@ -90,11 +96,14 @@ async def deliver(bot: Bot, services: Services, due: DueDigest, delivery: Delive
 
 
 async def digest_tick(context: NextStepContext) -> None:
-    """Deliver every digest that is due and not delivered yet, one person after another."""
+    """Deliver every digest that is due and not delivered yet, one person after another;
+    start the chart's workers when a head's digest falls due within WARM_AHEAD."""
     services = context.services
-    owed = await digest.due_digests(
-        services.db, now=services.clock.now(), timezone=team_timezone(services.settings)
-    )
+    now, zone = services.clock.now(), team_timezone(services.settings)
+    owed = await digest.due_digests(services.db, now=now, timezone=zone)
+    soon = await digest.due_digests(services.db, now=now + WARM_AHEAD, timezone=zone)
+    if any(due.kind is DigestKind.TEAM for due in (*owed, *soon)):
+        prestart()
     for due in owed:
         delivery = await digest.claim_delivery(services.db, services.clock, due)
         if delivery is None:
@@ -107,9 +116,15 @@ async def digest_tick(context: NextStepContext) -> None:
             )
 
 
+async def stop_idle_workers(context: NextStepContext) -> None:
+    """Stop the worker processes (chart, spreadsheet, big files) once they have been idle
+    for 10 minutes, so they hold no memory between digests; the next job starts them."""
+    stop_if_idle()
+
+
 def schedule_digest_jobs(application: NextStepApplication) -> None:
     """Start the digest job: at once (catching up after downtime), then every sweep interval
-    (at most a minute)."""
+    (at most a minute); and the check that stops idle worker processes, every minute."""
     services: Services = application.bot_data["services"]
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -118,5 +133,12 @@ def schedule_digest_jobs(application: NextStepApplication) -> None:
         first=1.0,
         name=DIGEST_JOB,
         # The default misfire grace of 1 s would silently skip runs on a busy loop.
+        job_kwargs={"misfire_grace_time": 120, "coalesce": True, "max_instances": 1},
+    )
+    application.job_queue.run_repeating(
+        stop_idle_workers,
+        interval=IDLE_CHECK_SECONDS,
+        first=IDLE_CHECK_SECONDS,
+        name=WORKERS_IDLE_JOB,
         job_kwargs={"misfire_grace_time": 120, "coalesce": True, "max_instances": 1},
     )

@@ -221,6 +221,17 @@ DIGEST_PERIOD = Action("dg", DIGEST_SCOPE, Choice("this", "last"))
 DIGEST_SCHEDULE = Action("dg", "cfg")  # the settings card's "Weekly digest"
 DIGEST_DAY = Action("dg", "day", DIGEST_SCOPE, Number(0, 7))  # 1 Monday .. 7 Sunday, 0 off
 DIGEST_TIME = Action("dg", "time", DIGEST_SCOPE, Token(HOUR_MINUTE))
+# The summary's drill-down: each button names its ISO week, so a press on an old week's
+# message still shows that week. Every handler re-checks who may see what: a head or admin
+# the team, a manager only their own week.
+DIGEST_WEEK = Token(r"[0-9]{4}-W[0-9]{2}")  # 2026-W48
+DIGEST_PAGES = Number(0, 9_999)  # a page of the managers' buttons
+DIGEST_SUMMARY = Action("dg", "sum", DIGEST_WEEK, DIGEST_PAGES)  # « Summary / another page
+DIGEST_SECTIONS = ("rcv", "dsc")  # Receivables, Discipline
+DIGEST_SECTION = Action("dg", "sec", Choice(*DIGEST_SECTIONS), DIGEST_WEEK)
+DIGEST_PERSON = Action("dg", "mgr", DIGEST_WEEK, Id(), DIGEST_PAGES)  # a manager's week
+DIGEST_CHART = Action("dg", "chart", DIGEST_WEEK)  # the chart, drawn when pressed
+DIGEST_FILE = Action("dg", "xlsx", DIGEST_SCOPE, DIGEST_WEEK)  # the spreadsheet, on request
 
 
 # --- settings (set) --------------------------------------------------------------------------

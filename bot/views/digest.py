@@ -1,22 +1,28 @@
-"""The digest as Telegram messages: sections rendered from `templates/digest/`, packed into
-messages of at most 4096 characters, cut only between sections (or, inside a section longer
-than a message, between its entries); the buttons of /digest and of the settings."""
+"""The digest as Telegram messages: a head's summary on one screen (the attention list, then
+the team's headline figures) with its drill-down sections, one person's week, and the
+buttons of /digest and of the settings. Texts come from `templates/digest/`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html as stdlib_html
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
+from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.services.digest.figures import (
     WEEKDAYS,
+    Attention,
     Change,
+    DisciplineSection,
     OwnSummary,
     PersonWeek,
     TeamDigest,
@@ -26,17 +32,33 @@ from bot.services.digest.figures import (
 from bot.services.model import DigestKind, DigestPrefs, User
 from bot.services.receivables.money import format_money
 from bot.timefmt import format_date, format_moment, local_time
-from bot.views.actions import DIGEST_DAY, DIGEST_PERIOD, DIGEST_SCHEDULE, DIGEST_TIME
+from bot.views.actions import (
+    CLIENT_OPEN,
+    DIGEST_CHART,
+    DIGEST_DAY,
+    DIGEST_FILE,
+    DIGEST_PERIOD,
+    DIGEST_PERSON,
+    DIGEST_SCHEDULE,
+    DIGEST_SECTION,
+    DIGEST_SUMMARY,
+    DIGEST_TIME,
+    INVOICE_OPEN,
+    NEXT_STEP_CHOICE,
+    STEP_OPEN,
+)
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import MAX_MESSAGE, environment, escape, split_message, telegram_length
 
 logger = logging.getLogger(__name__)
 
-TEAM_TEMPLATE = "digest/team.html.j2"
-OWN_TEMPLATE = "digest/own.html.j2"
-TEAM_SECTIONS = ("header", "attention", "team", "managers", "behaviour", "receivables", "footer")
-OWN_SECTIONS = ("header", "figures", "pending", "overdue", "plan", "receivables")
-PIECE_BREAK = "\n\n"
+SUMMARY_TEMPLATE = "digest/summary.html.j2"
+PERSON_TEMPLATE = "digest/person.html.j2"
+RECEIVABLES_TEMPLATE = "digest/receivables.html.j2"
+DISCIPLINE_TEMPLATE = "digest/discipline.html.j2"
+SUMMARY_LIMIT = 1500
+"""Characters the summary may take on screen (one phone screen), whatever the team's size."""
+MANAGERS_PER_PAGE = 8
 BUCKET_LABELS = {
     "current": "not due",
     "1-30": "1–30 d",
@@ -44,19 +66,19 @@ BUCKET_LABELS = {
     "61-90": "61–90 d",
     "90+": "90+ d",
 }
-LISTED = 10
 DIGEST_TIMES = ("07:00", "08:00", "09:00", "10:00", "12:00", "14:00", "16:00", "17:00", "18:00")
-
-
-@dataclass(frozen=True, slots=True)
-class TeamView:
-    """Lists the team template shows, prepared here to keep the template simple."""
-
-    week_range: str
-    postponers: tuple[str, ...]
-    postponers_more: int
-    overnight: tuple[str, ...]
-    overnight_more: int
+ITEM_BUTTONS = 4
+"""Open items of each kind offered as buttons on a person's week."""
+FILE_LABEL = "📎 Spreadsheet (.xlsx)"
+SUMMARY_LABEL = "« Summary"
+_ATTENTION_TARGETS = {
+    "invoice_final": ("💸", "rcv", "Invoices 30+ d"),
+    "overdue_step": ("⏰", "dsc", "Steps late 7+ d"),
+    "silent": ("🔇", "", ""),
+    "discipline": ("📉", "dsc", "Under 80%"),
+    "promise_broken": ("🤥", "rcv", "Broken promises"),
+}
+_TAG_OR_ENTITY = re.compile(r"<[^>]+>")
 
 
 def team_timezone(settings: Settings) -> str:
@@ -74,16 +96,15 @@ def week_range(week: Week, locale: str) -> str:
     return f"{babel_date(first, start_format, locale=locale)} – {end}"
 
 
-def _top(
-    people: Sequence[PersonWeek],
-    key: Callable[[PersonWeek], int],
-    text: Callable[[PersonWeek], str],
-) -> tuple[tuple[str, ...], int]:
-    chosen = sorted(
-        (person for person in people if key(person)),
-        key=lambda person: (-key(person), person.name.casefold()),
-    )
-    return tuple(text(person) for person in chosen[:LISTED]), max(0, len(chosen) - LISTED)
+def visible_length(text: str) -> int:
+    """What a Telegram HTML text shows, in UTF-16 units (tags dropped, entities read)."""
+    return telegram_length(stdlib_html.unescape(_TAG_OR_ENTITY.sub("", text)))
+
+
+def short(name: str, chars: int) -> str:
+    """A name on one line, cut to `chars` with an ellipsis."""
+    name = " ".join(name.split())
+    return name if len(name) <= chars else name[: chars - 1] + "…"
 
 
 def _formatters(viewer: User) -> dict[str, Any]:
@@ -92,113 +113,21 @@ def _formatters(viewer: User) -> dict[str, Any]:
         "fmt_moment": lambda moment: format_moment(moment, zone, locale),
         "fmt_short": lambda moment: format_date(local_time(moment, zone).date(), locale),
         "fmt_clock": lambda moment: local_time(moment, zone).strftime("%H:%M"),
+        "fmt_weekday_clock": lambda moment: format_datetime(
+            local_time(moment, zone), "EEE HH:mm", tzinfo=ZoneInfo(zone), locale=locale
+        ),
         "fmt_date": lambda day: format_date(day, locale),
         "money": lambda minor, currency: format_money(minor, currency, locale),
+        "signed_money": lambda minor, currency: _signed_money(minor, currency, locale),
         "bucket_label": lambda bucket: BUCKET_LABELS[bucket.value],
     }
 
 
-def _render_sections(template: str, names: Sequence[str], context: dict[str, Any]) -> list[str]:
-    """Each named block of the template rendered on its own (empty ones left out)."""
-    tmpl = environment().get_template(template)
-    sections = []
-    for name in names:
-        text = "".join(tmpl.blocks[name](tmpl.new_context(context))).strip()
-        if text:
-            sections.append(text)
-    return sections
-
-
-def pack_sections(sections: Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:
-    """Messages of at most `limit` (UTF-16 units of the raw HTML, which over-counts).
-
-    Whole sections share a message while they fit; a section that does not fit in what is
-    left starts a new message; one longer than a message is cut between its entries (blank
-    lines), and an entry longer than a message by `split_message`.
-    """
-    messages: list[str] = []
-    current = ""
-
-    def fits(text: str) -> bool:
-        return telegram_length(text) <= limit
-
-    def add(piece: str) -> None:
-        nonlocal current
-        if current and fits(current + PIECE_BREAK + piece):
-            current += PIECE_BREAK + piece
-            return
-        if current:
-            messages.append(current)
-        current = piece
-
-    for section in sections:
-        if fits(section):
-            add(section)
-            continue
-        if current:
-            messages.append(current)
-            current = ""
-        for piece in section.split(PIECE_BREAK):
-            if not piece.strip():
-                continue
-            for part in split_message(piece, limit) if not fits(piece) else [piece]:
-                add(part)
-    if current:
-        messages.append(current)
-    return messages
-
-
-def team_context(digest: TeamDigest, viewer: User) -> dict[str, Any]:
-    """What `digest/team.html.j2` renders, in the viewer's zone and language."""
-    postponers, postponers_more = _top(
-        digest.people,
-        lambda p: p.snoozes + p.reschedules,
-        lambda p: f"{p.name} {p.snoozes}/{p.reschedules}",
-    )
-    overnight, overnight_more = _top(
-        digest.people, lambda p: p.missing_overnight, lambda p: f"{p.name} {p.missing_overnight}"
-    )
-    view = TeamView(
-        week_range=week_range(digest.week, viewer.locale),
-        postponers=postponers,
-        postponers_more=postponers_more,
-        overnight=overnight,
-        overnight_more=overnight_more,
-    )
-    return {
-        **_formatters(viewer),
-        "days_since": _days_since(digest.now),
-        "d": digest,
-        "delta": _deltas(digest.changes),
-        "v": view,
-    }
-
-
-def render_team_digest(digest: TeamDigest, viewer: User) -> list[str]:
-    """The head's digest as Telegram messages, in the viewer's zone and language."""
-    context = team_context(digest, viewer)
-    return pack_sections(_render_sections(TEAM_TEMPLATE, TEAM_SECTIONS, context))
-
-
-def own_context(summary: OwnSummary, viewer: User) -> dict[str, Any]:
-    """What `digest/own.html.j2` renders, in the viewer's zone and language."""
-    plan_days: dict[dt.date, list[Any]] = {}
-    for item in summary.plan:
-        plan_days.setdefault(local_time(item.due_at, viewer.timezone).date(), []).append(item)
-    return {
-        **_formatters(viewer),
-        "days_since": _days_since(summary.now),
-        "s": summary,
-        "delta": _deltas(summary.changes),
-        "week_range": week_range(summary.week, viewer.locale),
-        "plan_days": sorted(plan_days.items()),
-    }
-
-
-def render_own_summary(summary: OwnSummary, viewer: User) -> list[str]:
-    """A manager's "Your week" as Telegram messages."""
-    context = own_context(summary, viewer)
-    return pack_sections(_render_sections(OWN_TEMPLATE, OWN_SECTIONS, context))
+def _signed_money(minor: int, currency: str, locale: str) -> str:
+    """`▲€200.00`, `▼$50.00` or `=`."""
+    if minor == 0:
+        return "="
+    return ("▲" if minor > 0 else "▼") + format_money(abs(minor), currency, locale)
 
 
 def _deltas(changes: Sequence[Change]) -> Callable[[str], str]:
@@ -221,6 +150,299 @@ def _days_since(now: dt.datetime) -> Callable[[dt.datetime], str]:
         return "less than a day" if days < 1 else f"{days} day{'s' if days != 1 else ''}"
 
     return days_since
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    return environment().get_template(template).render(**context).strip()
+
+
+SECTION_NAME_CHARS = (32, 22, 14, 8)
+"""How long names may be in a drill-down, tried in turn until it fits one message."""
+
+
+def _render_within(template: str, context: dict[str, Any], limit: int = MAX_MESSAGE) -> str:
+    """A drill-down as one message: names are cut shorter until it fits (`cut(name)` in the
+    template), so pressing a button edits the message in place, never adds more."""
+    text = ""
+    for chars in SECTION_NAME_CHARS:
+        text = _render(template, {**context, "cut": lambda name, n=chars: short(name, n)})
+        if telegram_length(text) <= limit:
+            return text
+    return split_message(text, limit)[0]
+
+
+# --- The summary: one screen ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryFit:
+    """How much of each list the summary shows (shrunk until it fits one screen)."""
+
+    names: int  # names per attention line
+    name_chars: int
+    currencies: int
+
+
+FITS = (
+    SummaryFit(3, 28, 5),
+    SummaryFit(2, 22, 4),
+    SummaryFit(2, 16, 3),
+    SummaryFit(1, 16, 3),
+    SummaryFit(1, 12, 2),
+    SummaryFit(0, 12, 2),
+)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def attention_text(item: Attention, fit: SummaryFit) -> str:
+    """One attention line as plain text, its names cut to fit."""
+    names = [short(name, fit.name_chars) for name in item.items[: fit.names]]
+    more = item.more + len(item.items) - len(names)
+    listed = ", ".join(names) + (f" +{more} more" if more and names else "")
+    if not names and more:
+        listed = f"{more} people" if item.kind in ("silent", "discipline") else ""
+    if item.kind == "invoice_final":
+        head = f"💸 {_plural(item.count, 'invoice')} 30+ days overdue"
+    elif item.kind == "overdue_step":
+        head = f"⏰ {_plural(item.count, 'step')} overdue 7+ days, oldest"
+    elif item.kind == "silent":
+        head = "🔇 Nothing logged for 3+ working days"
+    elif item.kind == "discipline":
+        head = "📉 Next-step discipline under 80%"
+    else:
+        head = f"🤥 {_plural(item.count, 'promise')} to pay broken"
+    return f"{head}: {listed}" if listed else head
+
+
+def summary_context(digest: TeamDigest, viewer: User, fit: SummaryFit) -> dict[str, Any]:
+    """What `digest/summary.html.j2` renders."""
+    receivables = digest.receivables
+    overdue = receivables.overdue_currencies if receivables else ()
+    received = (
+        tuple(line for line in receivables.currencies if line.paid_minor or line.paid_before_minor)
+        if receivables
+        else ()
+    )
+    return {
+        **_formatters(viewer),
+        "d": digest,
+        "delta": _deltas(digest.changes),
+        "week_range": week_range(digest.week, viewer.locale),
+        "attention": [attention_text(item, fit) for item in digest.attention],
+        "overdue_money": overdue[: fit.currencies],
+        "overdue_more": max(0, len(overdue) - fit.currencies),
+        "received": received[: fit.currencies],
+        "received_more": max(0, len(received) - fit.currencies),
+    }
+
+
+def render_summary(digest: TeamDigest, viewer: User) -> str:
+    """The head's summary: the attention list, then the team's headline figures with their
+    changes; at most SUMMARY_LIMIT characters on screen for any team (lists shrink)."""
+    text = ""
+    for fit in FITS:
+        text = _render(SUMMARY_TEMPLATE, summary_context(digest, viewer, fit))
+        if visible_length(text) <= SUMMARY_LIMIT:
+            return text
+    logger.warning("Digest summary over %s characters: %s", SUMMARY_LIMIT, visible_length(text))
+    return text
+
+
+def _attention_button(digest: TeamDigest, item: Attention) -> InlineKeyboardButton | None:
+    emoji, section, label = _ATTENTION_TARGETS[item.kind]
+    iso = digest.week.iso
+    if item.kind == "silent":
+        if not item.manager_ids:
+            return None
+        first = digest.person(item.manager_ids[0])
+        name = short(first.name if first else "?", 20)
+        return button(f"{emoji} {name}", DIGEST_PERSON, iso, item.manager_ids[0], 0)
+    return button(f"{emoji} {label}", DIGEST_SECTION, section, iso)
+
+
+def _manager_label(person: PersonWeek) -> str:
+    flag = (
+        "⚠️ "
+        if person.below_target or person.overdue_long or (person.silent_days or 0) >= 3
+        else ""
+    )
+    rate = f" · {person.discipline}%" if person.discipline is not None else ""
+    return f"{flag}{short(person.name, 18)} · {person.contacts}{rate}"
+
+
+def pages(count: int) -> int:
+    """How many pages of managers' buttons."""
+    return max(1, -(-count // MANAGERS_PER_PAGE))
+
+
+def summary_keyboard(digest: TeamDigest, page: int = 0) -> InlineKeyboardMarkup | None:
+    """The attention lines' buttons, one per manager (paged beyond 8), the sections, the
+    chart and the spreadsheet."""
+    iso = digest.week.iso
+    attention = [found for item in digest.attention if (found := _attention_button(digest, item))]
+    people = [person for person in digest.people if person.manager_id]
+    last = pages(len(people)) - 1
+    page = min(max(page, 0), last)
+    shown = people[page * MANAGERS_PER_PAGE : (page + 1) * MANAGERS_PER_PAGE]
+    managers = [
+        button(_manager_label(person), DIGEST_PERSON, iso, person.manager_id, page)
+        for person in shown
+    ]
+    paging = []
+    if page > 0:
+        paging.append(
+            button(f"‹ Managers {page * MANAGERS_PER_PAGE - 7}–", DIGEST_SUMMARY, iso, page - 1)
+        )
+    if page < last:
+        paging.append(
+            button(
+                f"Managers {(page + 1) * MANAGERS_PER_PAGE + 1}– ›", DIGEST_SUMMARY, iso, page + 1
+            )
+        )
+    return keyboard(
+        [
+            *grid(attention, 3),
+            *grid(managers, 2),
+            paging,
+            [
+                button("💰 Receivables", DIGEST_SECTION, "rcv", iso),
+                button("✅ Discipline", DIGEST_SECTION, "dsc", iso),
+            ],
+            [
+                button("📊 Chart", DIGEST_CHART, iso),
+                button(FILE_LABEL, DIGEST_FILE, "t", iso),
+            ],
+        ]
+    )
+
+
+def back_keyboard(week: Week, page: int = 0) -> InlineKeyboardMarkup | None:
+    """« Summary (and the spreadsheet) under a section."""
+    return keyboard(
+        [
+            [
+                button(SUMMARY_LABEL, DIGEST_SUMMARY, week.iso, page),
+                button(FILE_LABEL, DIGEST_FILE, "t", week.iso),
+            ]
+        ]
+    )
+
+
+# --- Sections ---------------------------------------------------------------------------
+
+
+def receivables_context(digest: TeamDigest, viewer: User) -> dict[str, Any]:
+    """What `digest/receivables.html.j2` renders."""
+    return {
+        **_formatters(viewer),
+        "d": digest,
+        "r": digest.receivables,
+        "week_range": week_range(digest.week, viewer.locale),
+        "cut": lambda name: short(name, SECTION_NAME_CHARS[0]),
+    }
+
+
+def render_receivables(digest: TeamDigest, viewer: User) -> str:
+    """Receivables: aging per currency and the five largest overdue in each currency."""
+    return _render_within(RECEIVABLES_TEMPLATE, receivables_context(digest, viewer))
+
+
+def discipline_context(section: DisciplineSection, viewer: User) -> dict[str, Any]:
+    """What `digest/discipline.html.j2` renders."""
+    return {
+        **_formatters(viewer),
+        "s": section,
+        "days_since": _days_since(section.now),
+        "week_range": week_range(section.week, viewer.locale),
+        "cut": lambda name: short(name, SECTION_NAME_CHARS[0]),
+    }
+
+
+def render_discipline(section: DisciplineSection, viewer: User) -> str:
+    """Discipline: contacts without a next step, most-snoozed steps, steps late 7+ days."""
+    return _render_within(DISCIPLINE_TEMPLATE, discipline_context(section, viewer))
+
+
+# --- One person's week (a manager's own, or a head's drill-down) -------------------------
+
+
+def person_context(summary: OwnSummary, viewer: User, *, own: bool) -> dict[str, Any]:
+    """What `digest/person.html.j2` renders."""
+    plan_days: dict[dt.date, int] = {}
+    for item in summary.plan:
+        day = local_time(item.due_at, viewer.timezone).date()
+        plan_days[day] = plan_days.get(day, 0) + 1
+    receivables = summary.receivables
+    return {
+        **_formatters(viewer),
+        "days_since": _days_since(summary.now),
+        "s": summary,
+        "own": own,
+        "delta": _deltas(summary.changes),
+        "week_range": week_range(summary.week, viewer.locale),
+        "plan_days": sorted(plan_days.items()),
+        "money_lines": [
+            line
+            for line in (receivables.currencies if receivables else ())
+            if line.open_minor or line.paid_minor or line.paid_before_minor
+        ],
+        "items_shown": ITEM_BUTTONS,
+        "cut": lambda name: short(name, SECTION_NAME_CHARS[0]),
+    }
+
+
+def render_person(summary: OwnSummary, viewer: User, *, own: bool) -> str:
+    """A person's week on one screen: figures, and what is open (the items are buttons)."""
+    return _render_within(PERSON_TEMPLATE, person_context(summary, viewer, own=own), SUMMARY_LIMIT)
+
+
+def person_keyboard(
+    summary: OwnSummary, viewer: User, *, own: bool, page: int = 0
+) -> InlineKeyboardMarkup | None:
+    """The person's open items as buttons: a manager's own open the next-step question and
+    the step's card; a head's open the client's card; overdue invoices open the invoice.
+    Then « Summary (a head) or the spreadsheet and the periods (a manager)."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for pending in summary.pending[:ITEM_BUTTONS]:
+        label = f"➡️ {short(pending.client_name, 26)}: next step?"
+        if own:
+            rows.append([button(label, NEXT_STEP_CHOICE, "menu", pending.contact.id)])
+        else:
+            rows.append([button(label, CLIENT_OPEN, pending.contact.client_id)])
+    for step in summary.overdue[:ITEM_BUTTONS]:
+        late = max(0, (summary.now - step.due_at).days)
+        label = f"⏰ {short(step.client_name, 22)} · {step.kind} · {late} d late"
+        if own:
+            rows.append([button(label, STEP_OPEN, step.step_id)])
+        else:
+            rows.append([button(label, CLIENT_OPEN, step.client_id)])
+    if summary.receivables is not None:
+        overdue = sorted(
+            summary.receivables.largest_overdue,
+            key=lambda item: (-item.days_overdue, item.invoice_id),
+        )
+        for invoice in overdue[:ITEM_BUTTONS]:
+            amount = format_money(invoice.balance_minor, invoice.currency, viewer.locale)
+            label = f"💸 {short(invoice.number, 12)} {short(invoice.client_name, 16)} · {amount}"
+            rows.append([button(label, INVOICE_OPEN, invoice.invoice_id)])
+    iso = summary.week.iso
+    if own:
+        rows.append([button(FILE_LABEL, DIGEST_FILE, "o", iso)])
+        rows.append(
+            [
+                button("This week so far", DIGEST_PERIOD, "o", "this"),
+                button("Last week", DIGEST_PERIOD, "o", "last"),
+            ]
+        )
+    else:
+        rows.append([button(SUMMARY_LABEL, DIGEST_SUMMARY, iso, page)])
+    return keyboard(rows)
+
+
+# --- Buttons of /digest and of the settings ---------------------------------------------
 
 
 def period_keyboard(*, team: bool) -> InlineKeyboardMarkup | None:

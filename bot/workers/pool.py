@@ -7,7 +7,9 @@ first use, with at most two workers, started by "spawn" (a fresh interpreter: th
 threads, and forking a threaded process can copy a held lock into the child). A job that
 fails raises its error where it is awaited; if a worker died (killed, out of memory) the
 pool is replaced, so the next job gets a fresh one. `shutdown()` stops the workers (at
-application stop, and in tests).
+application stop, and in tests); `stop_if_idle()` stops them once no job has run for
+IDLE_AFTER (a job of the bot calls it every minute), so idle workers hold no memory;
+`worker_memory()` reports what each one holds (RSS).
 """
 
 from __future__ import annotations
@@ -17,17 +19,23 @@ import concurrent.futures
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Generic, TypeVar
 
 logger = logging.getLogger(__name__)
 
 MAX_WORKERS = 2
+IDLE_AFTER = 600.0
+"""Seconds without a job after which the workers are stopped (the next job starts them)."""
 T = TypeVar("T")
 
 _pool: concurrent.futures.ProcessPoolExecutor | None = None
 _lock = threading.Lock()
+_running = 0  # jobs submitted and not finished
+_last_active = 0.0  # time.monotonic() when a job was last submitted or finished
 
 
 class Job(Generic[T]):
@@ -82,7 +90,25 @@ def _forget(pool: concurrent.futures.ProcessPoolExecutor) -> None:
             _pool = None
 
 
+def _mark(delta: int) -> None:
+    global _running, _last_active
+    with _lock:
+        _running += delta
+        _last_active = time.monotonic()
+
+
 def _submit(function: Callable[..., T], args: tuple[object, ...]) -> concurrent.futures.Future[T]:
+    _mark(+1)
+    try:
+        return _submit_counted(function, args)
+    except BaseException:
+        _mark(-1)
+        raise
+
+
+def _submit_counted(
+    function: Callable[..., T], args: tuple[object, ...]
+) -> concurrent.futures.Future[T]:
     pool = _executor()
     try:
         future = pool.submit(function, *args)
@@ -92,6 +118,7 @@ def _submit(function: Callable[..., T], args: tuple[object, ...]) -> concurrent.
         future = pool.submit(function, *args)
 
     def check(done: concurrent.futures.Future[T]) -> None:
+        _mark(-1)
         if not done.cancelled() and isinstance(done.exception(), BrokenProcessPool):
             _forget(pool)
 
@@ -119,3 +146,39 @@ def shutdown(*, wait: bool = True, kill: bool = False) -> None:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
     pool.shutdown(wait=wait and not kill, cancel_futures=True)
+
+
+def running() -> bool:
+    """Whether worker processes are up (or being started)."""
+    with _lock:
+        return _pool is not None
+
+
+def stop_if_idle(*, now: float | None = None, idle_after: float = IDLE_AFTER) -> bool:
+    """Stop the workers if they exist, run nothing and have run nothing for `idle_after`
+    seconds (`now` is a `time.monotonic()` reading, given by tests); True if stopped."""
+    moment = time.monotonic() if now is None else now
+    with _lock:
+        idle = _pool is not None and _running == 0 and moment - _last_active >= idle_after
+    if idle:
+        logger.info("Worker processes idle for %.0f s: stopped", moment - _last_active)
+        shutdown()
+    return idle
+
+
+def worker_memory() -> dict[int, int]:
+    """Each live worker's resident memory in bytes, by process id (Linux /proc; empty
+    without workers or elsewhere)."""
+    with _lock:
+        pool = _pool
+    processes = dict((getattr(pool, "_processes", None) or {}) if pool else {})
+    sizes: dict[int, int] = {}
+    for pid in processes:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                sizes[pid] = int(line.split()[1]) * 1024
+    return sizes

@@ -1,17 +1,20 @@
-"""The digest's chart: contacts per manager per day of the week, stacked by kind, as a PNG.
+"""The digest's chart: who is doing the work and who is slipping, one row per manager.
 
-One row per manager and one column per day; in each cell a horizontal bar split into calls,
-meetings and other contacts, with the day's count beside it, and the week's total at the end
-of the row. All cells share one scale, so a busy day stands out across the team. The image is
-1280 px wide whatever the team's size and grows in height with it (one 42 px row per
-manager), so names stay large enough to read on a phone; the day headers carry the team's
-total per day.
+Three panels side by side, sharing the rows (busiest first):
+1. the week's contacts, a horizontal bar split into calls, meetings and other contacts, with
+   the total written after it (one scale for the whole team);
+2. the discipline rate (next step within an hour of the contact): a dot on 0–100 % with the
+   80 % target as a line; red under the target, green on or over it, none without contacts;
+3. what is overdue now: open steps and invoices (counts; money in several currencies is
+   never added up), two thin bars with their numbers.
 
-Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display). The bot draws it
-in a worker process (`bot.workers.digest`); matplotlib's font objects are shared and not
-thread-safe, so within a process one chart is drawn at a time (a lock). Names are drawn as
-plain text (`parse_math=False`: a `$` in a name is not TeX), and glyphs missing from the font
-are drawn as boxes, not warned about.
+The image is 1280 px wide whatever the team's size and grows in height with it (one 46 px
+row per manager), so names and numbers stay large enough to read on a phone. Drawn with
+matplotlib's object API on the Agg canvas (no pyplot, no display); the bot draws it in a
+worker process (`bot.workers.digest`). Matplotlib's font objects are shared and not
+thread-safe, so within a process one chart is drawn at a time (a lock). Names are plain text
+(`parse_math=False`: a `$` in a name is not TeX); glyphs missing from the font are drawn as
+boxes, not warned about (fonts for every script are issue 19's).
 """
 
 from __future__ import annotations
@@ -19,39 +22,37 @@ from __future__ import annotations
 import io
 import threading
 import warnings
-from collections.abc import Sequence
 
-import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.transforms import blended_transform_factory, offset_copy
+from matplotlib.transforms import blended_transform_factory
 
-from bot.services.digest.figures import ChartData
+from bot.services.digest.figures import DISCIPLINE_TARGET, ChartData
 
 DPI = 100
 WIDTH_PX = 1280
 WIDTH_IN = WIDTH_PX / DPI
-ROW_IN = 0.42
-HEADER_IN = 1.75
-FOOTER_IN = 0.25
-NAMES_IN = 2.7
-NAMES_LEFT_IN = 0.12
-RIGHT_IN = 0.1
+ROW_IN = 0.46
+HEADER_IN = 1.55
+FOOTER_IN = 0.2
 MIN_HEIGHT_IN = 3.2
-NAME_CHARS = 17
-TOTAL_COLUMN = 0.7
-"""Width of the week-total column, in day columns."""
-BAR_HEIGHT = 0.66
-CELL_LABELS_UP_TO = 30
-"""Up to this many managers each day's count is written beside its bar (beyond, the week
-total column and the spreadsheet carry the numbers, and drawing stays fast)."""
-PNG_COMPRESSION = 3
+NAMES_IN = 2.6
+GAP_IN = 0.25
+PANELS_IN = (4.6, 2.2, 2.5)  # contacts, discipline, overdue
+NAME_CHARS = 18
+BAR_HEIGHT = 0.62
+PNG_COMPRESSION = 2
 _DRAWING = threading.Lock()
 KINDS = (("Calls", "#3b6fd8"), ("Meetings", "#f0932b"), ("Other", "#5aa469"))
-BAR_SPAN = 0.72
-"""The share of a day column the busiest cell's bar fills (its total is written after it)."""
+STEPS_COLOUR = "#8e44ad"
+INVOICES_COLOUR = "#c0392b"
+GOOD = "#2e8b57"
+BAD = "#d62728"
+STRIPE = "#f1f3f6"
+FONT = 15
 
 
 def _short(name: str) -> str:
@@ -59,123 +60,152 @@ def _short(name: str) -> str:
     return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
-def render_chart(data: ChartData, *, title: str, day_labels: Sequence[str]) -> bytes:
-    """The chart as PNG bytes; `day_labels` are the seven column headings (Mon 23, …)."""
+def render_chart(data: ChartData, *, title: str) -> bytes:
+    """The chart as PNG bytes."""
     with _DRAWING:
-        return _draw(data, title=title, day_labels=day_labels)
+        return _draw(data, title=title)
 
 
-def _draw(data: ChartData, *, title: str, day_labels: Sequence[str]) -> bytes:
-    rows = len(data.names)
-    height_in = max(MIN_HEIGHT_IN, HEADER_IN + FOOTER_IN + ROW_IN * max(rows, 1))
-    figure = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(figure)
+def _box(left: float, right: float, bottom: float, top: float) -> list[tuple[float, float]]:
+    return [(left, bottom), (left, top), (right, top), (right, bottom)]
+
+
+def _panel(figure: Figure, left_in: float, width_in: float, height_in: float) -> Axes:
     axes = figure.add_axes(
         (
-            NAMES_IN / WIDTH_IN,
+            left_in / WIDTH_IN,
             FOOTER_IN / height_in,
-            (WIDTH_IN - NAMES_IN - RIGHT_IN) / WIDTH_IN,
+            width_in / WIDTH_IN,
             (height_in - HEADER_IN - FOOTER_IN) / height_in,
         )
     )
-    counts = np.array(data.counts, dtype=float).reshape(rows, 7, 3)
-    totals = counts.sum(axis=2)
-    busiest = float(totals.max()) if rows else 0.0
-    scale = BAR_SPAN / busiest if busiest else 0.0
-    rows_at = np.arange(rows, dtype=float)
-
-    # Zebra stripes guide the eye along a row; every bar of a kind is one collection (one
-    # artist instead of thousands of patches keeps a 100-manager chart fast).
-    stripes = [_box(0, 7 + TOTAL_COLUMN, row - 0.5, row + 0.5) for row in range(0, rows, 2)]
-    axes.add_collection(PolyCollection(stripes, facecolors="#f1f3f6", linewidths=0, zorder=0))
-    for day in range(1, 8):
-        axes.axvline(day, color="#c9ced6", linewidth=1, zorder=1)
-    offsets = np.zeros((rows, 7))
-    for kind, (_, colour) in enumerate(KINDS):
-        widths = counts[:, :, kind] * scale
-        row_index, day_index = np.nonzero(widths)
-        lefts = day_index + 0.04 + offsets[row_index, day_index]
-        boxes = [
-            _box(left, left + width, row - BAR_HEIGHT / 2, row + BAR_HEIGHT / 2)
-            for left, width, row in zip(
-                lefts, widths[row_index, day_index], rows_at[row_index], strict=True
-            )
-        ]
-        axes.add_collection(PolyCollection(boxes, facecolors=colour, linewidths=0, zorder=2))
-        offsets += widths
-    if rows <= CELL_LABELS_UP_TO:
-        for row, day in zip(*np.nonzero(totals), strict=True):
-            axes.text(
-                day + 0.06 + offsets[row, day],
-                row,
-                str(int(totals[row, day])),
-                va="center",
-                ha="left",
-                fontsize=13,
-                color="#333333",
-                parse_math=False,
-                zorder=3,
-            )
-    week_totals = totals.sum(axis=1)
-    for row, name in enumerate(data.names):
-        axes.text(
-            NAMES_LEFT_IN / WIDTH_IN,
-            row,
-            _short(name),
-            va="center",
-            ha="left",
-            fontsize=16,
-            parse_math=False,
-            transform=blended_transform_factory(figure.transFigure, axes.transData),
-        )
-        axes.text(
-            7 + TOTAL_COLUMN / 2,
-            row,
-            str(int(week_totals[row])),
-            va="center",
-            ha="center",
-            fontsize=15,
-            fontweight="bold",
-            parse_math=False,
-        )
-    day_totals = totals.sum(axis=0) if rows else np.zeros(7)
-    heading = offset_copy(axes.get_xaxis_transform(), figure, y=10, units="dots")
-    headings = [f"{label}\n{int(day_totals[day])}" for day, label in enumerate(day_labels)]
-    headings.append(f"Week\n{int(day_totals.sum())}")
-    for column, text in enumerate(headings):
-        width = TOTAL_COLUMN if column == 7 else 1.0
-        axes.text(
-            column + width / 2,
-            1.0,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=16,
-            fontweight="bold",
-            parse_math=False,
-            transform=heading,
-        )
-    if not rows:
-        axes.text(3.5, 0, "No contacts logged", ha="center", va="center", fontsize=18)
-    axes.set_xlim(0, 7 + TOTAL_COLUMN)
-    axes.set_ylim(max(rows, 1) - 0.5, -0.5)
     axes.set_axis_off()
-    figure.text(
-        0.01,
-        1 - 0.12 / height_in,
-        title,
-        ha="left",
-        va="top",
-        fontsize=20,
-        fontweight="bold",
+    return axes
+
+
+def _stripes(axes: Axes, rows: int, right: float) -> None:
+    boxes = [_box(0, right, row - 0.5, row + 0.5) for row in range(0, rows, 2)]
+    axes.add_collection(PolyCollection(boxes, facecolors=STRIPE, linewidths=0, zorder=0))
+
+
+def _heading(axes: Axes, x: float, text: str) -> None:
+    axes.text(
+        x, -0.75, text, ha="center", va="bottom", fontsize=FONT + 1, fontweight="bold",
         parse_math=False,
-    )
+    )  # fmt: skip
+
+
+def _draw(data: ChartData, *, title: str) -> bytes:
+    rows = len(data.rows)
+    shown = max(rows, 1)
+    height_in = max(MIN_HEIGHT_IN, HEADER_IN + FOOTER_IN + ROW_IN * shown)
+    figure = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    left = NAMES_IN
+    contacts_axes = _panel(figure, left, PANELS_IN[0], height_in)
+    left += PANELS_IN[0] + GAP_IN
+    discipline_axes = _panel(figure, left, PANELS_IN[1], height_in)
+    left += PANELS_IN[1] + GAP_IN
+    overdue_axes = _panel(figure, left, PANELS_IN[2], height_in)
+    for axes in (contacts_axes, discipline_axes, overdue_axes):
+        axes.set_ylim(shown - 0.5, -0.5)
+
+    # 1. Contacts by kind: one collection per kind (one artist, not one patch per bar).
+    busiest = max((row.contacts for row in data.rows), default=0)
+    scale = 0.82 / busiest if busiest else 0.0
+    _stripes(contacts_axes, rows, 1.0)
+    starts = [0.0] * rows
+    names = blended_transform_factory(figure.transFigure, contacts_axes.transData)
+    for kind, (_, colour) in enumerate(KINDS):
+        boxes = []
+        for index, row in enumerate(data.rows):
+            count = (row.calls, row.meetings, row.other)[kind]
+            if count:
+                width = count * scale
+                boxes.append(
+                    _box(starts[index], starts[index] + width, index - BAR_HEIGHT / 2,
+                         index + BAR_HEIGHT / 2)
+                )  # fmt: skip
+                starts[index] += width
+        contacts_axes.add_collection(
+            PolyCollection(boxes, facecolors=colour, linewidths=0, zorder=2)
+        )
+    for index, row in enumerate(data.rows):
+        contacts_axes.text(
+            starts[index] + 0.015, index, str(row.contacts), va="center", ha="left",
+            fontsize=FONT, fontweight="bold", parse_math=False, zorder=3,
+        )  # fmt: skip
+        figure.text(
+            0.12 / WIDTH_IN, index, _short(row.name), va="center", ha="left", fontsize=FONT + 1,
+            parse_math=False, transform=names,
+        )  # fmt: skip
+    contacts_axes.set_xlim(0, 1.0)
+    _heading(contacts_axes, 0.5, f"Contacts this week ({sum(r.contacts for r in data.rows)})")
+
+    # 2. Discipline: a dot per person on 0-100 %, the target as a line.
+    _stripes(discipline_axes, rows, 100.0)
+    discipline_axes.axvline(DISCIPLINE_TARGET, color="#888888", linewidth=1.5, linestyle="--")
+    dots: dict[str, tuple[list[int], list[int]]] = {GOOD: ([], []), BAD: ([], [])}
+    for index, row in enumerate(data.rows):
+        if row.discipline is None:
+            discipline_axes.text(50, index, "—", ha="center", va="center", fontsize=FONT,
+                                 color="#888888")  # fmt: skip
+            continue
+        colour = BAD if row.below_target else GOOD
+        dots[colour][0].append(row.discipline)
+        dots[colour][1].append(index)
+        right_side = row.discipline < 62
+        discipline_axes.text(
+            row.discipline + (5 if right_side else -5), index, f"{row.discipline}%",
+            ha="left" if right_side else "right", va="center", fontsize=FONT - 1,
+            color=colour, fontweight="bold", parse_math=False,
+        )  # fmt: skip
+    for colour, (xs, ys) in dots.items():
+        if xs:  # one artist per colour, not one per person
+            discipline_axes.scatter(xs, ys, s=120, color=colour, zorder=3)
+    discipline_axes.set_xlim(-4, 104)
+    _heading(discipline_axes, 50, f"Discipline (target {DISCIPLINE_TARGET}%)")
+
+    # 3. Overdue now: steps and invoices, two thin bars per row, counts written after them.
+    most = max((max(row.overdue_steps, row.overdue_invoices) for row in data.rows), default=0)
+    unit = 0.72 / most if most else 0.0
+    _stripes(overdue_axes, rows, 1.0)
+    for offset, colour, values in (
+        (-0.17, STEPS_COLOUR, [row.overdue_steps for row in data.rows]),
+        (0.17, INVOICES_COLOUR, [row.overdue_invoices for row in data.rows]),
+    ):
+        boxes = []
+        for index, value in enumerate(values):
+            if not value:
+                continue  # nothing overdue: an empty lane says it (and draws faster)
+            boxes.append(_box(0, value * unit, index + offset - 0.15, index + offset + 0.15))
+            overdue_axes.text(
+                value * unit + 0.02, index + offset, str(value), ha="left", va="center",
+                fontsize=FONT - 1, color=colour, parse_math=False,
+            )  # fmt: skip
+        overdue_axes.add_collection(
+            PolyCollection(boxes, facecolors=colour, linewidths=0, zorder=2)
+        )
+    overdue_axes.set_xlim(0, 1.0)
+    _heading(overdue_axes, 0.5, "Overdue now")
+
+    if not rows:
+        contacts_axes.text(0.5, 0, "No contacts logged", ha="center", va="center",
+                           fontsize=FONT + 3)  # fmt: skip
+    figure.text(
+        0.01, 1 - 0.1 / height_in, title, ha="left", va="top", fontsize=20, fontweight="bold",
+        parse_math=False,
+    )  # fmt: skip
     figure.legend(
-        handles=[Patch(color=colour, label=label) for label, colour in KINDS],
-        loc="upper right",
-        bbox_to_anchor=(1 - 0.1 / WIDTH_IN, 1 - 0.55 / height_in),
-        ncol=3,
-        fontsize=16,
+        handles=[Patch(color=colour, label=label) for label, colour in KINDS]
+        + [
+            Patch(color=STEPS_COLOUR, label="Overdue steps"),
+            Patch(color=INVOICES_COLOUR, label="Overdue invoices"),
+        ],
+        loc="upper left",
+        bbox_to_anchor=(0.005, 1 - 0.5 / height_in),
+        ncol=5,
+        fontsize=FONT - 1,
         frameon=False,
     )
     buffer = io.BytesIO()
@@ -189,7 +219,3 @@ def _draw(data: ChartData, *, title: str, day_labels: Sequence[str]) -> bytes:
             pil_kwargs={"compress_level": PNG_COMPRESSION},
         )
     return buffer.getvalue()
-
-
-def _box(left: float, right: float, bottom: float, top: float) -> list[tuple[float, float]]:
-    return [(left, bottom), (left, top), (right, top), (right, bottom)]

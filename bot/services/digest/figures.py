@@ -21,7 +21,13 @@ Definitions (the template and the tests rely on them):
   and working days, from their latest contact (or the day they joined) to the week's end (or
   now, for this week so far).
 - The figures are also merged into team totals; the previous week's activity figures give
-  the changes (▲/▼); a contact that was reopened (its step cancelled) counts as missing.
+  the changes (▲/▼), counted over the same part of that week: a week so far (Monday 12:00)
+  against the previous week up to the same wall-clock moment in the team's zone (last
+  Monday 12:00, whatever the DST offsets), with next steps as they stood then; a full week
+  against the full week before. A contact that was reopened (its step cancelled) counts as
+  missing.
+- Money is never added, compared or ranked across currencies: each currency has its own
+  lines and its own five largest overdue invoices; per person, overdue invoices are counted.
 """
 
 from __future__ import annotations
@@ -43,9 +49,9 @@ from bot.services.errors import DomainError, NotAllowed
 from storage import audit, digest_figures, digest_ledger, digest_rows
 from storage.contacts import PendingContact, pending_for_manager
 from storage.db import Database, Queries
-from storage.digest_figures import DayKindCount, PlanItem
+from storage.digest_figures import PlanItem
 from storage.digest_ledger import Delivery, DeliveryState, DigestKind, DigestPrefs, Recipient
-from storage.users import Role, User, list_users
+from storage.users import Role, User, get_user, list_users
 
 AT_LOGGING = MISSING_STEP_NAG
 """A next step chosen this soon after logging counts as chosen "at logging"."""
@@ -142,6 +148,29 @@ class Week:
         """The date of day `index` (0 = Monday)."""
         return self.monday + dt.timedelta(days=index)
 
+    def cutoff(self, now: dt.datetime) -> dt.datetime:
+        """Where the figures of this week stop: `now` within it, else its end (or start)."""
+        return min(max(now, self.start), self.end)
+
+    def same_point_before(self, now: dt.datetime) -> dt.datetime:
+        """The moment of the previous week that matches this week's `cutoff(now)` on the wall
+        clock of the team's zone: Monday 12:00 for Monday 12:00 (whatever the UTC offsets of
+        the two weeks, so across a DST change too); its end for a complete week."""
+        cutoff = self.cutoff(now)
+        before = self.shift(-1)
+        if cutoff >= self.end:
+            return before.end
+        local = cutoff.astimezone(ZoneInfo(self.timezone))
+        days = (local.date() - self.monday).days
+        return local_to_utc(before.day(days), local.time(), self.timezone)
+
+    def last_day_until(self, moment: dt.datetime) -> dt.date:
+        """The week's last date (team zone) on or before `moment` (for dated money figures)."""
+        if moment >= self.end:
+            return self.sunday
+        local = (moment - dt.timedelta(microseconds=1)).astimezone(ZoneInfo(self.timezone))
+        return min(self.sunday, max(self.monday, local.date()))
+
 
 # --- Figures ------------------------------------------------------------------------------
 
@@ -174,6 +203,7 @@ class PersonWeek:
     reschedules: int = 0
     cancellations: int = 0
     waking: int = 0
+    overdue_invoices: int = 0
     silent_days: int | None = None
     silent_more: bool = False  # silent since before the lookback: at least `silent_days`
 
@@ -281,20 +311,89 @@ class Attention:
     more: int = 0
     count: int = 0
     detail: str = ""
+    manager_ids: tuple[int, ...] = ()  # the people named, in order (their buttons)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartRow:
+    """One manager on the chart: the week's contacts by kind, their discipline rate, and
+    what is slipping now (overdue steps; overdue invoices, counted, never summed in money)."""
+
+    name: str
+    calls: int
+    meetings: int
+    other: int
+    discipline: int | None
+    below_target: bool
+    overdue_steps: int
+    overdue_invoices: int
+
+    @property
+    def contacts(self) -> int:
+        """Calls, meetings and other contacts."""
+        return self.calls + self.meetings + self.other
 
 
 @dataclass(frozen=True, slots=True)
 class ChartData:
-    """Contacts per person per weekday by kind group: `counts[person][day] = (c, m, o)`."""
+    """The chart's rows, busiest first; `omitted` people left out of a very large team's."""
 
-    names: tuple[str, ...]
-    counts: tuple[tuple[tuple[int, int, int], ...], ...]
-    omitted: int = 0  # people with contacts left out of a very large team's chart
+    rows: tuple[ChartRow, ...]
+    omitted: int = 0
 
     @property
     def total(self) -> int:
         """All contacts in the chart."""
-        return sum(sum(cell) for row in self.counts for cell in row)
+        return sum(row.contacts for row in self.rows)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to draw: no contact, nothing overdue."""
+        return not any(
+            row.contacts or row.overdue_steps or row.overdue_invoices for row in self.rows
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingItem:
+    """A contact still waiting for its next step, as the Discipline section lists it."""
+
+    contact_id: int
+    client_id: int
+    client_name: str
+    manager_id: int
+    manager_name: str
+    kind: str
+    logged_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LateStep:
+    """An open step overdue more than a week."""
+
+    step_id: int
+    client_id: int
+    client_name: str
+    manager_id: int
+    manager_name: str
+    kind: str
+    due_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DisciplineSection:
+    """The Discipline drill-down: contacts without a next step (now, per contact), the
+    week's most-snoozed steps, and steps overdue more than 7 days (per step)."""
+
+    week: Week
+    now: dt.datetime
+    waiting_total: int
+    waiting_per_manager: tuple[tuple[str, int], ...]  # (name, count), most first
+    waiting: tuple[WaitingItem, ...]
+    most_snoozed: tuple[SnoozedItem, ...]
+    late_total: int
+    late: tuple[LateStep, ...]
+    below_target: tuple[PersonWeek, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,11 +412,17 @@ class TeamDigest:
     receivables: ReceivablesWeek | None
     attention: tuple[Attention, ...]
     chart: ChartData
+    compared_to: dt.datetime
+    """Where the previous week's figures stop: the same point of that week."""
 
     @property
     def complete(self) -> bool:
         """Whether the week is over (else the figures are "so far")."""
         return self.now >= self.week.end
+
+    def person(self, manager_id: int) -> PersonWeek | None:
+        """One person's row."""
+        return next((p for p in self.people if p.manager_id == manager_id), None)
 
     @property
     def no_activity(self) -> bool:
@@ -348,6 +453,8 @@ class OwnSummary:
     plan_total: int
     plan: tuple[PlanItem, ...]
     receivables: ReceivablesWeek | None
+    compared_to: dt.datetime | None = None
+    pending_total: int = 0
 
     @property
     def complete(self) -> bool:
@@ -369,9 +476,14 @@ async def _people_figures(
     names: dict[int, str],
     manager_id: int | None = None,
     with_state: bool = True,
+    until: dt.datetime | None = None,
 ) -> dict[int, PersonWeek]:
-    """Per person, every aggregate for the week merged into one PersonWeek each."""
+    """Per person, every aggregate for the week merged into one PersonWeek each.
+
+    `until` cuts the week's activity there (the same part of a previous week), and what
+    had been decided by then counts: a next step chosen after `until` is still missing."""
     people: dict[int, PersonWeek] = {}
+    end = week.end if until is None else min(until, week.end)
 
     def person(person_id: int) -> PersonWeek:
         if person_id not in people:
@@ -384,6 +496,8 @@ async def _people_figures(
         at_logging=AT_LOGGING,
         discipline=DISCIPLINE_WINDOW,
         manager_id=manager_id,
+        until=end,
+        as_of=min(now, end),
     ):
         target = person(row.manager_id)
         for name in (
@@ -400,12 +514,10 @@ async def _people_figures(
             "missing_overnight",
         ):
             setattr(target, name, getattr(row, name))
-    new = await digest_figures.new_clients(db, week.start, week.end, manager_id=manager_id)
+    new = await digest_figures.new_clients(db, week.start, end, manager_id=manager_id)
     for person_id, count in new.items():
         person(person_id).new_clients = count
-    for events in await digest_figures.event_figures(
-        db, week.start, week.end, manager_id=manager_id
-    ):
+    for events in await digest_figures.event_figures(db, week.start, end, manager_id=manager_id):
         target = person(events.manager_id)
         target.snoozes = events.snoozes
         target.reschedules = events.reschedules
@@ -471,6 +583,7 @@ def _changes(current: PersonWeek, previous: PersonWeek) -> tuple[Change, ...]:
         change("meetings", "Meetings", current.meetings, previous.meetings),
         change("other", "Other", current.other, previous.other),
         change("new_clients", "New clients", current.new_clients, previous.new_clients),
+        change("missing", "Still without a next step", current.missing, previous.missing),
         Change(
             "discipline",
             "Discipline",
@@ -478,6 +591,7 @@ def _changes(current: PersonWeek, previous: PersonWeek) -> tuple[Change, ...]:
             None if rate is None or before_rate is None else rate - before_rate,
             "%",
         ),
+        change("closures", "Closures", current.closures, previous.closures),
         change("won", "Won", current.won, previous.won),
         change(
             "lost",
@@ -537,14 +651,16 @@ def attention_list(
         items, more = _names_line(
             [f"{p.name} ({p.silent_days}{'+' if p.silent_more else ''} days)" for p in silent]
         )
-        lines.append(Attention("silent", items, more, count=len(silent)))
+        ids = tuple(p.manager_id for p in silent[:NAMES_PER_LINE])
+        lines.append(Attention("silent", items, more, count=len(silent), manager_ids=ids))
     low = sorted(
         (person for person in people if person.below_target),
         key=lambda person: (person.disciplined / person.contacts, person.name.casefold()),
     )
     if low:
         items, more = _names_line([f"{p.name} {p.discipline}%" for p in low])
-        lines.append(Attention("discipline", items, more, count=len(low)))
+        ids = tuple(p.manager_id for p in low[:NAMES_PER_LINE])
+        lines.append(Attention("discipline", items, more, count=len(low), manager_ids=ids))
     if receivables is not None and receivables.promises_broken:
         lines.append(
             Attention(
@@ -557,25 +673,28 @@ def attention_list(
     return tuple(lines[:ATTENTION_LINES])
 
 
-def _chart(rows: Sequence[DayKindCount], order: Sequence[PersonWeek]) -> ChartData:
-    """Chart cells for the people who had contacts, in the digest's order; beyond
-    CHART_PEOPLE people, only the busiest (Telegram refuses taller photos)."""
-    cells: dict[int, list[tuple[int, int, int]]] = {}
-    for row in rows:
-        cells.setdefault(row.manager_id, [(0, 0, 0)] * 7)[row.day] = (
-            row.calls,
-            row.meetings,
-            row.other,
-        )
-    shown = [person for person in order if person.manager_id in cells]
+def _chart(people: Sequence[PersonWeek]) -> ChartData:
+    """One row per person with contacts or anything overdue, the busiest first; beyond
+    CHART_PEOPLE people only the busiest (Telegram refuses taller photos)."""
+    shown = [
+        person for person in people if person.contacts or person.overdue or person.overdue_invoices
+    ]
+    shown.sort(key=lambda person: (-person.contacts, -person.overdue, person.name.casefold()))
     omitted = max(0, len(shown) - CHART_PEOPLE)
-    if omitted:
-        busiest = sorted(shown, key=lambda person: -person.contacts)[:CHART_PEOPLE]
-        keep = {person.manager_id for person in busiest}
-        shown = [person for person in shown if person.manager_id in keep]
     return ChartData(
-        names=tuple(person.name for person in shown),
-        counts=tuple(tuple(cells[person.manager_id]) for person in shown),
+        rows=tuple(
+            ChartRow(
+                name=person.name,
+                calls=person.calls,
+                meetings=person.meetings,
+                other=person.other,
+                discipline=person.discipline,
+                below_target=person.below_target,
+                overdue_steps=person.overdue,
+                overdue_invoices=person.overdue_invoices,
+            )
+            for person in shown[:CHART_PEOPLE]
+        ),
         omitted=omitted,
     )
 
@@ -586,8 +705,9 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
     names = {user.telegram_id: user.name for user in users}
     by_id = {user.telegram_id: user for user in users}
     current = await _people_figures(db, week, now=now, names=names)
+    compared_to = week.same_point_before(now)
     previous_people = await _people_figures(
-        db, week.shift(-1), now=now, names=names, with_state=False
+        db, week.shift(-1), now=now, names=names, with_state=False, until=compared_to
     )
     coming = week.shift(1)
     waking_total, waking_per_manager, waking_rows = await digest_figures.waking_clients(
@@ -621,12 +741,19 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
             timezone=user.timezone,
             working_days=user.working_days,
         )
+    snoozed = await digest_figures.most_snoozed(
+        db, week.start, week.cutoff(now), limit=MOST_SNOOZED
+    )
+    receivables = await receivables_digest.week_figures(
+        db, week=week, now=now, names=names, compare_with=_compare_dates(week, compared_to)
+    )
+    if receivables is not None:
+        for person_id, count in receivables.overdue_per_manager:
+            current.setdefault(person_id, PersonWeek(person_id, names.get(person_id, "?")))
+            current[person_id].overdue_invoices = count
     people = sorted(current.values(), key=lambda p: (p.name.casefold(), p.manager_id))
     totals = team_totals(people)
     previous = team_totals(previous_people.values())
-    snoozed = await digest_figures.most_snoozed(db, week.start, week.end, limit=MOST_SNOOZED)
-    receivables = await receivables_digest.week_figures(db, week=week, now=now, names=names)
-    by_day = await digest_figures.contacts_by_day(db, week.day_bounds)
     return TeamDigest(
         week=week,
         now=now,
@@ -651,8 +778,15 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
         ),
         receivables=receivables,
         attention=attention_list(people, totals, receivables, now=now),
-        chart=_chart(by_day, people),
+        chart=_chart(people),
+        compared_to=compared_to,
     )
+
+
+def _compare_dates(week: Week, compared_to: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The dates of the previous week's same part (for dated figures: payments)."""
+    before = week.shift(-1)
+    return before.monday, before.last_day_until(compared_to)
 
 
 async def build_own_summary(
@@ -663,8 +797,15 @@ async def build_own_summary(
     names = {manager.telegram_id: manager.name}
     person_id = manager.telegram_id
     current = await _people_figures(db, week, now=now, names=names, manager_id=person_id)
+    compared_to = week.same_point_before(now)
     previous = await _people_figures(
-        db, week.shift(-1), now=now, names=names, manager_id=person_id, with_state=False
+        db,
+        week.shift(-1),
+        now=now,
+        names=names,
+        manager_id=person_id,
+        with_state=False,
+        until=compared_to,
     )
     person = current.get(person_id, PersonWeek(person_id, manager.name))
     before = previous.get(person_id, PersonWeek(person_id, manager.name))
@@ -677,8 +818,15 @@ async def build_own_summary(
     )
     pending = await pending_for_manager(db, person_id)
     receivables = await receivables_digest.week_figures(
-        db, week=week, now=now, names=names, manager_id=person_id
+        db,
+        week=week,
+        now=now,
+        names=names,
+        manager_id=person_id,
+        compare_with=_compare_dates(week, compared_to),
     )
+    if receivables is not None:
+        person.overdue_invoices = sum(count for _, count in receivables.overdue_per_manager)
     return OwnSummary(
         week=week,
         now=now,
@@ -690,6 +838,78 @@ async def build_own_summary(
         plan_total=plan_total,
         plan=tuple(plan),
         receivables=receivables,
+        compared_to=compared_to,
+        pending_total=len(pending),
+    )
+
+
+WAITING_LISTED = 6
+LATE_LISTED = 6
+
+
+async def build_discipline(db: Database, *, week: Week, now: dt.datetime) -> DisciplineSection:
+    """The Discipline drill-down of the team's digest: contacts without a next step now
+    (counted per contact), the week's most-snoozed steps, steps overdue more than 7 days
+    (per step), and who is under the discipline target this week."""
+    names = {user.telegram_id: user.name for user in await list_users(db)}
+    per_manager, waiting = await digest_figures.contacts_waiting(db, limit=WAITING_LISTED)
+    late_total, late = await digest_figures.steps_overdue_before(
+        db, now - LONG_OVERDUE, limit=LATE_LISTED
+    )
+    snoozed = await digest_figures.most_snoozed(
+        db, week.start, week.cutoff(now), limit=MOST_SNOOZED
+    )
+    people = await _people_figures(db, week, now=now, names=names, with_state=False)
+    low = sorted(
+        (person for person in people.values() if person.below_target),
+        key=lambda person: (person.disciplined / person.contacts, person.name.casefold()),
+    )
+    return DisciplineSection(
+        week=week,
+        now=now,
+        waiting_total=sum(per_manager.values()),
+        waiting_per_manager=tuple(
+            sorted(
+                ((names.get(pid, "?"), n) for pid, n in per_manager.items()),
+                key=lambda item: (-item[1], item[0].casefold()),
+            )
+        ),
+        waiting=tuple(
+            WaitingItem(
+                contact_id=item.contact_id,
+                client_id=item.client_id,
+                client_name=item.client_name,
+                manager_id=item.manager_id,
+                manager_name=names.get(item.manager_id, "?"),
+                kind=item.kind,
+                logged_at=item.logged_at,
+            )
+            for item in waiting
+        ),
+        most_snoozed=tuple(
+            SnoozedItem(
+                client_name=item.client_name,
+                manager_name=names.get(item.manager_id, "?"),
+                snoozes=item.snoozes,
+                lifetime_snoozes=item.lifetime_snoozes,
+                open=item.open,
+            )
+            for item in snoozed
+        ),
+        late_total=late_total,
+        late=tuple(
+            LateStep(
+                step_id=item.step_id,
+                client_id=item.client_id,
+                client_name=item.client_name,
+                manager_id=item.manager_id,
+                manager_name=names.get(item.manager_id, "?"),
+                kind=item.kind,
+                due_at=item.due_at,
+            )
+            for item in late
+        ),
+        below_target=tuple(low),
     )
 
 
@@ -727,6 +947,31 @@ async def week_records(db: Queries, *, week: Week, manager_id: int | None = None
 def may_see_team(actor: User) -> bool:
     """Heads and admins see the team's digest; managers only their own summary."""
     return actor.active and actor.is_lead
+
+
+TEAM_ONLY = (
+    "Only heads of sales see the team's digest. /digest shows your own week, with its spreadsheet."
+)
+OWN_ONLY = "You can see only your own week: /digest shows it."
+
+
+def require_team_view(actor: User) -> None:
+    """Raise (politely) unless the person may see the team's digest."""
+    if not may_see_team(actor):
+        raise NotAllowed(TEAM_ONLY)
+
+
+async def person_for_view(db: Database, actor: User, manager_id: int) -> User:
+    """The person whose week `actor` asked to see: anyone on the team for a head or an
+    admin, only themselves for a manager (another's button is refused politely)."""
+    if manager_id == actor.telegram_id and actor.active:
+        return actor
+    if not may_see_team(actor):
+        raise NotAllowed(OWN_ONLY)
+    person = await get_user(db, manager_id)
+    if person is None:
+        raise DomainError("That person is not on the team any more.")
+    return person
 
 
 def week_for_request(text: str | None, *, now: dt.datetime, timezone: str) -> Week:

@@ -38,6 +38,13 @@ class CurrencyLine:
     payments: int = 0
     issued_minor: int = 0
     issued: int = 0
+    paid_before_minor: int = 0
+    """Received in the same part of the previous week (in this currency)."""
+
+    @property
+    def paid_change_minor(self) -> int:
+        """Received this week minus the same part of the previous week."""
+        return self.paid_minor - self.paid_before_minor
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,21 @@ class ReceivablesWeek:
     largest_overdue: tuple[OverdueInvoice, ...]
     final_stage_total: int
     final_stage: tuple[OverdueInvoice, ...]  # the most overdue few of them
+    overdue_per_manager: tuple[tuple[int, int], ...] = ()
+    """(manager id, overdue invoices): counts, comparable across currencies."""
+
+    @property
+    def largest_by_currency(self) -> tuple[tuple[str, tuple[OverdueInvoice, ...]], ...]:
+        """The largest overdue invoices, ranked within each currency (never across)."""
+        groups: dict[str, list[OverdueInvoice]] = {}
+        for item in self.largest_overdue:
+            groups.setdefault(item.currency, []).append(item)
+        return tuple((code, tuple(items)) for code, items in sorted(groups.items()))
+
+    @property
+    def overdue_currencies(self) -> tuple[CurrencyLine, ...]:
+        """The currencies with an overdue balance."""
+        return tuple(line for line in self.currencies if line.overdue_minor)
 
     @property
     def moved(self) -> bool:
@@ -119,6 +141,7 @@ async def week_figures(
     now: dt.datetime,
     names: dict[int, str],
     manager_id: int | None = None,
+    compare_with: tuple[dt.date, dt.date] | None = None,
 ) -> ReceivablesWeek | None:
     """The receivables section for the team (or one manager); None if the team has never
     recorded an invoice.
@@ -126,6 +149,9 @@ async def week_figures(
     Balances and aging are SQL aggregates with the rules of `bot.services.receivables.aging`
     (its buckets and final stage; each invoice aged on its owner's local date), so a team
     with thousands of open invoices costs milliseconds; a test keeps both in agreement.
+    Payments count from Monday to the week's last day so far; `compare_with` (first, last
+    date) is the same part of the previous week, for the change in what was received. The
+    largest overdue invoices are ranked within each currency (exchange rates are unknown).
     """
     if not await digest_figures.has_invoices(db):
         return None
@@ -137,9 +163,19 @@ async def week_figures(
     paid = {
         row.currency: row
         for row in await digest_figures.payments_received(
-            db, week.monday, week.sunday, manager_id=manager_id
+            db, week.monday, week.last_day_until(now), manager_id=manager_id
         )
     }
+    paid_before = (
+        {
+            row.currency: row.amount_minor
+            for row in await digest_figures.payments_received(
+                db, *compare_with, manager_id=manager_id
+            )
+        }
+        if compare_with
+        else {}
+    )
     issued = {
         row.currency: row
         for row in await digest_figures.invoices_issued(
@@ -155,8 +191,11 @@ async def week_figures(
     final_total, final = await digest_figures.overdue_at_least(
         db, todays, days=FINAL_STAGE_DAYS, limit=LISTED, manager_id=manager_id
     )
+    overdue_counts = await digest_figures.overdue_invoices_per_owner(
+        db, todays, manager_id=manager_id
+    )
     lines = []
-    for code in sorted(set(aging) | set(paid) | set(issued)):
+    for code in sorted(set(aging) | set(paid) | set(issued) | set(paid_before)):
         amounts = aging.get(code)
         lines.append(
             CurrencyLine(
@@ -170,13 +209,14 @@ async def week_figures(
                 payments=paid[code].count if code in paid else 0,
                 issued_minor=issued[code].amount_minor if code in issued else 0,
                 issued=issued[code].count if code in issued else 0,
+                paid_before_minor=paid_before.get(code, 0),
             )
         )
 
-    def size(item: digest_figures.AgedInvoice) -> tuple[Decimal, int, int]:
-        # Largest by amount in its own currency's major units (exchange rates are unknown).
+    def place(item: digest_figures.AgedInvoice) -> tuple[str, Decimal, int, int]:
+        # Within its own currency only: amounts in two currencies are never compared.
         major = money.to_decimal(item.balance_minor, item.currency)
-        return (-major, -item.days_overdue, item.invoice_id)
+        return (item.currency, -major, -item.days_overdue, item.invoice_id)
 
     return ReceivablesWeek(
         currencies=tuple(lines),
@@ -188,11 +228,10 @@ async def week_figures(
             f"{item.invoice_number} {item.client_name} ({names.get(item.manager_id, '?')})"
             for item in broken[:LISTED]
         ),
-        largest_overdue=tuple(
-            _overdue(item) for item in sorted(largest, key=size)[:LARGEST_OVERDUE]
-        ),
+        largest_overdue=tuple(_overdue(item) for item in sorted(largest, key=place)),
         final_stage_total=final_total,
         final_stage=tuple(_overdue(item) for item in final),
+        overdue_per_manager=tuple(sorted(overdue_counts.items())),
     )
 
 
