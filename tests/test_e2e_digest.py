@@ -180,7 +180,7 @@ async def test_manager_gets_only_their_own_week(
     mia = server.user(MANAGER_ID, "Mia")
     await mia.send("/digest")
     own = await mia.expect("Your week · week 48")
-    assert "Contacts 3 (▲3)" in own.text and "Next week: 1 step" in own.text
+    assert "Contacts 3 (▲3)" in own.text and "Next week: 2 steps" in own.text  # Beta's stays
     assert "Without a next step: 1" in own.text and "Team" not in own.text
     assert own.labels == [
         "➡️ Beta: next step?",
