@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test reliability lint format check clean browser-deps
+.PHONY: run test reliability lint format check clean browser-deps fonts
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Without BOT_TOKEN this starts the local sandbox (chat page on http://127.0.0.1:8080).
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(PY) -m bot run --sandbox-without-token
 
 test: $(STAMP) browser-deps
@@ -22,18 +22,31 @@ test: $(STAMP) browser-deps
 	$(VENV)/bin/mypy
 	$(PY) -m pytest --cov=bot --cov=handlers --cov=storage
 
-# The browser test drives Debian's Chromium; as root (CI) it is installed when missing.
-CHROMIUM := /usr/bin/chromium
-browser-deps:
-	@test -x $(CHROMIUM) || { \
+# Debian packages: the Noto fonts the chart draws Cyrillic, Devanagari and Gujarati names
+# with (to run and to test), and Chromium for the browser test. As root (CI) a missing one is
+# installed; otherwise the command to run is printed. $(1): "path=package" pairs.
+define debian_packages
+	@missing=""; for pair in $(1); do \
+	  test -e "$${pair%%=*}" || missing="$$missing $${pair#*=}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium package for the browser test"; \
+	    echo "Installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
-	    echo "The browser test needs Debian's chromium package: sudo apt-get install chromium"; \
+	    echo "NextStep needs Debian packages: sudo apt-get install$$missing"; \
 	    exit 1; \
-	  fi; }
+	  fi; \
+	fi
+endef
+FONTS := /usr/share/fonts/truetype/noto/NotoSansGujarati-Regular.ttf=fonts-noto-core
+CHROMIUM := /usr/bin/chromium=chromium
+
+fonts:
+	$(call debian_packages,$(FONTS))
+
+browser-deps:
+	$(call debian_packages,$(FONTS) $(CHROMIUM))
 
 # The full-size fault, SIGKILL and fuzz runs (pytest marker `reliability`; make test runs
 # reduced versions of each). Takes several minutes.

@@ -496,3 +496,23 @@ def test_workbook_as_libreoffice_reads_it(tmp_path: Path) -> None:
         ["", "1,234.567", "1,234.567"],
     ]
     assert money[1][0] == "2026-11-25" and money[1][9] == "2026-12-01"
+
+
+def test_chart_fonts_cover_cyrillic_devanagari_and_gujarati_names() -> None:
+    """Every letter of names in Russian, Hindi and Gujarati has a glyph in one of the chart's
+    fonts (Debian's fonts-noto-core, which `make` installs), so none is drawn as a box."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from bot.services.digest.chart import FONT_FAMILIES
+
+    assert FONT_FAMILIES[1:] == ["Noto Sans", "Noto Sans Devanagari", "Noto Sans Gujarati"]
+    charmaps = [
+        set(FT2Font(font_manager.findfont(family, fallback_to_default=False)).get_charmap())
+        for family in FONT_FAMILIES
+    ]
+    for name in ("Мария Ёлкина", "प्रिया शर्मा हिन्दी क्ष", "શ્રી ક્ષમા પટેલ"):
+        missing = [c for c in name if not c.isspace() and all(ord(c) not in m for m in charmaps)]
+        assert missing == [], name
+    png = render_chart(ChartData((chart_row("શ્રી ક્ષમા પટેલ", 3),)), title="સપ્તાહ")
+    assert png.startswith(b"\x89PNG")

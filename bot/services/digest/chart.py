@@ -13,8 +13,10 @@ row per manager), so names and numbers stay large enough to read on a phone. Dra
 matplotlib's object API on the Agg canvas (no pyplot, no display); the bot draws it in a
 worker process (`bot.workers.digest`). Matplotlib's font objects are shared and not
 thread-safe, so within a process one chart is drawn at a time (a lock). Names are plain text
-(`parse_math=False`: a `$` in a name is not TeX); glyphs missing from the font are drawn as
-boxes, not warned about (fonts for every script are issue 19's).
+(`parse_math=False`: a `$` in a name is not TeX). Names in any script are drawn with a list
+of fonts (matplotlib ≥ 3.6 falls back glyph by glyph; ≥ 3.11 shapes Devanagari and Gujarati):
+DejaVu Sans, then Debian's Noto fonts (`make` installs fonts-noto-core); a glyph no font has
+is drawn as a box, not warned about.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from pathlib import Path
 
+from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
@@ -53,6 +57,31 @@ GOOD = "#2e8b57"
 BAD = "#d62728"
 STRIPE = "#f1f3f6"
 FONT = 15
+NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
+NOTO_FILES = {
+    "Noto Sans": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    "Noto Sans Devanagari": ("NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf"),
+    "Noto Sans Gujarati": ("NotoSansGujarati-Regular.ttf", "NotoSansGujarati-Bold.ttf"),
+}
+
+
+def _font_families() -> list[str]:
+    """DejaVu Sans, then the Noto fonts that are installed (Debian's fonts-noto-core),
+    tried in order for each glyph: Latin and Cyrillic, Devanagari, Gujarati.
+
+    The files are registered by path, so a font cache built before they were installed
+    does not hide them."""
+    families = ["DejaVu Sans"]
+    for family, files in NOTO_FILES.items():
+        paths = [NOTO_DIR / name for name in files if (NOTO_DIR / name).is_file()]
+        for path in paths:
+            font_manager.fontManager.addfont(str(path))
+        if paths:
+            families.append(family)
+    return families
+
+
+FONT_FAMILIES = _font_families()
 
 
 def _short(name: str) -> str:
@@ -62,7 +91,7 @@ def _short(name: str) -> str:
 
 def render_chart(data: ChartData, *, title: str) -> bytes:
     """The chart as PNG bytes."""
-    with _DRAWING:
+    with _DRAWING, rc_context({"font.family": FONT_FAMILIES}):
         return _draw(data, title=title)
 
 
