@@ -30,7 +30,7 @@ from bot.views.agenda import next_step_keyboard, step_keyboard
 from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape, render
-from handlers.common import edit, flow_fallbacks, on_refusal, pressed, query_of, reply
+from handlers.common import edit, flow_fallbacks, on_refusal, pressed, query_of, reply, set_buttons
 from handlers.flow import Flow
 
 RESCHEDULE, CANCEL_REASON = range(20, 22)
@@ -76,7 +76,7 @@ async def ask_snooze(update: Update, context: NextStepContext) -> int:
     query = query_of(update)
     await query.answer()
     buttons = [button(label, STEP_SNOOZE, view.step.id, code) for label, code in SNOOZES]
-    await query.edit_message_reply_markup(keyboard([buttons]))
+    await set_buttons(query, keyboard([buttons]))
     return ConversationHandler.END
 
 

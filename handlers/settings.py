@@ -36,7 +36,7 @@ from bot.views.callback_data import any_of
 from bot.views.digest import settings_button as digest_settings_button
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape
-from handlers.common import NOT_VALID, edit, flow_fallbacks, hint, reply
+from handlers.common import NOT_VALID, edit, flow_fallbacks, hint, reply, set_buttons
 from handlers.flow import Flow
 
 CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS = 1, 2, 3
@@ -244,7 +244,7 @@ async def chosen_setting(update: Update, context: NextStepContext) -> int:
         chosen ^= {day[0]}
         context.user_data["working_days"] = sorted(chosen)
         await query.answer()
-        await query.edit_message_reply_markup(_days_markup(context))
+        await set_buttons(query, _days_markup(context))
         return ConversationHandler.END
     if (quiet := SETTINGS_QUIET_HOURS.parse(data)) is not None:
         start, end = schedule.parse_quiet_range(quiet[0])
