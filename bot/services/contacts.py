@@ -56,10 +56,26 @@ class StepExists(DomainError):
 
 
 class AlreadyResolved(DomainError):
-    """The contact already has its next step or closure (a stale button, a second tap)."""
+    """The contact already has its next step or closure (a stale button, a second tap).
+    Given the contact, its client and the reader, it says which: "Already handled: the call
+    with Vortex on Mon 7 Dec 2026, 11:20 has its next step." """
 
-    def __init__(self) -> None:
-        super().__init__("Already handled: this contact has its next step or closure.")
+    def __init__(
+        self, contact: Contact | None = None, client_name: str = "", actor: User | None = None
+    ) -> None:
+        if contact is None or not client_name or actor is None:
+            super().__init__("Already handled: this contact has its next step or closure.")
+            return
+        when = format_moment(contact.happened_at, actor.timezone, actor.locale)
+        how = {
+            Outcome.WON: "was closed: deal won",
+            Outcome.REFUSED: "was closed: the client refused",
+            Outcome.NOT_TARGET: "was closed: not a target",
+            Outcome.PAUSED: "paused the client",
+        }.get(contact.outcome or Outcome.SCHEDULED, "has its next step")
+        super().__init__(
+            f"Already handled: the {contact.kind.value} with {client_name} on {when} {how}."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +246,7 @@ async def _conclude_with_step(
         open_step = await steps.open_step_for_client(tx, client.id)
         own_open = open_step is not None and open_step.created_by_contact_id == contact.id
         if contact.state is ContactState.COMPLETE and not own_open:
-            raise AlreadyResolved
+            raise AlreadyResolved(contact, client.name, actor)
         if open_step is not None:
             if not own_open and not replace:
                 when = format_moment(open_step.due_at, actor.timezone, actor.locale)
@@ -351,9 +367,9 @@ async def close_contact(
     )
     now = clock.now()
     async with db.transaction() as tx:
-        contact, _ = await _current(tx, contact_id)
+        contact, client = await _current(tx, contact_id)
         if contact.state is ContactState.COMPLETE:
-            raise AlreadyResolved
+            raise AlreadyResolved(contact, client.name, actor)
         await contacts.resolve_contact(
             tx, contact.id, outcome=closure, reason=clean_reason, now=now
         )
@@ -478,7 +494,8 @@ async def get_pending_contact(
         db, clock, actor=actor, contact_id=contact_id, attempted="contact.open"
     )
     if contact.state is ContactState.COMPLETE:
-        raise AlreadyResolved
+        client = await clients.get_client(db, contact.client_id)
+        raise AlreadyResolved(contact, client.name if client else "", actor)
     return contact
 
 
