@@ -18,7 +18,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.services import team_settings
 from bot.services.errors import DomainError
+from bot.telegram.context import NextStepContext
 from bot.views.callback_data import Action
 from bot.views.render import split_message
 
@@ -115,6 +117,12 @@ async def set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None)
 async def clear_buttons(query: CallbackQuery) -> None:
     """Take the buttons off the pressed message: its question is answered."""
     await set_buttons(query, None)
+
+
+async def team_phone_region(context: NextStepContext) -> str:
+    """The region phone numbers typed without +country are read in: the team's setting
+    (/settings, admins), else DEFAULT_PHONE_REGION."""
+    return await team_settings.phone_region(context.db, context.settings.default_phone_region)
 
 
 def display_name(first: str | None, last: str | None = None) -> str:
