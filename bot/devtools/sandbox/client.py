@@ -61,13 +61,14 @@ class ChatView:
         return event
 
     async def expect(self, substring: str, *, timeout: float = 5.0) -> BotMessage:
-        """Skip events until one whose text contains `substring`; advances past it."""
+        """Skip events until one whose text contains `substring`; advances past it (an edit
+        that only took a message's buttons off shows nothing new, so it is passed over)."""
         start = self.cursor
         events = self.chat.events
 
         def find() -> BotMessage | None:
             for index in range(self.cursor, len(events)):
-                if substring in events[index].text:
+                if substring in events[index].text and not _buttons_taken_off(events, index):
                     self.cursor = index + 1
                     return events[index]
             return None
