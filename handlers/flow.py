@@ -226,5 +226,5 @@ def closed_question(context: NextStepContext, query: CallbackQuery) -> str | Non
     line = closed.get(f"{message.chat.id}:{message.message_id}")
     if line is None:
         return None
-    what = f" (“{first_line(line, 120)}”)" if line else ""
+    what = f" (“{first_line(line, 100)}”)" if line else ""
     return f"Already handled: that question{what} was answered or closed. Nothing was changed."
