@@ -41,7 +41,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import clients, notes, team
+from bot.services import clients, notes, team, team_settings
 from bot.services.client_export import ExportFiles
 from bot.services.clients import ClientCard, DuplicateClient, ImportReport
 from bot.services.contacts import client_history, steps_set_by
@@ -88,6 +88,7 @@ from handlers.common import (
     query_of,
     remember_source,
     reply,
+    team_phone_region,
 )
 from handlers.flow import Flow
 
@@ -129,8 +130,21 @@ logger = logging.getLogger(__name__)
 # --- small helpers --------------------------------------------------------------------------
 
 
-def _region(context: NextStepContext) -> str:
-    return context.settings.default_phone_region
+async def _region(context: NextStepContext) -> str:
+    """The team's phone region (/settings), else DEFAULT_PHONE_REGION."""
+    return await team_phone_region(context)
+
+
+def _assumed(typed: str | None, region: str, e164: str | None, locale: str) -> str:
+    """ " The phone had no country code, so I read it as a … number: …" when that happened
+    (plain text: the card's template escapes its notice)."""
+    assumed = clients.assumed_region(typed, region)
+    if not assumed or not e164:
+        return ""
+    return (
+        " The phone had no country code, so I read it as a "
+        f"{team_settings.region_name(assumed, locale)} number: {_phone(e164)}."
+    )
 
 
 def _phone(e164: str) -> str:
@@ -345,7 +359,8 @@ def _prompt(field: str, values: dict[str, str], region: str) -> str:
     if field == "phone":
         return (
             "Their phone number? With the country code, e.g. <code>+44 20 7946 0958</code> "
-            f"(numbers without one are read as {escape(region)} numbers). Or tap Skip."
+            "(numbers without one are read as "
+            f"{escape(team_settings.region_name(region))} numbers). Or tap Skip."
         )
     if field == "email":
         return "Their e-mail address? Or tap Skip."
@@ -374,7 +389,7 @@ async def _ask(update: Update, context: NextStepContext, prefix: str = "") -> in
     if not draft.get("pending"):
         return await _save(update, context)
     field = draft["pending"][0]
-    text = prefix + _prompt(field, draft["values"], _region(context))
+    text = prefix + _prompt(field, draft["values"], await _region(context))
     await reply(update, text, reply_markup=_field_markup(field))
     return FIELD
 
@@ -389,7 +404,7 @@ async def start_newclient(update: Update, context: NextStepContext) -> int:
         "\n\n<i>Tip: next time send it in one line: "
         f"<code>{escape(clients.ONE_LINE_EXAMPLE)}</code></i>"
     )
-    await reply(update, f"<b>New client</b>\n{_prompt('name', {}, _region(context))}{tip}")
+    await reply(update, f"<b>New client</b>\n{_prompt('name', {}, await _region(context))}{tip}")
     return FIELD
 
 
@@ -400,7 +415,7 @@ async def _one_line(update: Update, context: NextStepContext, text: str) -> int:
     """
     with on_refusal(ConversationHandler.END):  # a /newclient that replaced a draft parked it
         values = clients.parse_one_line(text)
-    region = _region(context)
+    region = await _region(context)
     problems = {
         field: problem
         for field in ("name", *OPTIONAL)
@@ -423,7 +438,7 @@ async def typed_field(update: Update, context: NextStepContext) -> int:
         return await _save(update, context)
     field = draft["pending"][0]
     value = message_text(update)
-    problem = _problem(field, value, _region(context))
+    problem = _problem(field, value, await _region(context))
     if problem is not None:
         again = (
             "Please send it again." if field == "name" else "Please send it again, or tap Skip."
@@ -463,7 +478,7 @@ async def _save(update: Update, context: NextStepContext) -> int:
                 context.db,
                 context.clock,
                 actor=context.member,
-                region=_region(context),
+                region=await _region(context),
                 allow_duplicate=bool(draft.get("anyway")),
                 max_clients=context.settings.max_clients_per_manager,
                 **values,
@@ -481,13 +496,9 @@ async def _save(update: Update, context: NextStepContext) -> int:
             await reply(update, escape(str(exc)), reply_markup=markup)
             return DUPLICATE
     new_draft(context, DRAFT)
-    notice = "✅ Client saved."
-    region = clients.assumed_region(values.get("phone"), _region(context))
-    if region and client.phone_e164:
-        notice += (
-            f" The phone had no country code, so I read it as a {escape(region)} number: "
-            f"{escape(_phone(client.phone_e164))}."
-        )
+    notice = "✅ Client saved." + _assumed(
+        values.get("phone"), await _region(context), client.phone_e164, context.member.locale
+    )
     await _reply_card(update, context, client.id, notice=notice)
     return ConversationHandler.END
 
@@ -577,6 +588,12 @@ async def ask_field_value(update: Update, context: NextStepContext) -> int:
     current = _current_value(card, key)
     new_draft(context, DRAFT, client_id=card.client.id, field=key)
     text = f"Send the new {label} for <b>{escape(card.client.name)}</b>."
+    if key == "phone":
+        region = team_settings.region_name(await _region(context), context.member.locale)
+        text += (
+            " With the country code, e.g. <code>+44 20 7946 0958</code>; without one it is "
+            f"read as a {escape(region)} number."
+        )
     if current:
         text += f"\nNow: {escape(current)}"
     rows = []
@@ -596,19 +613,23 @@ async def _apply_edit(update: Update, context: NextStepContext, value: str | Non
     keyword, label, _ = EDITABLE[key]
     client_id = int(draft["client_id"])
     change: dict[str, Any] = {keyword: value}
+    region = await _region(context)
     # Refused, it is asked again (after a clear button's press too), with what to send.
     with on_refusal(EDIT_VALUE, hint="Please send it again, or /cancel."):
-        await clients.update_client(
+        client = await clients.update_client(
             context.db,
             context.clock,
             actor=context.member,
             client_id=client_id,
-            region=_region(context),
+            region=region,
             **change,
         )
     new_draft(context, DRAFT)
     done = "cleared" if value is None else "updated"
-    await _reply_card(update, context, client_id, notice=f"✅ {label.capitalize()} {done}.")
+    notice = f"✅ {label.capitalize()} {done}."
+    if key == "phone":
+        notice += _assumed(value, region, client.phone_e164, context.member.locale)
+    await _reply_card(update, context, client_id, notice=notice)
     return ConversationHandler.END
 
 
@@ -937,7 +958,7 @@ async def import_document(update: Update, context: NextStepContext) -> None:
             )
 
     try:
-        parsed = await file_workers.parse_import(data, _region(context))
+        parsed = await file_workers.parse_import(data, await _region(context))
         report = await clients.import_parsed(
             context.db,
             context.clock,
@@ -949,7 +970,14 @@ async def import_document(update: Update, context: NextStepContext) -> None:
     except DomainError as exc:  # the answer may be the progress message, edited
         await answer(f"I couldn't import {escape(filename)}: {escape(str(exc))}")
         return
-    await answer(import_report_text(report, filename))
+    text = import_report_text(report, filename)
+    if parsed.assumed_phones:
+        region = team_settings.region_name(parsed.region, context.member.locale)
+        text += (
+            f"\n📞 {parsed.assumed_phones:,} phone number(s) had no country code; I read them "
+            f"as {escape(region)} numbers."
+        )
+    await answer(text)
 
 
 def _export_caption(user: User, made: ExportFiles, number: int) -> str:

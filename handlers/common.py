@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -16,12 +18,53 @@ from telegram.ext import (
     filters,
 )
 
+from bot.services import team_settings
 from bot.services.errors import DomainError
+from bot.telegram.context import NextStepContext
 from bot.views.callback_data import Action
 from bot.views.render import split_message
 
 NOT_ALLOWED = "Sorry, you can't do that."
 NOT_VALID = "That button is not valid any more."
+
+
+# --- what an update sent (handlers/flow.py reads it to quiet the prompts a flow left) --------
+
+MessageKey = tuple[int, int]
+"""A bot message as (chat id, message id)."""
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """The bot messages one update sent or edited, and the last of them that shows buttons."""
+
+    touched: set[MessageKey] = field(default_factory=set)
+    prompt: MessageKey | None = None
+    prompt_line: str = ""
+
+    def note(self, key: MessageKey, markup: object, text: str = "") -> None:
+        """Record a sent or edited message; with inline buttons it is the newest prompt."""
+        self.touched.add(key)
+        if isinstance(markup, InlineKeyboardMarkup) and markup.inline_keyboard:
+            self.prompt, self.prompt_line = key, first_line(text)
+        elif self.prompt == key:  # its buttons were just taken off again
+            self.prompt, self.prompt_line = None, ""
+
+
+OUTGOING: ContextVar[Outgoing | None] = ContextVar("outgoing", default=None)
+"""Set by Flow.handle_update for the update it handles; reply() and edit() record into it."""
+
+
+def first_line(text: str, limit: int = 80) -> str:
+    """A message's first line, shortened: enough to name what it was about."""
+    line = (text or "").strip().split("\n", 1)[0].strip()
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _note(message: Message | None, markup: object) -> None:
+    outgoing = OUTGOING.get()
+    if outgoing is not None and isinstance(message, Message):
+        outgoing.note((message.chat_id, message.message_id), markup, message.text or "")
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
@@ -34,6 +77,7 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     for index, part in enumerate(parts):
         extra = kwargs if index == len(parts) - 1 else {}
         message = await chat.send_message(part, **extra)
+        _note(message, extra.get("reply_markup"))
     return message
 
 
@@ -42,27 +86,43 @@ async def edit(
 ) -> None:
     """Replace the pressed message's text and buttons (unchanged content is not an error)."""
     parts = split_message(text)
+    first_markup = markup if len(parts) == 1 else None
     try:
-        await query.edit_message_text(parts[0], reply_markup=markup if len(parts) == 1 else None)
+        edited = await query.edit_message_text(parts[0], reply_markup=first_markup)
     except BadRequest as exc:
         if "not modified" not in exc.message:
             raise
+        _note(query.message if isinstance(query.message, Message) else None, first_markup)
         return
+    _note(edited if isinstance(edited, Message) else None, first_markup)
     message = query.message
     for index, part in enumerate(parts[1:], start=2):
         if message is not None:
-            await message.chat.send_message(
-                part, reply_markup=markup if index == len(parts) else None
-            )
+            extra = markup if index == len(parts) else None
+            _note(await message.chat.send_message(part, reply_markup=extra), extra)
+
+
+async def set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the pressed message's buttons only (the same ones again is not an error)."""
+    edited: object
+    try:
+        edited = await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+        edited = query.message
+    _note(edited if isinstance(edited, Message) else None, markup)
 
 
 async def clear_buttons(query: CallbackQuery) -> None:
     """Take the buttons off the pressed message: its question is answered."""
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
+    await set_buttons(query, None)
+
+
+async def team_phone_region(context: NextStepContext) -> str:
+    """The region phone numbers typed without +country are read in: the team's setting
+    (/settings, admins), else DEFAULT_PHONE_REGION."""
+    return await team_settings.phone_region(context.db, context.settings.default_phone_region)
 
 
 def display_name(first: str | None, last: str | None = None) -> str:

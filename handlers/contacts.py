@@ -286,7 +286,7 @@ async def start_from_step(update: Update, context: NextStepContext) -> int:
     view = await steps.get_step_view(
         context.db, context.clock, actor=context.member, step_id=values[0]
     )
-    steps.require_open(view.step)
+    steps.require_open(view.step, client_name=view.client_name, actor=context.member)
     await query_of(update).answer()
     kind = view.step.kind.value
     draft = new_draft(context, DRAFT, client_id=view.step.client_id, completes=view.step.id)

@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.telegram.context import NextStepContext
-from handlers.common import reply
+from handlers.common import NOT_VALID, reply
+from handlers.flow import closed_question
 
 
 async def nothing_to_cancel(update: Update, context: NextStepContext) -> None:
@@ -20,9 +21,11 @@ async def unknown(update: Update, context: NextStepContext) -> None:
 
 
 async def stale_button(update: Update, context: NextStepContext) -> None:
-    """A button no handler recognises (old, or forged): say so instead of spinning."""
-    assert update.callback_query is not None
-    await update.callback_query.answer("That button is not valid any more.", show_alert=True)
+    """A button no handler recognises (old, or forged): say so instead of spinning (on a
+    prompt whose question was closed: "already handled", naming it)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(closed_question(context, query) or NOT_VALID, show_alert=True)
 
 
 def handlers() -> list[tuple[object, int]]:

@@ -9,6 +9,14 @@ keeps a call whose summary was never typed, for instance) and says so in one lin
 
 Commands and buttons that start no question (/agenda, a client card, a list page) pass
 through an open flow untouched: the question stays open and the next text still answers it.
+
+Old prompts go quiet: the last message with buttons a flow sent or edited while it was left
+waiting is its *prompt* (kept in user_data, so it survives a restart). When the flow moves on
+(another state, a new prompt, a refusal that moves it), ends, or is ended by another flow,
+the previous prompt's buttons are taken off, unless the update itself just edited that
+message. Cards, lists and agendas are never prompts: a flow that ends leaves what it sent
+as it is. A press that still reaches a quieted prompt (an old client, another device) is
+answered "already handled", quoting the prompt's first line (`closed_question`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -28,9 +37,15 @@ from telegram.ext import (
 )
 
 from bot.telegram.context import NextStepContext
-from handlers.common import Refusal, reply
+from handlers.common import OUTGOING, MessageKey, Outgoing, Refusal, first_line, reply
 
 logger = logging.getLogger(__name__)
+
+PROMPTS = "prompts"
+"""user_data key: per flow name, its open prompt as [chat id, message id, first line]."""
+CLOSED = "closed_prompts"
+"""user_data key: "<chat>:<message>" of recently quieted prompts -> their first line."""
+CLOSED_KEPT = 20
 
 Park = Callable[[NextStepContext, object, bool], Awaitable[str | None]]
 """Keep what an ended flow had in its state (the flag: it is being started again by a typed
@@ -90,22 +105,54 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
             and handler in self.entry_points
             and isinstance(handler, CommandHandler | MessageHandler)
         )
-        if restarted:
-            await self._park_into(notices, context, state, restart=True)
+        outgoing = Outgoing()
+        token = OUTGOING.set(outgoing)
         try:
-            result = await super().handle_update(update, application, check_result, context)
-        except Refusal as refusal:  # answered by the error handler; the flow moves on first
-            if refusal.drop and context.user_data is not None:
-                context.user_data.pop(refusal.drop, None)
-            if refusal.then is not None:
-                self._update_state(refusal.then, key)
+            if restarted:
+                await self._park_into(notices, context, state, restart=True)
+            try:
+                result = await super().handle_update(update, application, check_result, context)
+            except Refusal as refusal:  # answered by the error handler; the flow moves on first
+                if refusal.drop and context.user_data is not None:
+                    context.user_data.pop(refusal.drop, None)
+                if refusal.then is not None:
+                    self._update_state(refusal.then, key)
+                await self._end_others(update, key, context, notices)
+                await self._quiet_prompts(context, key, state, outgoing, moved=restarted)
+                raise
+            except ApplicationHandlerStop:
+                await self._end_others(update, key, context, notices)
+                await self._quiet_prompts(context, key, state, outgoing, moved=restarted)
+                raise
             await self._end_others(update, key, context, notices)
-            raise
-        except ApplicationHandlerStop:
-            await self._end_others(update, key, context, notices)
-            raise
-        await self._end_others(update, key, context, notices)
+            await self._quiet_prompts(context, key, state, outgoing, moved=restarted)
+        finally:
+            OUTGOING.reset(token)
         return result
+
+    async def _quiet_prompts(
+        self,
+        context: NextStepContext,
+        key: tuple[int | str, ...],
+        before: object,
+        outgoing: Outgoing,
+        *,
+        moved: bool,
+    ) -> None:
+        """After an update: the flow's old prompt loses its buttons if the flow moved on or
+        ended (and the update did not edit it); a new prompt of a waiting flow is kept."""
+        if context.user_data is None:
+            return
+        prompts: dict[str, list[Any]] = context.user_data.setdefault(PROMPTS, {})
+        after = self._conversations.get(key)
+        new = outgoing.prompt if after is not None else None
+        if new is None and after == before and not moved:
+            return  # nothing asked anew and the question stays where it was
+        old = prompts.pop(self.name or "", None)
+        if old is not None:
+            await _quiet(context, old, outgoing.touched)
+        if new is not None:
+            prompts[self.name or ""] = [new[0], new[1], outgoing.prompt_line]
 
     async def _park_into(
         self, notices: list[str], context: NextStepContext, state: object, *, restart: bool
@@ -133,5 +180,51 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
                 if state is not None:
                     await other._park_into(notices, context, state, restart=False)
                     other._update_state(self.END, key)
+                    await other._drop_prompt(context)
         if notices:
             await reply(update, "\n".join(notices))
+
+    async def _drop_prompt(self, context: NextStepContext) -> None:
+        """This flow was ended by another: its prompt goes quiet (unless just edited)."""
+        prompts = None if context.user_data is None else context.user_data.get(PROMPTS)
+        old = prompts.pop(self.name or "", None) if isinstance(prompts, dict) else None
+        if old is not None:
+            outgoing = OUTGOING.get()
+            await _quiet(context, old, outgoing.touched if outgoing else set())
+
+
+async def _quiet(context: NextStepContext, prompt: list[Any], touched: set[MessageKey]) -> None:
+    """Take the buttons off a flow's old prompt and remember it for a stale press."""
+    try:
+        chat_id, message_id = int(prompt[0]), int(prompt[1])
+        line = str(prompt[2]) if len(prompt) > 2 else ""
+    except (TypeError, ValueError, IndexError):  # not written by this version: forget it
+        return
+    if (chat_id, message_id) in touched:
+        return  # the press itself just edited it: what it shows now is meant
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as exc:  # already without buttons, deleted, or too old to edit
+        logger.debug("prompt %s:%s left as it was: %s", chat_id, message_id, exc.message)
+    except TelegramError as exc:  # the network: the buttons stay, a press is still checked
+        logger.warning("could not quiet prompt %s:%s: %s", chat_id, message_id, exc)
+    assert context.user_data is not None
+    closed: dict[str, str] = context.user_data.setdefault(CLOSED, {})
+    closed.pop(f"{chat_id}:{message_id}", None)
+    closed[f"{chat_id}:{message_id}"] = line
+    for stale in list(closed)[:-CLOSED_KEPT]:
+        del closed[stale]
+
+
+def closed_question(context: NextStepContext, query: CallbackQuery) -> str | None:
+    """The answer to a press on a prompt whose question was closed ("already handled",
+    naming it by its first line), or None if the pressed message was no such prompt."""
+    message = query.message
+    closed = None if context.user_data is None else context.user_data.get(CLOSED)
+    if message is None or not isinstance(closed, dict):
+        return None
+    line = closed.get(f"{message.chat.id}:{message.message_id}")
+    if line is None:
+        return None
+    what = f" (“{first_line(line, 100)}”)" if line else ""
+    return f"Already handled: that question{what} was answered or closed. Nothing was changed."

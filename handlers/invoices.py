@@ -490,7 +490,7 @@ async def ask_payment(update: Update, context: NextStepContext) -> int:
         return ConversationHandler.END
     entry = await _load(context, found[0], "invoice.pay")
     invoice = entry.invoice
-    invoices.require_open(invoice)
+    invoices.require_open(entry)
     await query.answer()
     new_draft(context, DRAFT, mode="pay", invoice_id=invoice.id, number=invoice.number)
     balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
@@ -532,7 +532,7 @@ async def _payment_invoice(context: NextStepContext) -> InvoiceEntry:
         if draft.get("mode") != "pay" or not draft.get("invoice_id"):
             raise DomainError(FLOW_GONE)
         entry = await _load(context, int(draft["invoice_id"]), "invoice.pay")
-        invoices.require_open(entry.invoice)
+        invoices.require_open(entry)
     return entry
 
 
@@ -608,10 +608,13 @@ async def _save_payment(update: Update, context: NextStepContext, day: dt.date) 
         )
     new_draft(context, DRAFT)
     invoice = result.invoice
+    client = (await _load(context, invoice.id, "invoice.card")).client_name
     paid = money.format_money(int(draft["pay_minor"]), invoice.currency, user.locale)
     if result.paid_in_full:
         notice = html(
-            "✅ {number} is paid in full ({paid} on {day}). Its reminders are cancelled.",
+            "✅ {client}: {number} is paid in full ({paid} on {day}). Its reminders are "
+            "cancelled.",
+            client=client,
             number=invoice.number,
             paid=paid,
             day=day.isoformat(),
@@ -619,7 +622,8 @@ async def _save_payment(update: Update, context: NextStepContext, day: dt.date) 
     else:
         balance = money.format_money(invoice.balance_minor, invoice.currency, user.locale)
         notice = html(
-            "✅ Recorded {paid} for {number}. Balance: <b>{balance}</b>.",
+            "✅ {client}: recorded {paid} for {number}. Balance: <b>{balance}</b>.",
+            client=client,
             paid=paid,
             number=invoice.number,
             balance=balance,
@@ -640,7 +644,7 @@ async def ask_promise(update: Update, context: NextStepContext) -> int:
         await _refuse(query)
         return ConversationHandler.END
     entry = await _load(context, found[0], "invoice.promise")
-    invoices.require_open(entry.invoice)
+    invoices.require_open(entry)
     await query.answer()
     new_draft(
         context, DRAFT, mode="promise", invoice_id=entry.invoice.id, number=entry.invoice.number
@@ -695,13 +699,14 @@ async def _save_promise(update: Update, context: NextStepContext, day: dt.date) 
         )
     new_draft(context, DRAFT)
     shown = invoice_views.day_formatter(user.locale)(promise.promised_on)
+    entry = await _load(context, promise.invoice_id, "invoice.card")
     await _reply_card(
         update,
         context,
         promise.invoice_id,
         notice=(
-            f"🤝 Noted: promised to pay by {shown}. I'll remind you that morning to check "
-            "whether the money came."
+            f"🤝 Noted: {entry.client_name} promised to pay {entry.invoice.number} by {shown}. "
+            "I'll remind you that morning to check whether the money came."
         ),
     )
     return ConversationHandler.END
@@ -738,10 +743,19 @@ async def snooze(update: Update, context: NextStepContext) -> None:
         await _refuse(query)
         return
     user = context.member
+    entry = await _load(context, found[0], "invoice.snooze")
     at = await invoices.snooze_invoice(context.db, context.clock, actor=user, invoice_id=found[0])
     await query.answer("Snoozed.")
     shown = format_moment(at, user.timezone, user.locale)
-    await reply(update, f"💤 Snoozed: I'll remind you again on <b>{escape(shown)}</b>.")
+    await reply(
+        update,
+        html(
+            "💤 {client}: I'll remind you about {number} again <b>{shown}</b>.",
+            client=entry.client_name,
+            number=entry.invoice.number,
+            shown=shown,
+        ),
+    )
 
 
 async def ask_cancel(update: Update, context: NextStepContext) -> None:
@@ -753,7 +767,7 @@ async def ask_cancel(update: Update, context: NextStepContext) -> None:
         await _refuse(query)
         return
     entry = await _load(context, found[0], "invoice.cancel")
-    invoices.require_open(entry.invoice)
+    invoices.require_open(entry)
     await query.answer()
     invoice = entry.invoice
     balance = money.format_money(invoice.balance_minor, invoice.currency, context.member.locale)
@@ -781,11 +795,20 @@ async def confirm_cancel(update: Update, context: NextStepContext) -> None:
         await _refuse(query)
         return
     (invoice_id,) = found
-    await invoices.cancel_invoice(
+    invoice = await invoices.cancel_invoice(
         context.db, context.clock, actor=context.member, invoice_id=invoice_id
     )
     await query.answer("Cancelled.")
-    text, markup = await _card(context, invoice_id, "✖️ Invoice cancelled; its reminders stop.")
+    client = (await _load(context, invoice_id, "invoice.card")).client_name
+    text, markup = await _card(
+        context,
+        invoice_id,
+        html(
+            "✖️ {client}: invoice {number} cancelled; its reminders stop.",
+            client=client,
+            number=invoice.number,
+        ),
+    )
     await edit(query, text, markup)
 
 
@@ -827,7 +850,7 @@ async def _send_reply_text(
 ) -> None:
     entry = await _load(context, invoice_id, "invoice.reply")
     if not paid and entry.invoice.state is not InvoiceState.OPEN:
-        raise invoices.NotOpen(entry.invoice)
+        raise invoices.NotOpen(entry.invoice, entry.client_name)
     user = context.member
     settings = await team_settings.load(context.db)
     today = receivables.local_today(context.clock.now(), entry.owner_timezone)

@@ -29,8 +29,8 @@ from bot.views.actions import (
 from bot.views.agenda import next_step_keyboard, step_keyboard
 from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
-from bot.views.render import escape, render
-from handlers.common import edit, flow_fallbacks, on_refusal, pressed, query_of, reply
+from bot.views.render import escape, html, render
+from handlers.common import edit, flow_fallbacks, on_refusal, pressed, query_of, reply, set_buttons
 from handlers.flow import Flow
 
 RESCHEDULE, CANCEL_REASON = range(20, 22)
@@ -48,8 +48,15 @@ async def _view(update: Update, context: NextStepContext, action: Action) -> Ste
     view = await steps.get_step_view(
         context.db, context.clock, actor=context.member, step_id=values[0]
     )
-    steps.require_open(view.step)
+    steps.require_open(view.step, client_name=view.client_name, actor=context.member)
     return view
+
+
+async def _client_of(context: NextStepContext, step_id: int) -> str:
+    """The name of the step's client, for a confirmation that names it (access was checked
+    by the service that just changed the step)."""
+    view = await steps.step_view(context.db, step_id)
+    return view.client_name if view is not None else "The client"
 
 
 async def open_step(update: Update, context: NextStepContext) -> int:
@@ -76,7 +83,7 @@ async def ask_snooze(update: Update, context: NextStepContext) -> int:
     query = query_of(update)
     await query.answer()
     buttons = [button(label, STEP_SNOOZE, view.step.id, code) for label, code in SNOOZES]
-    await query.edit_message_reply_markup(keyboard([buttons]))
+    await set_buttons(query, keyboard([buttons]))
     return ConversationHandler.END
 
 
@@ -93,7 +100,16 @@ async def snooze(update: Update, context: NextStepContext) -> int:
     await query.answer("Snoozed.")
     user = context.member
     shown = format_moment(step.due_at, user.timezone, user.locale)
-    await edit(query, f"💤 Snoozed: I'll remind you again on <b>{escape(shown)}</b>.")
+    client = await _client_of(context, step.id)
+    await edit(
+        query,
+        html(
+            "💤 {client}: I'll remind you about the {kind} again <b>{shown}</b>.",
+            client=client,
+            kind=step.kind.value,
+            shown=shown,
+        ),
+    )
     return ConversationHandler.END
 
 
@@ -153,7 +169,16 @@ async def _reschedule(
         )
     user = context.member
     shown = format_moment(step.due_at, user.timezone, user.locale)
-    await reply(update, f"🗓 Rescheduled to <b>{escape(shown)}</b> ({escape(user.timezone)}).")
+    await reply(
+        update,
+        html(
+            "🗓 {client}: the {kind} is rescheduled to <b>{shown}</b> ({zone}).",
+            client=await _client_of(context, step.id),
+            kind=step.kind.value,
+            shown=shown,
+            zone=user.timezone,
+        ),
+    )
     return ConversationHandler.END
 
 
@@ -188,13 +213,27 @@ async def typed_cancel_reason(update: Update, context: NextStepContext) -> int:
             reason=message.text or "",
         )
     context.user_data.pop(KEY, None)
+    view = await steps.step_view(context.db, step_id)
+    client = view.client_name if view is not None else "the client"
+    kind = view.step.kind.value if view is not None else "step"
     if contact_id is None:  # the client's latest contact still has another step open
-        await reply(update, "Step cancelled. The client's other open steps stay as they are.")
+        await reply(
+            update,
+            html(
+                "✖️ {client}: the {kind} is cancelled. Their other open steps stay as they are.",
+                client=client,
+                kind=kind,
+            ),
+        )
         return ConversationHandler.END
     await reply(
         update,
-        "Step cancelled. <b>What happens with the client instead?</b> Choose a new step or a "
-        "closure:",
+        html(
+            "✖️ {client}: the {kind} is cancelled. <b>What happens with {client} instead?</b> "
+            "Choose a new step or a closure:",
+            client=client,
+            kind=kind,
+        ),
         reply_markup=next_step_keyboard(contact_id),
     )
     return ConversationHandler.END

@@ -1,4 +1,6 @@
-"""/settings: a person's role and time zone (common zones as buttons, or any IANA name typed).
+"""/settings: a person's role and time zone (common zones as buttons, or any IANA name typed),
+their agenda and reminders; heads and admins also the team's settings (the phone region:
+admins change it, heads see it).
 
 The buttons are the `set` actions of bot/views/actions.py. A refusal (DomainError) is answered
 by the error handler; the question it came from stays open.
@@ -29,6 +31,8 @@ from bot.views.actions import (
     SETTINGS_TIMEZONES,
     SETTINGS_WORKING_DAY,
     SETTINGS_WORKING_DAYS_SAVE,
+    TEAM_REGION,
+    TEAM_REGIONS,
     TEAM_THRESHOLD,
     TEAM_THRESHOLDS,
 )
@@ -36,10 +40,18 @@ from bot.views.callback_data import any_of
 from bot.views.digest import settings_button as digest_settings_button
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import escape
-from handlers.common import NOT_VALID, edit, flow_fallbacks, hint, reply
+from handlers.common import (
+    NOT_VALID,
+    edit,
+    flow_fallbacks,
+    hint,
+    reply,
+    set_buttons,
+    team_phone_region,
+)
 from handlers.flow import Flow
 
-CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS = 1, 2, 3
+CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS, TYPING_REGION = 1, 2, 3, 4
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 AGENDA_TIMES = ("07:30", "08:00", "08:30", "09:00", "09:30", "10:00")
 QUIET_CHOICES = (("21:00–08:00", "2100-0800"), ("22:00–07:00", "2200-0700"), ("Off", "off"))
@@ -58,6 +70,7 @@ COMMON_ZONES = (
     "Asia/Tokyo",
     "Australia/Sydney",
 )
+COMMON_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "IN", "AE", "AU", "CA")
 ROLE_NAMES = {"admin": "admin", "head": "head of sales", "manager": "manager"}
 ASK_ZONE = (
     "Choose your time zone, or send its name — for example <code>Europe/Paris</code>, "
@@ -69,7 +82,7 @@ def _days(user: User) -> str:
     return ", ".join(DAY_NAMES[day - 1] for day in sorted(user.working_days)) or "none"
 
 
-def _card(user: User, now_text: str) -> str:
+def _card(user: User, now_text: str, region: str) -> str:
     quiet = (
         f"{clock_text(user.quiet_from)}–{clock_text(user.quiet_to)}"
         if user.quiet_from != user.quiet_to
@@ -87,7 +100,9 @@ def _card(user: User, now_text: str) -> str:
         f"Time zone: {escape(user.timezone)} (your time now: {escape(now_text)})\n"
         f"Morning agenda: {clock_text(user.agenda_time)} on {_days(user)}\n"
         f"Quiet hours: {escape(quiet)}\n"
-        f"Meeting heads-up: {heads_up}{away}"
+        f"Meeting heads-up: {heads_up}{away}\n"
+        f"Phones typed without +country: {escape(team_settings.region_name(region, user.locale))}"
+        " (team)"
     )
 
 
@@ -111,6 +126,7 @@ def _card_markup(user: User | None = None) -> InlineKeyboardMarkup | None:
     rows.append([digest_settings_button()])  # handled in handlers/digest.py
     if user is not None and user.is_lead:
         rows.append([button("🏢 Team: overdue alert", TEAM_THRESHOLDS)])
+        rows.append([button("🏢 Team: phone region", TEAM_REGIONS)])
     return keyboard(rows)
 
 
@@ -147,17 +163,102 @@ async def team_threshold(update: Update, context: NextStepContext) -> None:
     await edit(query, text, keyboard(grid(presets, 3)))
 
 
+def _flag(code: str) -> str:
+    """A region's flag emoji, from its two letters (regional indicator symbols)."""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code.upper())
+
+
+def _region_markup(locale: str) -> InlineKeyboardMarkup | None:
+    buttons = [
+        button(f"{_flag(code)} {team_settings.region_name(code, locale)}", TEAM_REGION, code)
+        for code in COMMON_REGIONS
+    ]
+    return keyboard(grid(buttons, 2))
+
+
+async def ask_region(update: Update, context: NextStepContext) -> int:
+    """ "Team: phone region": an admin gets common regions and may type any; a head is told
+    what it is and who changes it (the card stays); others are refused."""
+    query = update.callback_query
+    assert query is not None
+    user = context.member
+    if not user.is_lead:
+        raise NotAllowed("Only a head of sales or an admin sees the team's settings.")
+    region = team_settings.region_name(await team_phone_region(context), user.locale)
+    if user.role.value != "admin":
+        await query.answer(
+            f"Phone numbers typed without +country are read as {region} numbers. "
+            "Only an admin can change this.",
+            show_alert=True,
+        )
+        return ConversationHandler.END
+    await query.answer()
+    await edit(
+        query,
+        "<b>Team: phone region</b>\nPhone numbers typed without <code>+country</code> (new "
+        f"clients, a phone edit, imports) are read as <b>{escape(region)}</b> numbers.\n"
+        "Tap a region or send another: a two-letter code (<code>BR</code>), a calling code "
+        "(<code>+55</code>) or a country's name (<code>Brazil</code>). /cancel leaves it.",
+        _region_markup(user.locale),
+    )
+    return TYPING_REGION
+
+
+async def _set_region(context: NextStepContext, code: str) -> str:
+    stored = await team_settings.change(
+        context.db,
+        context.clock,
+        actor=context.member,
+        key=team_settings.PHONE_REGION,
+        value=code,
+    )
+    shown = team_settings.region_name(stored, context.member.locale)
+    return (
+        f"✅ Phone numbers typed without +country are now read as <b>{escape(shown)}</b> "
+        "numbers. Numbers already saved keep their country."
+    )
+
+
+async def chosen_region(update: Update, context: NextStepContext) -> int:
+    """A region button (an admin's; the service checks the role and the code)."""
+    query = update.callback_query
+    assert query is not None
+    found = TEAM_REGION.parse(query.data)
+    if found is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    text = await _set_region(context, found[0])
+    await query.answer("Saved")
+    await edit(query, text)
+    return ConversationHandler.END
+
+
+async def typed_region(update: Update, context: NextStepContext) -> int:
+    """A typed region: a code, a calling code or a country's name (any it can't place is
+    asked again, naming what to send)."""
+    message = update.effective_message
+    assert message is not None
+    with hint("/cancel leaves it unchanged.", sep=" "):
+        code = team_settings.resolve_region(message.text or "", context.member.locale)
+        text = await _set_region(context, code)
+    await reply(update, text)
+    return ConversationHandler.END
+
+
+async def _card_text(context: NextStepContext, user: User) -> str:
+    now_text = format_moment(context.clock.now(), user.timezone, user.locale)
+    return _card(user, now_text, await team_phone_region(context))
+
+
 async def show_settings(update: Update, context: NextStepContext) -> int:
     """/settings: the card with what can be changed."""
     user = context.member
-    now_text = format_moment(context.clock.now(), user.timezone, user.locale)
-    await reply(update, _card(user, now_text), reply_markup=_card_markup(user))
+    await reply(update, await _card_text(context, user), reply_markup=_card_markup(user))
     return ConversationHandler.END
 
 
 async def _show_updated(update: Update, context: NextStepContext, user: User, note: str) -> int:
-    now_text = format_moment(context.clock.now(), user.timezone, user.locale)
-    text = f"✅ {note}\n\n{_card(user, now_text)}"
+    text = f"✅ {note}\n\n{await _card_text(context, user)}"
     query = update.callback_query
     if query is not None:
         await edit(query, text, _card_markup(user))
@@ -244,7 +345,7 @@ async def chosen_setting(update: Update, context: NextStepContext) -> int:
         chosen ^= {day[0]}
         context.user_data["working_days"] = sorted(chosen)
         await query.answer()
-        await query.edit_message_reply_markup(_days_markup(context))
+        await set_buttons(query, _days_markup(context))
         return ConversationHandler.END
     if (quiet := SETTINGS_QUIET_HOURS.parse(data)) is not None:
         start, end = schedule.parse_quiet_range(quiet[0])
@@ -347,6 +448,10 @@ def handlers() -> list[tuple[object, int]]:
             ),
         ),
     ]
+    region_buttons = [
+        CallbackQueryHandler(ask_region, pattern=TEAM_REGIONS.pattern),
+        CallbackQueryHandler(chosen_region, pattern=TEAM_REGION.pattern),
+    ]
     conversation = Flow(
         name="settings",
         entry_points=[
@@ -354,6 +459,7 @@ def handlers() -> list[tuple[object, int]]:
             CallbackQueryHandler(ask_timezone, pattern=SETTINGS_TIMEZONES.pattern),
             zone_buttons,
             *other_buttons,
+            *region_buttons,
         ],
         states={
             CHOOSING_TIMEZONE: [
@@ -364,6 +470,7 @@ def handlers() -> list[tuple[object, int]]:
             ],
             TYPING_AGENDA_TIME: [MessageHandler(text, typed_agenda_time), *other_buttons],
             TYPING_QUIET_HOURS: [MessageHandler(text, typed_quiet_hours), *other_buttons],
+            TYPING_REGION: [MessageHandler(text, typed_region), *region_buttons, *other_buttons],
         },
         fallbacks=flow_fallbacks(),
     )

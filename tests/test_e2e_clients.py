@@ -562,6 +562,7 @@ async def test_a_phone_without_country_code_says_which_region_was_assumed(
     a number typed with its country code gets no such note."""
     mia = await manager(server)
     card = await new_client(mia, "Zed Ltd; Anna; (202) 555-0143")
-    assert "The phone had no country code, so I read it as a US number: +1 202-555-0143" in card
+    assumed = "The phone had no country code, so I read it as a United States (US) number"
+    assert f"{assumed}: +1 202-555-0143" in card
     card = await new_client(mia, "Acme LLC; Ivan; +44 20 7946 0958")
     assert "no country code" not in card

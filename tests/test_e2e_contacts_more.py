@@ -272,7 +272,8 @@ async def test_stale_next_step_and_done_buttons_say_already_handled(
     await mia.expect("Logged")
     answer = await mia.press_data(won, message_id=question.message_id)
     assert answer is not None
-    assert "Already handled" in answer
+    assert "Already handled: the call with Acme LLC on " in answer, answer
+    assert "was closed: the client refused" in answer, answer
     assert await db.fetch_value("SELECT outcome FROM contacts") == "refused"
 
     step_id = await later_step(db, clock, manager)
@@ -281,7 +282,8 @@ async def test_stale_next_step_and_done_buttons_say_already_handled(
     await steps.cancel_step(db, clock, actor=manager, step_id=step_id, reason="Moved on")
     answer = await mia.press("✅ Done — log it")
     assert answer is not None
-    assert "Already handled" in answer
+    assert "Already handled: the meeting with Acme LLC on " in answer, answer
+    assert "was cancelled" in answer, answer
     await mia.no_reply(within=0.1)
 
 
@@ -448,7 +450,9 @@ async def test_a_contact_concluded_elsewhere_mid_question(
         db, clock, actor=manager, contact_id=contact_id, outcome=contacts.Outcome.WON
     )
     await mia.send("Budget frozen")
-    assert "Already handled" in (await mia.reply()).text
+    handled = (await mia.reply()).text
+    assert "Already handled: the call with Acme LLC on " in handled, handled
+    assert "was closed: deal won" in handled, handled
     assert await db.fetch_value("SELECT outcome FROM contacts") == "won"
 
     await log_call_until_next_step(mia, "Another call")
@@ -459,5 +463,6 @@ async def test_a_contact_concluded_elsewhere_mid_question(
         db, clock, actor=manager, contact_id=second, outcome=contacts.Outcome.WON
     )
     await mia.press("✅ Confirm")
-    await mia.expect("Already handled")
+    handled = await mia.expect("Already handled")
+    assert "Already handled: the call with Acme LLC on " in handled.text, handled.text
     assert await count(db, "SELECT count(*) FROM steps") == 0

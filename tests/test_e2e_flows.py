@@ -52,7 +52,7 @@ async def test_text_answers_the_newest_question(
     await mara.send("40")
     await mara.expect("When was it paid?")
     await mara.press("Today, 2026-11-26")
-    await mara.expect("Recorded")
+    await mara.expect("✅ Quartz: recorded $40.00 for INV-1")
     assert await count(app, "SELECT count(*) FROM payments") == 1
     assert await count(app, "SELECT amount_minor FROM payments") == 4000
     assert await count(app, "SELECT count(*) FROM contacts") == 1

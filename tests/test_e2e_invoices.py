@@ -148,7 +148,8 @@ async def test_overdue_invoice_from_agenda_to_paid(
     text = (await mia.reply()).text
     assert "INV-1042" in text and "Ivan" in text and "Mia" in text
     await mia.press("Snooze 3 days", message_id=notice.message_id)
-    assert "Mon 30 Nov 2026, 09:00" in (await mia.expect("Snoozed")).text
+    snoozed = await mia.expect("💤 Acme LLC: I'll remind you about INV-1042 again")
+    assert "Mon 30 Nov 2026, 09:00" in snoozed.text
 
     await mia.press("Record payment", message_id=notice.message_id)
     await mia.expect("How much was paid?")
@@ -156,7 +157,7 @@ async def test_overdue_invoice_from_agenda_to_paid(
     assert "more than the balance of €1,250.00" in (await mia.reply()).text
     await mia.send("1000")
     await mia.press("Today, 2026-11-27")
-    partial = await mia.expect("Recorded €1,000.00 for INV-1042")
+    partial = await mia.expect("✅ Acme LLC: recorded €1,000.00 for INV-1042")
     assert "Balance: €250.00" in partial.text
     await eventually(
         db,
@@ -166,7 +167,7 @@ async def test_overdue_invoice_from_agenda_to_paid(
     await mia.press("Record payment")
     await mia.press("Full balance: €250.00")
     await mia.press("Yesterday, 2026-11-26")
-    paid = await mia.expect("is paid in full")
+    paid = await mia.expect("Acme LLC: INV-1042 is paid in full")
     assert "Its reminders are cancelled" in paid.text
     assert paid.labels[0] == "Suggest a thank-you"
     assert (
@@ -209,7 +210,7 @@ async def test_card_button_promise_snooze_aging_and_head_view(
     await mia.press("Promise to pay")
     await mia.expect("By when did Acme LLC promise to pay")
     await mia.press("In 3 days")
-    assert "promised to pay by Sun 29 Nov 2026" in (await mia.expect("Noted")).text
+    assert "Acme LLC promised to pay A-7 by Sun 29 Nov 2026" in (await mia.expect("Noted")).text
 
     await mia.send("/invoices aging")
     aging = await mia.expect("Receivables aging")
@@ -232,7 +233,7 @@ async def test_card_button_promise_snooze_aging_and_head_view(
     await hal.press("Cancel invoice")
     await hal.expect("Cancel invoice A-7")
     await hal.press("Yes, cancel it")
-    await hal.expect("Invoice cancelled")
+    await hal.expect("Acme LLC: invoice A-7 cancelled")
     assert await db.fetch_value("SELECT count(*) FROM reminders WHERE state = 'pending'") == 0
 
 
@@ -305,12 +306,12 @@ async def test_promise_and_payment_dates_without_a_year(
     await mia.expect("Invoice saved")
     await mia.press("Promise to pay")
     await mia.send("26 November")
-    assert "promised to pay by Thu 26 Nov 2026" in (await mia.expect("Noted")).text
+    assert "Acme LLC promised to pay INV-1 by Thu 26 Nov 2026" in (await mia.expect("Noted")).text
     await mia.press("Record payment")
     await mia.send("40")
     await mia.expect("When was it paid?")
     await mia.send("25 Nov")
-    paid = await mia.expect("Recorded €40.00")
+    paid = await mia.expect("recorded €40.00")
     assert "Tue 25 Nov 2025" not in paid.text and "• Wed 25 Nov 2026: €40.00" in paid.text
 
 
@@ -352,9 +353,9 @@ async def test_card_notices_are_escaped_once(
     await mia.press("Record payment")
     await mia.send("100")
     await mia.press("Today, 2026-11-26")
-    partial = await mia.expect("Recorded €100.00 for R&D <1>. Balance: €12,000.00.")
+    partial = await mia.expect("Acme LLC: recorded €100.00 for R&D <1>. Balance: €12,000.00.")
     assert "<b>" not in partial.text and "&amp;" not in partial.text
-    assert "Recorded €100.00 for R&amp;D &lt;1&gt;. Balance: <b>€12,000.00</b>." in partial.html
+    assert "recorded €100.00 for R&amp;D &lt;1&gt;. Balance: <b>€12,000.00</b>." in partial.html
     await mia.press("Record payment")
     await mia.press("Full balance: €12,000.00")
     await mia.press("Today, 2026-11-26")
@@ -375,7 +376,7 @@ async def test_payment_reminder_names_what_is_still_due_and_the_promise(
     await mia.press("Record payment")
     await mia.send("1000")
     await mia.press("Today, 2026-11-26")
-    await mia.expect("Recorded €1,000.00")
+    await mia.expect("recorded €1,000.00")
     await mia.press("Suggest a reminder to the client")
     await mia.expect("payment reminder for the client")
     text = (await mia.reply()).text

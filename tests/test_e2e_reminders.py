@@ -91,7 +91,7 @@ async def test_snooze_redelivers_and_done_logs(
     await mia.expect("Due now", timeout=10)
     await mia.press("💤 Snooze")
     await mia.press("15 min")
-    assert "Snoozed" in (await mia.expect("Snoozed")).text
+    assert "💤 Acme LLC: I'll remind you" in (await mia.expect("again")).text
     clock.advance(dt.timedelta(minutes=16))
     await mia.expect("Due now", timeout=10)
     await mia.press("✅ Done — log it")
@@ -114,7 +114,7 @@ async def test_cancel_step_asks_for_a_new_step(
     await mia.press("✖️ Cancel step")
     await mia.expect("Why cancel")
     await mia.send("The buyer left the company")
-    await mia.expect("What happens with the client instead?")
+    await mia.expect("What happens with Acme LLC instead?")
     await mia.press("❌ Not a target")
     await mia.expect("Why not a target?")
     await mia.send("No budget holder any more")

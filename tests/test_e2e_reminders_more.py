@@ -44,7 +44,7 @@ async def test_reschedule_from_the_agenda_with_a_quick_button(
     question = await mia.expect("Move the call with Acme LLC to when?")
     assert question.labels == ["Tomorrow 10:00", "In 3 days", "Next Monday"]
     await mia.press("Tomorrow 10:00")
-    done = await mia.expect("Rescheduled to")
+    done = await mia.expect("Acme LLC: the call is rescheduled to")
     assert "Fri 27 Nov 2026, 10:00" in done.text
     assert "Europe/London" in done.text
     assert await due_at(db) == "2026-11-27T10:00:00Z"
@@ -72,7 +72,7 @@ async def test_typed_reschedule_asks_again_until_the_time_is_usable(
     assert "past" in past.text
     assert await due_at(db) == before
     await mia.send("fri 15:00")
-    done = await mia.expect("Rescheduled to")
+    done = await mia.expect("Acme LLC: the call is rescheduled to")
     assert "Fri 27 Nov 2026, 15:00" in done.text
     assert await due_at(db) == "2026-11-27T15:00:00Z"
 
@@ -110,8 +110,8 @@ async def test_a_reason_too_long_is_refused_and_asked_again(
     assert "1 to 500 characters" in refused.text
     assert await db.fetch_value("SELECT state FROM steps") == "open"
     await mia.send("They merged with another company")
-    cancelled = await mia.expect("Step cancelled")
-    assert "What happens with the client instead?" in cancelled.text
+    cancelled = await mia.expect("Acme LLC: the call is cancelled")
+    assert "What happens with Acme LLC instead?" in cancelled.text
     assert await db.fetch_value("SELECT state FROM steps") == "cancelled"
 
 
@@ -131,7 +131,8 @@ async def test_buttons_of_a_cancelled_step_say_it_was_handled(
     for label in ("💤 Snooze", "🗓 Reschedule", "✖️ Cancel step", "📌 Acme LLC: call"):
         answer = await mia.press(label)
         assert answer is not None, label
-        assert "Already handled" in answer, (label, answer)
+        assert answer.startswith("Already handled: the call with Acme LLC on "), (label, answer)
+        assert answer.endswith(" was cancelled."), (label, answer)
     await mia.no_reply(within=0.1)
     assert await db.fetch_value("SELECT reschedule_count + snooze_count FROM steps") == 0
 
@@ -152,7 +153,8 @@ async def test_a_step_cancelled_while_its_new_time_is_typed(
         db, clock, actor=manager, step_id=step_id, reason="Done from another device"
     )
     await mia.send("fri 15:00")
-    assert "Already handled" in (await mia.reply()).text
+    handled = (await mia.reply()).text
+    assert "Already handled: the call with Acme LLC on " in handled, handled
     assert await db.fetch_value("SELECT state FROM steps") == "cancelled"
     await mia.send("/agenda")
     await mia.expect("Your agenda")
@@ -169,7 +171,7 @@ async def test_snooze_until_tomorrow_morning(
     await mia.expect("Due now", timeout=10)
     await mia.press("💤 Snooze")
     assert await mia.press("Tomorrow morning") == "Snoozed."
-    snoozed = await mia.expect("Snoozed")
+    snoozed = await mia.expect("💤 Acme LLC: I'll remind you about the call again")
     assert "Fri 27 Nov 2026, 09:00" in snoozed.text
     assert await due_at(db) == "2026-11-27T09:00:00Z"
 

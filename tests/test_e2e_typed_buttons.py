@@ -38,7 +38,7 @@ async def test_a_refused_step_button_leaves_the_reschedule_question_open(
     answer = await mia.press_data(f"st:open:{olgas}", message_id=reminder.message_id)
     assert answer is not None and "another manager" in answer
     await mia.send("in 3 days 15:00")
-    assert "Rescheduled to" in (await mia.expect("Rescheduled")).text
+    assert "the call is rescheduled to" in (await mia.expect("rescheduled")).text
     assert await db.fetch_value("SELECT due_at FROM steps WHERE id = ?", (olgas,)) is not None
 
 

@@ -829,6 +829,8 @@ class ParsedImport:
     rejected: list[ImportIssue]
     ignored_columns: list[str]
     rows: int  # data rows read (blank ones not counted)
+    assumed_phones: int = 0  # candidates' phones without a country code, read in `region`
+    region: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -856,7 +858,7 @@ def parse_csv(data: bytes, region: str = "US") -> ParsedImport:
     duplicates: list[ImportIssue] = []
     rejected: list[ImportIssue] = []
     seen: set[str] = set()
-    count = 0
+    count = assumed = 0
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -872,7 +874,10 @@ def parse_csv(data: bytes, region: str = "US") -> ParsedImport:
             continue
         seen.add(fields.name_key)
         candidates.append((number, fields))
-    return ParsedImport(candidates, duplicates, rejected, ignored, count)
+        phone = (values["phone"] or "").strip()
+        if phone and not phone.startswith("+") and assumed_region(phone, region):
+            assumed += 1
+    return ParsedImport(candidates, duplicates, rejected, ignored, count, assumed, region.upper())
 
 
 def _limit_message(owner_is_actor: bool, have: int, limit: int) -> str:

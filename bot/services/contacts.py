@@ -88,10 +88,26 @@ class StepsOpenOnPause(DomainError):
 
 
 class AlreadyResolved(DomainError):
-    """The contact already has its next step or closure (a stale button, a second tap)."""
+    """The contact already has its next step or closure (a stale button, a second tap).
+    Given the contact, its client and the reader, it says which: "Already handled: the call
+    with Vortex on Mon 7 Dec 2026, 11:20 has its next step." """
 
-    def __init__(self) -> None:
-        super().__init__("Already handled: this contact has its next step or closure.")
+    def __init__(
+        self, contact: Contact | None = None, client_name: str = "", actor: User | None = None
+    ) -> None:
+        if contact is None or not client_name or actor is None:
+            super().__init__("Already handled: this contact has its next step or closure.")
+            return
+        when = format_moment(contact.happened_at, actor.timezone, actor.locale)
+        how = {
+            Outcome.WON: "was closed: deal won",
+            Outcome.REFUSED: "was closed: the client refused",
+            Outcome.NOT_TARGET: "was closed: not a target",
+            Outcome.PAUSED: "paused the client",
+        }.get(contact.outcome or Outcome.SCHEDULED, "has its next step")
+        super().__init__(
+            f"Already handled: the {contact.kind.value} with {client_name} on {when} {how}."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +436,7 @@ async def _conclude_with_step(
         open_steps = await steps.open_steps_for_client(tx, client.id)
         own = [step for step in open_steps if step.created_by_contact_id == contact.id]
         if contact.state is ContactState.COMPLETE and not own:
-            raise AlreadyResolved
+            raise AlreadyResolved(contact, client.name, actor)
         retired = await _retire_others(
             tx,
             actor=actor,
@@ -552,9 +568,9 @@ async def close_contact(
     )
     now = clock.now()
     async with db.transaction() as tx:
-        contact, _ = await _current(tx, contact_id)
+        contact, client = await _current(tx, contact_id)
         if contact.state is ContactState.COMPLETE:
-            raise AlreadyResolved
+            raise AlreadyResolved(contact, client.name, actor)
         await contacts.resolve_contact(
             tx, contact.id, outcome=closure, reason=clean_reason, now=now
         )
@@ -684,7 +700,8 @@ async def get_pending_contact(
         db, clock, actor=actor, contact_id=contact_id, attempted="contact.open"
     )
     if contact.state is ContactState.COMPLETE:
-        raise AlreadyResolved
+        client = await clients.get_client(db, contact.client_id)
+        raise AlreadyResolved(contact, client.name if client else "", actor)
     return contact
 
 

@@ -38,10 +38,26 @@ class ReasonNeeded(DomainError):
 
 
 class AlreadyHandled(DomainError):
-    """The step is no longer open (or has moved since the button was shown)."""
+    """The step is no longer open (or has moved since the button was shown). Given the step,
+    its client and the reader, it says which: "Already handled: the call with Vortex on
+    Mon 7 Dec 2026, 15:00 was done." """
 
-    def __init__(self) -> None:
-        super().__init__("Already handled: this step was done, cancelled or moved.")
+    def __init__(
+        self, step: Step | None = None, client_name: str = "", actor: User | None = None
+    ) -> None:
+        if step is None or not client_name or actor is None:
+            super().__init__("Already handled: this step was done, cancelled or moved.")
+            return
+        when = format_moment(step.due_at, actor.timezone, actor.locale)
+        what = "follow-up" if step.kind.value == "other" else step.kind.value
+        if step.state is StepState.OPEN:
+            text = f"the {what} with {client_name} was moved to {when}"
+        else:
+            done = {StepState.REPLACED: "replaced by another step"}.get(
+                step.state, step.state.value
+            )
+            text = f"the {what} with {client_name} on {when} was {done}"
+        super().__init__(f"Already handled: {text}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +82,17 @@ class StepView:
         return None if self.last_contact is None else self.last_contact.summary
 
 
-def require_open(step: Step, revision: int | None = None) -> Step:
-    """The step if it is still open (and at `revision`, if given); else AlreadyHandled."""
+def require_open(
+    step: Step,
+    revision: int | None = None,
+    *,
+    client_name: str = "",
+    actor: User | None = None,
+) -> Step:
+    """The step if it is still open (and at `revision`, if given); else AlreadyHandled
+    (naming the step and its client for `actor`, when given)."""
     if step.state is not StepState.OPEN or (revision is not None and step.revision != revision):
-        raise AlreadyHandled
+        raise AlreadyHandled(step, client_name, actor)
     return step
 
 
@@ -117,12 +140,19 @@ async def get_step_view(db: Database, clock: Clock, *, actor: User, step_id: int
     return view
 
 
-async def _current(tx: Transaction, step_id: int, revision: int | None) -> Step:
+async def _current(
+    tx: Transaction, step_id: int, revision: int | None, actor: User | None = None
+) -> Step:
     """Re-read the step in the transaction: still open? (Another tap may have won.)"""
     step = await steps.get_step(tx, step_id)
     if step is None:
         raise DomainError(GONE)
-    return require_open(step, revision)
+    try:
+        return require_open(step, revision)
+    except AlreadyHandled:  # say which step, of which client
+        client = await clients.get_client(tx, step.client_id)
+        name = client.name if client is not None else ""
+        raise AlreadyHandled(step, name, actor) from None
 
 
 async def queue_step_reminders(
@@ -209,7 +239,7 @@ async def snooze_step(
     now = clock.now()
     due_at = snooze_until(code, now=now, user=actor)
     async with db.transaction() as tx:
-        step = await _current(tx, step_id, revision)
+        step = await _current(tx, step_id, revision, actor)
         if due_at <= step.due_at:
             shown = format_moment(step.due_at, actor.timezone, actor.locale)
             raise DomainError(
@@ -242,7 +272,7 @@ async def reschedule_step(
     now = clock.now()
     validate_due(due_at, now=now, timezone=actor.timezone, locale=actor.locale)
     async with db.transaction() as tx:
-        step = await _current(tx, step_id, revision)
+        step = await _current(tx, step_id, revision, actor)
         if due_at == step.due_at:
             return step
         return await _move(
@@ -312,7 +342,7 @@ async def cancel_step(
     await _require_step(db, clock, actor=actor, step_id=step_id, attempted="step.cancel")
     now = clock.now()
     async with db.transaction() as tx:
-        step = await _current(tx, step_id, revision)
+        step = await _current(tx, step_id, revision, actor)
         await steps.cancel_step(tx, step.id, reason=text, now=now)
         await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
         latest = (await contacts.recent_for_client(tx, step.client_id, limit=1))[0]

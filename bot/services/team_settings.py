@@ -1,13 +1,20 @@
-"""Team-wide settings with their defaults and validation (heads and admins change them)."""
+"""Team-wide settings with their defaults and validation (heads and admins change them; the
+phone region, admins only)."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 
 from bot.clock import Clock
-from bot.services.access import require_lead
+from bot.services.access import require_admin, require_lead
 from bot.services.errors import DomainError
 from storage import audit, team_settings
 from storage.db import Database
@@ -33,12 +40,92 @@ def _amount(value: str) -> str:
     return str(amount)
 
 
+PHONE_REGION = "phone_region"
+"""The region of phone numbers typed without +country; "" means DEFAULT_PHONE_REGION."""
+REGION_EXAMPLES = "a two-letter code such as GB or DE, or a country name such as Germany"
+
+
+def _phone_region(value: str) -> str:
+    code = value.strip().upper()
+    if code and code not in phonenumbers.SUPPORTED_REGIONS:
+        raise DomainError(f"“{value.strip()[:40]}” is not a phone region; send {REGION_EXAMPLES}.")
+    return code
+
+
+def _fold(text: str) -> str:
+    """Case, accents and punctuation set aside: "Côte d’Ivoire" is "cote d ivoire"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = (ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join("".join(kept).split())
+
+
+@cache
+def _region_names(locale: str) -> dict[str, str]:
+    """Each phone region's name in `locale` (Babel's CLDR data), English where it has none."""
+    english = Locale("en").territories
+    try:
+        local = Locale.parse(locale).territories
+    except (UnknownLocaleError, ValueError):
+        local = english
+    return {
+        code: local.get(code) or english.get(code) or code
+        for code in sorted(phonenumbers.SUPPORTED_REGIONS)
+    }
+
+
+def region_name(code: str, locale: str = "en") -> str:
+    """A region as people read it: "United Kingdom (GB)"."""
+    name = _region_names(locale).get(code.upper())
+    return f"{name} ({code.upper()})" if name and name != code.upper() else code.upper()
+
+
+def resolve_region(text: str, locale: str = "en") -> str:
+    """The phone region meant by typed text: a code (`GB`, CLDR aliases such as `UK`), a
+    calling code (`+44`), or a country's name in the person's language or English, whole or
+    its unique beginning; else a DomainError saying what to send."""
+    typed = " ".join(text.split())
+    code = typed.upper()
+    if code in phonenumbers.SUPPORTED_REGIONS:
+        return code
+    alias = list(get_global("territory_aliases").get(code, []))
+    if len(alias) == 1 and alias[0] in phonenumbers.SUPPORTED_REGIONS:
+        return str(alias[0])
+    if typed.startswith("+") and typed[1:].isdigit():
+        found = phonenumbers.region_code_for_country_code(int(typed[1:]))
+        if found in phonenumbers.SUPPORTED_REGIONS:
+            return found
+    wanted = _fold(typed)
+    names = {**_region_names("en"), **_region_names(locale)}  # the person's language wins
+    both = [
+        (code, _fold(name))
+        for table in (_region_names("en"), _region_names(locale))
+        for code, name in table.items()
+    ]
+    exact = {code for code, name in both if name == wanted}
+    if len(exact) == 1:
+        return exact.pop()
+    starting = sorted(
+        {code for code, name in both if len(wanted) >= 3 and name.startswith(wanted)}
+    )
+    if not starting and len(wanted) >= 3:  # "korea": South Korea, North Korea
+        starting = sorted({code for code, name in both if f" {wanted}" in f" {name}"})
+    if len(starting) == 1:
+        return starting[0]
+    shown = typed[:40]
+    if 1 < len(starting) <= 6:
+        options = ", ".join(f"{names[code]} ({code})" for code in starting)
+        raise DomainError(f"“{shown}” could be {options}. Send the one you mean.")
+    raise DomainError(f"I don't know the region “{shown}”. Send {REGION_EXAMPLES}.")
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
-    """One setting: its default and the function that checks and normalises a new value."""
+    """One setting: its default, the function that checks and normalises a new value, and
+    whether only admins may change it (heads see it)."""
 
     default: str
     clean: Callable[[str], str]
+    admins_only: bool = False
 
 
 SPECS: dict[str, SettingSpec] = {
@@ -47,6 +134,9 @@ SPECS: dict[str, SettingSpec] = {
     # Overdue total of one client (in the invoice currency's major units) that alerts heads;
     # "0" switches the alert off.
     "overdue_alert_threshold": SettingSpec("0", _amount),
+    # Phone numbers typed without +country are read in this region; "" until an admin sets
+    # it: DEFAULT_PHONE_REGION applies. Changing it leaves stored (E.164) numbers as they are.
+    PHONE_REGION: SettingSpec("", _phone_region, admins_only=True),
 }
 
 
@@ -65,6 +155,15 @@ class TeamSettings:
         """The company's name for templates; empty when not set."""
         return self.get("company_name")
 
+    def phone_region(self, default: str) -> str:
+        """The team's phone region, or `default` (DEFAULT_PHONE_REGION) when never set."""
+        return self.get(PHONE_REGION) or default.upper()
+
+
+async def phone_region(db: Database, default: str) -> str:
+    """The region of phone numbers typed without a country code (`default` when unset)."""
+    return (await load(db)).phone_region(default)
+
 
 async def load(db: Database) -> TeamSettings:
     """The team's settings as stored, defaults filled in."""
@@ -73,11 +172,14 @@ async def load(db: Database) -> TeamSettings:
 
 
 async def change(db: Database, clock: Clock, *, actor: User, key: str, value: str) -> str:
-    """A head or admin sets one team setting; returns the normalised value stored."""
+    """A head or admin sets one team setting (an admins-only one: an admin); returns the
+    normalised value stored."""
     require_lead(actor)
     spec = SPECS.get(key)
     if spec is None:
         raise DomainError("There is no such team setting.")
+    if spec.admins_only:
+        require_admin(actor)
     cleaned = spec.clean(value)
     now = clock.now()
     async with db.transaction() as tx:

@@ -246,3 +246,5 @@ SETTINGS_QUIET_HOURS = Action("set", "qh", Token(rf"(?:off|{HOUR_MINUTE}-{HOUR_M
 SETTINGS_HEADS_UP = Action("set", "hu", Number(0, 24 * 60))  # minutes before a meeting
 TEAM_THRESHOLDS = Action("set", "th")  # the team's overdue alert (heads and admins)
 TEAM_THRESHOLD = Action("set", "th", Choice("0", "1000", "5000", "10000", "50000", "100000"))
+TEAM_REGIONS = Action("set", "pr")  # the team's phone region (admins change it, heads see it)
+TEAM_REGION = Action("set", "pr", Token(r"[A-Z]{2}"))  # a region code, checked by the service

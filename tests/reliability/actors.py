@@ -235,7 +235,7 @@ class ScriptedManager:
             self.snoozed_at = len(self.person.chat.events)
         await self.press("💤 Snooze")
         await self.press("15 min")
-        await self.expect("Snoozed")
+        await self.expect("I'll remind you about the call again")
         self.ack("snooze", self.due_client)
 
     async def invoice(self) -> None:

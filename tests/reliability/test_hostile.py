@@ -130,15 +130,29 @@ async def answer_to(person: ChatUser, text: str) -> str:
     return (await person.reply(timeout=10)).text
 
 
+CANCEL_ANSWERS = ("Cancelled.", "Stopped.", "There's nothing to cancel.")
+
+
 async def settle(person: ChatUser) -> None:
     """Leave any flow, so the next example starts from a clean state."""
     person.cursor = len(person.chat.events)
     await person.send("/cancel")
-    # Wait for the answer to /cancel itself, not for an apology for the update before it:
-    # one chat's updates are handled in order, so by then that update's error handlers
-    # (and the `errors` spy) have run. Waiting for any reply let errors go unseen.
-    while (await person.reply(timeout=10)).text in (SORRY, COULD_NOT_SAVE):
-        pass
+    # Wait for the answer to /cancel itself, not for an apology or a late answer to the
+    # update before it: one chat's updates are handled in order, so by then that update's
+    # error handlers (and the `errors` spy) have run. Waiting for any reply let errors go
+    # unseen, and let the next example read the last one's answers.
+    while True:
+        text = (await person.reply(timeout=10)).text
+        if text.startswith(CANCEL_ANSWERS):
+            return
+
+
+async def asked(person: ChatUser, text: str, question: str) -> None:
+    """Send text (or press nothing) and wait for the question it leads to, so what follows
+    reads this question's answers, not a late one of an earlier update."""
+    person.cursor = len(person.chat.events)
+    await person.send(text)
+    await person.expect(question, timeout=10)
 
 
 async def victim_with_buttons(app: Application, server: FakeBotApiServer, clock) -> ChatUser:  # type: ignore[no-untyped-def]
@@ -443,9 +457,11 @@ async def type_everywhere(  # type: ignore[no-untyped-def]
     errors.clear()  # judge each example by itself, so hypothesis shrinks to the real cause
     server.violations.clear()
     cleaned = text.strip()
-    await answer_to(person, "/log")
+    await asked(person, "/log", "Who was the contact with?")
     await person.press(f"Acme {VICTIM}")
+    await person.expect("What kind of contact was it?")
     await person.press("📞 Call")
+    await person.expect("What happened?")
     answer = await answer_to(person, text)
     if "What is the next step?" in answer:
         stored = await db.fetch_value("SELECT summary FROM contacts ORDER BY id DESC LIMIT 1")
@@ -466,9 +482,11 @@ async def type_everywhere(  # type: ignore[no-untyped-def]
         reply = await answer_to(person, line)
         assert SORRY not in reply, line[:80]
         await settle(person)
-    await answer_to(person, f"/call Acme {VICTIM} due test")
+    await asked(person, f"/call Acme {VICTIM} due test", "What is the next step?")
     await person.press("📅 Schedule follow-up")
+    await person.expect("What kind of follow-up?")
     await person.press("📞 Call")
+    await person.expect("When is the follow-up due?")
     assert SORRY not in await answer_to(person, text)
     await settle(person)
     assert_clean(server, errors)

@@ -36,12 +36,22 @@ class ChatView:
         """The bot's newest message still in the chat."""
         return self.messages[-1] if self.messages else None
 
-    async def reply(self, *, timeout: float = 5.0) -> BotMessage:
-        """The next send or edit by the bot in this chat (a snapshot); advances the cursor."""
+    def _next_event(self) -> BotMessage | None:
+        """The next unread event, passing over edits that only took buttons off a message
+        (an old prompt going quiet, handlers/flow.py): they are not answers."""
         events = self.chat.events
-        event = await self.world.wait_until(
-            lambda: events[self.cursor] if len(events) > self.cursor else None, timeout
-        )
+        while len(events) > self.cursor:
+            if not _buttons_taken_off(events, self.cursor):
+                return events[self.cursor]
+            self.cursor += 1
+        return None
+
+    async def reply(self, *, timeout: float = 5.0) -> BotMessage:
+        """The next send or edit by the bot in this chat (a snapshot); advances the cursor.
+
+        An edit that only took a message's buttons off is passed over (see `_next_event`)."""
+        events = self.chat.events
+        event = await self.world.wait_until(self._next_event, timeout)
         if event is None:
             raise AssertionError(
                 f"no reply in chat {self.chat_id} within {timeout}s; "
@@ -51,13 +61,14 @@ class ChatView:
         return event
 
     async def expect(self, substring: str, *, timeout: float = 5.0) -> BotMessage:
-        """Skip events until one whose text contains `substring`; advances past it."""
+        """Skip events until one whose text contains `substring`; advances past it (an edit
+        that only took a message's buttons off shows nothing new, so it is passed over)."""
         start = self.cursor
         events = self.chat.events
 
         def find() -> BotMessage | None:
             for index in range(self.cursor, len(events)):
-                if substring in events[index].text:
+                if substring in events[index].text and not _buttons_taken_off(events, index):
                     self.cursor = index + 1
                     return events[index]
             return None
@@ -71,11 +82,9 @@ class ChatView:
         return event
 
     async def no_reply(self, within: float = 0.3) -> None:
-        """Assert that the bot sends or edits nothing here within a short window."""
-        events = self.chat.events
-        event = await self.world.wait_until(
-            lambda: events[self.cursor] if len(events) > self.cursor else None, within
-        )
+        """Assert that the bot sends or edits nothing here within a short window (taking
+        buttons off an old prompt aside)."""
+        event = await self.world.wait_until(self._next_event, within)
         if event is not None:
             raise AssertionError(f"unexpected reply in chat {self.chat_id}: {event.text!r}")
 
@@ -189,6 +198,16 @@ class Group(ChatView):
     async def send(self, user: ChatUser, text: str) -> JsonDict:
         """`user` sends a text message in the group; returns the Message."""
         return self.world.user_message(self.chat, user.id, text=text)
+
+
+def _buttons_taken_off(events: list[BotMessage], index: int) -> bool:
+    """Whether event `index` is an edit that only removed its message's buttons."""
+    event = events[index]
+    if not event.edited or event.buttons:
+        return False
+    earlier = (e for e in reversed(events[:index]) if e.message_id == event.message_id)
+    before = next(earlier, None)
+    return before is not None and bool(before.buttons) and before.html == event.html
 
 
 def _texts(events: list[BotMessage]) -> list[str]:

@@ -75,9 +75,10 @@ class NoticeKind(StrEnum):
 class NotOpen(DomainError):
     """The invoice is paid or cancelled: the button was pressed on a settled invoice."""
 
-    def __init__(self, invoice: Invoice) -> None:
+    def __init__(self, invoice: Invoice, client_name: str = "") -> None:
         word = "paid" if invoice.state is InvoiceState.PAID else "cancelled"
-        super().__init__(f"Already handled: invoice {invoice.number} is {word}.")
+        client = f" ({client_name})" if client_name else ""
+        super().__init__(f"Already handled: invoice {invoice.number}{client} is {word}.")
 
 
 class DuplicateNumber(DomainError):
@@ -357,18 +358,22 @@ async def require_invoice(
     return entry
 
 
-def require_open(invoice: Invoice) -> None:
-    """Refuse to act on a paid or cancelled invoice."""
-    if invoice.state is not InvoiceState.OPEN:
-        raise NotOpen(invoice)
+def require_open(invoice: Invoice | InvoiceEntry) -> None:
+    """Refuse to act on a paid or cancelled invoice (an entry's refusal names its client)."""
+    entry = invoice if isinstance(invoice, InvoiceEntry) else None
+    bare = entry.invoice if entry is not None else invoice
+    assert isinstance(bare, Invoice)
+    if bare.state is not InvoiceState.OPEN:
+        raise NotOpen(bare, entry.client_name if entry is not None else "")
 
 
-async def _current_open(tx: Transaction, invoice_id: int) -> Invoice:
-    """The invoice re-read inside the transaction; it must still be open."""
-    invoice = await invoices.get_invoice(tx, invoice_id)
+async def _current_open(tx: Transaction, entry: InvoiceEntry) -> Invoice:
+    """The entry's invoice re-read inside the transaction; it must still be open."""
+    invoice = await invoices.get_invoice(tx, entry.invoice.id)
     if invoice is None:
         raise DomainError(GONE)
-    require_open(invoice)
+    if invoice.state is not InvoiceState.OPEN:
+        raise NotOpen(invoice, entry.client_name)
     return invoice
 
 
@@ -507,14 +512,14 @@ async def record_payment(
     entry = await require_invoice(
         db, clock, actor=actor, invoice_id=invoice_id, attempted="invoice.pay"
     )
-    require_open(entry.invoice)
+    require_open(entry)
     now = clock.now()
     today = local_today(now, actor.timezone)
     day = paid_on or today
     if day > today:
         raise DomainError("A payment date can't be in the future. Send today's date or earlier.")
     async with db.transaction() as tx:
-        invoice = await _current_open(tx, invoice_id)
+        invoice = await _current_open(tx, entry)
         check_payment_amount(invoice, amount_minor, locale=actor.locale)
         await invoices.insert_payment(
             tx,
@@ -560,7 +565,7 @@ async def promise_to_pay(
     entry = await require_invoice(
         db, clock, actor=actor, invoice_id=invoice_id, attempted="invoice.promise"
     )
-    require_open(entry.invoice)
+    require_open(entry)
     now = clock.now()
     today = local_today(now, actor.timezone)
     if promised_on < today:
@@ -570,7 +575,7 @@ async def promise_to_pay(
     owner = await users.get_user(db, entry.owner_id)
     assert owner is not None
     async with db.transaction() as tx:
-        await _current_open(tx, invoice_id)
+        await _current_open(tx, entry)
         previous = await invoices.pending_promise(tx, invoice_id)
         if previous is not None:
             await invoices.settle_promise(tx, previous.id, PromiseState.REPLACED, now=now)
@@ -608,12 +613,12 @@ async def promise_to_pay(
 
 async def cancel_invoice(db: Database, clock: Clock, *, actor: User, invoice_id: int) -> Invoice:
     """Cancel an open invoice (issued by mistake, credited): its reminders go with it."""
-    await require_invoice(
+    entry = await require_invoice(
         db, clock, actor=actor, invoice_id=invoice_id, attempted="invoice.cancel"
     )
     now = clock.now()
     async with db.transaction() as tx:
-        await _current_open(tx, invoice_id)
+        await _current_open(tx, entry)
         cancelled = await _cancel_reminders(tx, invoice_id, now=now)
         promise = await invoices.pending_promise(tx, invoice_id)
         if promise is not None:
@@ -637,13 +642,13 @@ async def snooze_invoice(
     db: Database, clock: Clock, *, actor: User, invoice_id: int, days: int = SNOOZE_DAYS
 ) -> dt.datetime:
     """Remind the person about the invoice again in `days` days, with their morning agenda."""
-    await require_invoice(
+    entry = await require_invoice(
         db, clock, actor=actor, invoice_id=invoice_id, attempted="invoice.snooze"
     )
     now = clock.now()
     at = agenda_on_or_after(local_today(now, actor.timezone) + dt.timedelta(days=days), actor)
     async with db.transaction() as tx:
-        await _current_open(tx, invoice_id)
+        await _current_open(tx, entry)
         await reminders.ensure_reminder(
             tx,
             user_id=actor.telegram_id,
