@@ -41,14 +41,22 @@ class Outgoing:
     touched: set[MessageKey] = field(default_factory=set)
     prompt: MessageKey | None = None
     prompt_line: str = ""
+    # The prompt's buttons as [label, callback data]: a typed label works as the button.
+    prompt_buttons: list[list[str]] = field(default_factory=list)
 
     def note(self, key: MessageKey, markup: object, text: str = "") -> None:
         """Record a sent or edited message; with inline buttons it is the newest prompt."""
         self.touched.add(key)
         if isinstance(markup, InlineKeyboardMarkup) and markup.inline_keyboard:
             self.prompt, self.prompt_line = key, first_line(text)
+            self.prompt_buttons = [
+                [button.text, str(button.callback_data)]
+                for row in markup.inline_keyboard
+                for button in row
+                if isinstance(button.callback_data, str)
+            ]
         elif self.prompt == key:  # its buttons were just taken off again
-            self.prompt, self.prompt_line = None, ""
+            self.prompt, self.prompt_line, self.prompt_buttons = None, "", []
 
 
 OUTGOING: ContextVar[Outgoing | None] = ContextVar("outgoing", default=None)

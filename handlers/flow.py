@@ -25,18 +25,21 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     BaseHandler,
+    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
+from bot.services.clients import fold_text
 from bot.telegram.context import NextStepContext
+from bot.views.render import escape
 from handlers.common import OUTGOING, MessageKey, Outgoing, Refusal, first_line, reply
 
 logger = logging.getLogger(__name__)
@@ -99,6 +102,11 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
         what the first one had, as another flow's start would.
         """
         state, key, handler = check_result[0], check_result[1], check_result[2]
+        typed = self._typed_press(update, context, state)
+        if typed is not None:  # the prompt's button whose label was typed: pressed instead
+            check = self.check_update(typed)
+            if isinstance(check, tuple) and isinstance(check[2], CallbackQueryHandler):
+                return await self.handle_update(typed, application, check, context)
         notices: list[str] = []
         restarted = (
             state is not None
@@ -130,6 +138,36 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
             OUTGOING.reset(token)
         return result
 
+    def _typed_press(
+        self, update: Update, context: NextStepContext, state: object
+    ) -> Update | None:
+        """A text that says what one of the waiting prompt's buttons says ("Keep both",
+        "tomorrow 10:00", "yes" for ✅ Confirm), as a press of that button; else None."""
+        message = update.message
+        if state is None or message is None or not message.text or context.user_data is None:
+            return None
+        if message.text.startswith("/"):
+            return None
+        prompts = context.user_data.get(PROMPTS)
+        prompt = prompts.get(self.name or "") if isinstance(prompts, dict) else None
+        if not isinstance(prompt, list) or len(prompt) < 4 or not prompt[3]:
+            return None
+        data = button_for_text(message.text, [(str(b[0]), str(b[1])) for b in prompt[3]])
+        if data is None or message.from_user is None:
+            return None
+        bot = context.bot
+        shown = Message(message_id=int(prompt[1]), date=message.date, chat=message.chat)
+        shown.set_bot(bot)
+        press = TypedPress(
+            id=f"typed-{update.update_id}",
+            from_user=message.from_user,
+            chat_instance="typed",
+            message=shown,
+            data=data,
+        )
+        press.set_bot(bot)
+        return Update(update_id=update.update_id, callback_query=press)
+
     async def _quiet_prompts(
         self,
         context: NextStepContext,
@@ -152,7 +190,12 @@ class Flow(ConversationHandler):  # type: ignore[type-arg]
         if old is not None:
             await _quiet(context, old, outgoing.touched)
         if new is not None:
-            prompts[self.name or ""] = [new[0], new[1], outgoing.prompt_line]
+            prompts[self.name or ""] = [
+                new[0],
+                new[1],
+                outgoing.prompt_line,
+                outgoing.prompt_buttons,
+            ]
 
     async def _park_into(
         self, notices: list[str], context: NextStepContext, state: object, *, restart: bool
@@ -214,6 +257,44 @@ async def _quiet(context: NextStepContext, prompt: list[Any], touched: set[Messa
     closed[f"{chat_id}:{message_id}"] = line
     for stale in list(closed)[:-CLOSED_KEPT]:
         del closed[stale]
+
+
+class TypedPress(CallbackQuery):
+    """A button pressed by typing what it says: Telegram has no query to answer, so an
+    answer's text (a refusal's alert) is sent to the chat as a message instead."""
+
+    async def answer(self, text: str | None = None, *args: Any, **kwargs: Any) -> bool:
+        """Send the answer's text, if any, as a message (there is no query to answer)."""
+        message = self.message
+        if text and message is not None:
+            await self.get_bot().send_message(message.chat.id, escape(text))
+        return True
+
+
+SAME_AS = {
+    "confirm": {"yes", "y", "ok", "okay", "confirm", "correct", "right", "sure", "yep", "да"},
+    "change": {"no", "change", "edit", "wrong", "нет"},
+    "skip": {"skip", "no", "none", "nothing", "пропустить"},
+    "keep both": {"keep", "both", "keep it", "keep them"},
+    "keep them": {"keep", "keep both", "keep it"},
+    "cancel them": {"cancel", "cancel it", "drop them"},
+    "replace it": {"replace"},
+}
+"""Typed words that mean a button, by the button's folded label (its words, no emoji)."""
+
+
+def button_for_text(text: str, buttons: list[tuple[str, str]]) -> str | None:
+    """The callback data of the one button `text` names: its label typed (case, emoji and
+    punctuation aside), else a word that means it (SAME_AS); None when none or several."""
+    typed = fold_text(text)
+    if not typed:
+        return None
+    labels = [(fold_text(label), data) for label, data in buttons]
+    exact = {data for label, data in labels if label == typed}
+    if len(exact) == 1:
+        return exact.pop()
+    meant = {data for label, data in labels if typed in SAME_AS.get(label, ())}
+    return meant.pop() if len(meant) == 1 else None
 
 
 def closed_question(context: NextStepContext, query: CallbackQuery) -> str | None:
