@@ -21,7 +21,8 @@ START_WITHIN = 20.0  # seconds, from starting the process to the bot's first rep
 def make_run_command() -> list[str]:
     """The arguments of `python` in the Makefile's `run` recipe (so this runs that path)."""
     lines = (ROOT / "Makefile").read_text().splitlines()
-    recipe = lines[lines.index("run: $(STAMP)") + 1].split()
+    start = next(n for n, line in enumerate(lines) if line.startswith("run: $(STAMP)"))
+    recipe = lines[start + 1].split()
     assert recipe[0] == "$(PY)", recipe
     return recipe[1:]
 
