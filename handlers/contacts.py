@@ -1063,12 +1063,19 @@ async def undo(update: Update, context: NextStepContext) -> int:
     values = await pressed(update, LOGGED_UNDO)
     if values is None:
         return ConversationHandler.END
+    logged = await contacts.describe_contact(
+        context.db, context.clock, actor=context.member, contact_id=values[0]
+    )
     await contacts.undo_contact(
         context.db, context.clock, actor=context.member, contact_id=values[0]
     )
     query = query_of(update)
     await query.answer("Undone.")
-    await edit(query, "↩️ Undone: the contact and its next step were removed.")
+    await edit(
+        query,
+        f"↩️ Undone: the {escape(logged.contact.kind.value)} with "
+        f"{escape(logged.client_name)} and its next step were removed.",
+    )
     return ConversationHandler.END
 
 
@@ -1087,7 +1094,7 @@ async def typed_edit(update: Update, context: NextStepContext) -> int:
     """The corrected summary."""
     contact_id = int(draft_of(context, DRAFT).get("edit_contact_id", 0))
     with on_refusal(ending=(contacts.EditWindowClosed,)):  # past the window: question closed
-        await contacts.edit_summary(
+        edited = await contacts.edit_summary(
             context.db,
             context.clock,
             actor=context.member,
@@ -1095,7 +1102,14 @@ async def typed_edit(update: Update, context: NextStepContext) -> int:
             summary=message_text(update),
         )
     new_draft(context, DRAFT)
-    await reply(update, "✏️ Summary updated.")
+    logged = await contacts.describe_contact(
+        context.db, context.clock, actor=context.member, contact_id=edited.id
+    )
+    await reply(
+        update,
+        f"✏️ Summary of your {escape(edited.kind.value)} with {escape(logged.client_name)} "
+        "updated.",
+    )
     return ConversationHandler.END
 
 

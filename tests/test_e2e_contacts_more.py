@@ -222,7 +222,7 @@ async def test_edit_and_undo_within_ten_minutes_only(
     refused = await mia.reply()
     assert str(contacts.MAX_SUMMARY) in refused.text
     await mia.send("Signed for 40 units")
-    await mia.expect("✏️ Summary updated.")
+    await mia.expect("✏️ Summary of your call with Acme LLC updated.")
     assert await db.fetch_value("SELECT summary FROM contacts") == "Signed for 40 units"
 
     clock.advance(dt.timedelta(minutes=11))
@@ -249,7 +249,7 @@ async def test_undo_removes_the_contact_and_its_step(
     await schedule_call_tomorrow(mia)
     await mia.expect("Logged")
     assert await mia.press("↩️ Undo") == "Undone."
-    await mia.expect("Undone: the contact and its next step were removed.")
+    await mia.expect("Undone: the call with Acme LLC and its next step were removed.")
     assert await count(db, "SELECT count(*) FROM contacts") == 0
     assert await count(db, "SELECT count(*) FROM steps WHERE state = 'open'") == 0
 
