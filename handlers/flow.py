@@ -22,6 +22,7 @@ answered "already handled", quoting the prompt's first line (`closed_question`).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -283,17 +284,23 @@ SAME_AS = {
 """Typed words that mean a button, by the button's folded label (its words, no emoji)."""
 
 
+def _symbols(text: str) -> set[str]:
+    """The emoji and pictographs in a text."""
+    return {char for char in text if unicodedata.category(char) in ("So", "Sk")}
+
+
 def button_for_text(text: str, buttons: list[tuple[str, str]]) -> str | None:
     """The callback data of the one button `text` names: its label typed (case, emoji and
     punctuation aside), else a word that means it (SAME_AS); None when none or several."""
     typed = fold_text(text)
     if not typed:
         return None
-    labels = [(fold_text(label), data) for label, data in buttons]
-    exact = {data for label, data in labels if label == typed}
+    symbols = _symbols(text)  # "new client Ёлка 🎄" says more than the button "Ёлка"
+    labels = [(fold_text(label), data, _symbols(label)) for label, data in buttons]
+    exact = {data for label, data, marks in labels if label == typed and symbols <= marks}
     if len(exact) == 1:
         return exact.pop()
-    meant = {data for label, data in labels if typed in SAME_AS.get(label, ())}
+    meant = {data for label, data, _ in labels if typed in SAME_AS.get(label, ())}
     return meant.pop() if len(meant) == 1 else None
 
 

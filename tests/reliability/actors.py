@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.devtools.sandbox.client import ChatUser
+from bot.devtools.sandbox.client import ChatUser, buttons_taken_off
 from bot.devtools.sandbox.world import BotMessage
 from bot.telegram.error_handler import COULD_NOT_SAVE, SORRY
 
@@ -270,6 +270,8 @@ class ScriptedManager:
 
         def find() -> BotMessage | None:
             for index in range(person.cursor, len(person.chat.events)):
+                if buttons_taken_off(person.chat.events, index):
+                    continue  # an old prompt going quiet is no answer
                 if any(text in person.chat.events[index].text for text in texts):
                     person.cursor = index + 1
                     return person.chat.events[index]

@@ -41,7 +41,7 @@ class ChatView:
         (an old prompt going quiet, handlers/flow.py): they are not answers."""
         events = self.chat.events
         while len(events) > self.cursor:
-            if not _buttons_taken_off(events, self.cursor):
+            if not buttons_taken_off(events, self.cursor):
                 return events[self.cursor]
             self.cursor += 1
         return None
@@ -68,7 +68,7 @@ class ChatView:
 
         def find() -> BotMessage | None:
             for index in range(self.cursor, len(events)):
-                if substring in events[index].text and not _buttons_taken_off(events, index):
+                if substring in events[index].text and not buttons_taken_off(events, index):
                     self.cursor = index + 1
                     return events[index]
             return None
@@ -200,7 +200,7 @@ class Group(ChatView):
         return self.world.user_message(self.chat, user.id, text=text)
 
 
-def _buttons_taken_off(events: list[BotMessage], index: int) -> bool:
+def buttons_taken_off(events: list[BotMessage], index: int) -> bool:
     """Whether event `index` is an edit that only removed its message's buttons."""
     event = events[index]
     if not event.edited or event.buttons:
