@@ -9,6 +9,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
+from bot import i18n
 from bot.services import access, team
 from bot.services.access import Deactivated
 from bot.services.model import Role
@@ -47,6 +48,8 @@ async def gate(update: Update, context: NextStepContext) -> None:
         return  # blocks and unblocks are tracked for anybody (handlers/membership.py)
     if person is None or person.is_bot:
         raise ApplicationHandlerStop
+    # Until the person is known: the language their Telegram is in, if the bot has it.
+    i18n.set_locale(i18n.negotiate(person.language_code, context.settings.default_locale))
     if chat is not None and chat.type != ChatType.PRIVATE:
         if command_of(update) in {"start", "help"}:
             me = context.bot.username
@@ -57,6 +60,7 @@ async def gate(update: Update, context: NextStepContext) -> None:
         raise ApplicationHandlerStop
     actor = await access.find_person(context.db, person.id)
     if actor is not None and actor.active:
+        i18n.set_locale(actor.locale)
         context.actor = actor
         name = display_name(person.first_name, person.last_name)
         await team.refresh_profile(

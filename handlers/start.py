@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot import i18n
 from bot.services import access, invites
 from bot.services.access import RequestOutcome
 from bot.services.invites import RedeemOutcome
@@ -65,6 +66,8 @@ async def start(update: Update, context: NextStepContext) -> None:
         return
     name = display_name(person.first_name, person.last_name)
     settings = context.settings
+    # A new person speaks the language their Telegram is in, if the bot has it.
+    locale = i18n.negotiate(person.language_code, settings.default_locale)
     if payload is not None:
         redemption = await invites.redeem_invite(
             context.db,
@@ -74,7 +77,7 @@ async def start(update: Update, context: NextStepContext) -> None:
             name=name,
             username=person.username,
             timezone=settings.default_timezone,
-            locale=settings.default_locale,
+            locale=locale,
         )
         joined = redemption.user
         if redemption.outcome in {RedeemOutcome.JOINED, RedeemOutcome.REJOINED} and joined:
@@ -100,7 +103,7 @@ async def start(update: Update, context: NextStepContext) -> None:
             name=name,
             username=person.username,
             timezone=settings.default_timezone,
-            locale=settings.default_locale,
+            locale=locale,
         )
         await reply(update, help_text(admin, greeting=f"Welcome, {admin.name}! You are an admin."))
         await publish_commands_for(context.bot, admin)
@@ -115,7 +118,12 @@ async def ask_for_access(update: Update, context: NextStepContext, name: str) ->
     # A deactivated person is refused (Deactivated, answered by the error handler): no lead
     # is asked.
     result = await access.request_access(
-        context.db, context.clock, telegram_id=person.id, name=name, username=person.username
+        context.db,
+        context.clock,
+        telegram_id=person.id,
+        name=name,
+        username=person.username,
+        locale=i18n.negotiate(person.language_code, context.settings.default_locale),
     )
     if not result.leads:
         state = "nobody"

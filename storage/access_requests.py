@@ -26,6 +26,7 @@ class AccessRequest:
     decided_by: int | None
     requested_at: dt.datetime
     decided_at: dt.datetime | None = None
+    locale: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -33,7 +34,9 @@ class AccessRequest:
         return self.state == "pending"
 
 
-_COLUMNS = "id, telegram_id, name, username, state, role, decided_by, requested_at, decided_at"
+_COLUMNS = (
+    "id, telegram_id, name, username, state, role, decided_by, requested_at, decided_at, locale"
+)
 
 
 def _request(row: Row) -> AccessRequest:
@@ -47,6 +50,7 @@ def _request(row: Row) -> AccessRequest:
         decided_by=row["decided_by"],
         requested_at=from_db_time(row["requested_at"]),
         decided_at=optional_time(row["decided_at"]),
+        locale=row["locale"],
     )
 
 
@@ -66,13 +70,19 @@ async def get_request(db: Queries, request_id: int) -> AccessRequest | None:
 
 
 async def insert_request(
-    tx: Transaction, *, telegram_id: int, name: str, username: str | None, now: dt.datetime
+    tx: Transaction,
+    *,
+    telegram_id: int,
+    name: str,
+    username: str | None,
+    now: dt.datetime,
+    locale: str | None = None,
 ) -> AccessRequest:
-    """Open a request for this person."""
+    """Open a request for this person (`locale`: the language their Telegram is in)."""
     cursor = await tx.execute(
-        "INSERT INTO access_requests (telegram_id, name, username, requested_at)"
-        " VALUES (?, ?, ?, ?)",
-        (telegram_id, name, username, to_db_time(now)),
+        "INSERT INTO access_requests (telegram_id, name, username, requested_at, locale)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (telegram_id, name, username, to_db_time(now), locale),
     )
     request = await get_request(tx, int(cursor.lastrowid or 0))
     assert request is not None

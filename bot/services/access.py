@@ -148,7 +148,13 @@ class AccessRequestResult:
 
 
 async def request_access(
-    db: Database, clock: Clock, *, telegram_id: int, name: str, username: str | None
+    db: Database,
+    clock: Clock,
+    *,
+    telegram_id: int,
+    name: str,
+    username: str | None,
+    locale: str | None = None,
 ) -> AccessRequestResult:
     """Open an access request for a stranger, once: repeated /start does not spam the leads.
 
@@ -165,7 +171,7 @@ async def request_access(
         pending = await access_requests.pending_request_for(tx, telegram_id)
         if pending is None:
             request = await access_requests.insert_request(
-                tx, telegram_id=telegram_id, name=name, username=username, now=now
+                tx, telegram_id=telegram_id, name=name, username=username, now=now, locale=locale
             )
             await audit.record(
                 tx,
@@ -212,7 +218,8 @@ async def decide_access(
     timezone: str,
     locale: str,
 ) -> Decision:
-    """Approve (with a role) or decline (role None) a pending request.
+    """Approve (with a role) or decline (role None) a pending request; the new member starts
+    in the language their request was made in (else `locale`).
 
     Approving only ever creates a new member. In one transaction: the lead is re-read (still
     active, still allowed to grant the role), the request must still be pending, and its
@@ -250,7 +257,7 @@ async def decide_access(
                     username=request.username,
                     role=role,
                     timezone=timezone,
-                    locale=locale,
+                    locale=request.locale or locale,
                     now=now,
                 )
             await audit.record(

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from telegram.constants import MessageLimit
 
+from bot import i18n
 from bot.config import TEMPLATES_DIR
 
 MAX_MESSAGE = MessageLimit.MAX_TEXT_LENGTH
@@ -26,9 +27,11 @@ _TAG = re.compile(r"<(/?)([a-z-]+)([^>]*)>")
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The Jinja2 environment for bot texts: autoescaped, strict about unknown variables."""
-    return Environment(
+    """The Jinja2 environment for bot texts: autoescaped, strict about unknown variables,
+    with `{% trans %}` / `_()` in the current person's language (bot/i18n.py)."""
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -37,6 +40,10 @@ def environment() -> Environment:
         # Templates ship with the code: no stat() of the file on every render.
         auto_reload=False,
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    return env
 
 
 def render(template: str, /, **context: Any) -> str:
