@@ -45,9 +45,9 @@ def language_of(locale: str) -> str:
 def negotiate(language_code: str | None, default: str = SOURCE) -> str:
     """A new person's language: Telegram's `language_code` when it is one of LOCALES (on its
     primary subtag: "pt-br" → pt, "en-GB" → en), else `default`."""
-    language = language_of(language_code or "")
+    language = language_of(language_code) if language_code else None
     if language in LOCALES:
-        return language
+        return str(language)
     fallback = language_of(default)
     return fallback if fallback in LOCALES else SOURCE
 
@@ -100,6 +100,12 @@ def gettext(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form for `count` in the current person's language (ru has three, hi and gu two)."""
     return translations(language_of(_current.get())).ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Mark a text for the catalogue without translating it yet (a constant translated where
+    it is shown, in the reader's language)."""
+    return message
 
 
 _ = gettext

@@ -8,6 +8,8 @@ by the error handler; the question it came from stays open.
 
 from __future__ import annotations
 
+from babel import Locale
+from babel.dates import get_day_names
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -17,15 +19,21 @@ from telegram.ext import (
     filters,
 )
 
+from bot import i18n
+from bot.i18n import N_
+from bot.i18n import gettext as _
 from bot.services import schedule, team, team_settings
 from bot.services.errors import NotAllowed
 from bot.services.model import User, clock_text
+from bot.telegram.command_menu import publish_commands_for
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
 from bot.views.actions import (
     SETTINGS_AGENDA_TIME,
     SETTINGS_ASK,
     SETTINGS_HEADS_UP,
+    SETTINGS_LANGUAGE,
+    SETTINGS_LANGUAGES,
     SETTINGS_QUIET_HOURS,
     SETTINGS_TIMEZONE,
     SETTINGS_TIMEZONES,
@@ -45,6 +53,7 @@ from handlers.common import (
     edit,
     flow_fallbacks,
     hint,
+    message_text,
     reply,
     set_buttons,
     team_phone_region,
@@ -52,6 +61,7 @@ from handlers.common import (
 from handlers.flow import Flow
 
 CHOOSING_TIMEZONE, TYPING_AGENDA_TIME, TYPING_QUIET_HOURS, TYPING_REGION = 1, 2, 3, 4
+CHOOSING_LANGUAGE = 5
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 AGENDA_TIMES = ("07:30", "08:00", "08:30", "09:00", "09:30", "10:00")
 QUIET_CHOICES = (("21:00–08:00", "2100-0800"), ("22:00–07:00", "2200-0700"), ("Off", "off"))
@@ -71,7 +81,7 @@ COMMON_ZONES = (
     "Australia/Sydney",
 )
 COMMON_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "IN", "AE", "AU", "CA")
-ROLE_NAMES = {"admin": "admin", "head": "head of sales", "manager": "manager"}
+ROLE_NAMES = {"admin": N_("admin"), "head": N_("head of sales"), "manager": N_("manager")}
 ASK_ZONE = (
     "Choose your time zone, or send its name — for example <code>Europe/Paris</code>, "
     "<code>America/Sao_Paulo</code> or just <code>Paris</code>:"
@@ -79,55 +89,126 @@ ASK_ZONE = (
 
 
 def _days(user: User) -> str:
-    return ", ".join(DAY_NAMES[day - 1] for day in sorted(user.working_days)) or "none"
+    names = get_day_names("abbreviated", locale=user.locale)  # Babel: 0 is Monday
+    return ", ".join(names[day - 1] for day in sorted(user.working_days)) or _("none")
+
+
+def _language_name(locale: str) -> str:
+    return i18n.LANGUAGE_NAMES.get(i18n.language_of(locale), locale)
 
 
 def _card(user: User, now_text: str, region: str) -> str:
     quiet = (
         f"{clock_text(user.quiet_from)}–{clock_text(user.quiet_to)}"
         if user.quiet_from != user.quiet_to
-        else "off"
+        else _("off")
     )
-    heads_up = f"{user.heads_up_minutes} min before" if user.heads_up_minutes else "off"
-    away = ""
+    heads_up = (
+        _("{minutes} min before").format(minutes=user.heads_up_minutes)
+        if user.heads_up_minutes
+        else _("off")
+    )
+    lines = [
+        _("<b>Your settings</b>"),
+        _("Role: {role}").format(role=_(ROLE_NAMES[user.role.value])),
+        _("Language: {language}").format(
+            language=i18n.LANGUAGE_NAMES.get(user.locale, user.locale)
+        ),
+        _("Time zone: {zone} (your time now: {now})").format(
+            zone=escape(user.timezone), now=escape(now_text)
+        ),
+        _("Morning agenda: {time} on {days}").format(
+            time=clock_text(user.agenda_time), days=escape(_days(user))
+        ),
+        _("Quiet hours: {hours}").format(hours=escape(quiet)),
+        _("Meeting heads-up: {heads_up}").format(heads_up=escape(heads_up)),
+    ]
     if user.away_until is not None:
-        away = (
-            f"\nAway until: {escape(format_moment(user.away_until, user.timezone, user.locale))}"
+        away = format_moment(user.away_until, user.timezone, user.locale)
+        lines.append(_("Away until: {moment}").format(moment=escape(away)))
+    lines.append(
+        _("Phones typed without +country: {region} (team)").format(
+            region=escape(team_settings.region_name(region, user.locale))
         )
-    return (
-        "<b>Your settings</b>\n"
-        f"Role: {ROLE_NAMES[user.role.value]}\n"
-        f"Time zone: {escape(user.timezone)} (your time now: {escape(now_text)})\n"
-        f"Morning agenda: {clock_text(user.agenda_time)} on {_days(user)}\n"
-        f"Quiet hours: {escape(quiet)}\n"
-        f"Meeting heads-up: {heads_up}{away}\n"
-        f"Phones typed without +country: {escape(team_settings.region_name(region, user.locale))}"
-        " (team)"
     )
+    return "\n".join(lines)
 
 
 SETTINGS_BUTTONS = (
-    ("🕘 Time zone", "tz"),
-    ("☀️ Agenda time", "ag"),
-    ("📅 Working days", "wd"),
-    ("🌙 Quiet hours", "qh"),
-    ("🔔 Meeting heads-up", "hu"),
+    (N_("🕘 Time zone"), "tz"),
+    (N_("☀️ Agenda time"), "ag"),
+    (N_("📅 Working days"), "wd"),
+    (N_("🌙 Quiet hours"), "qh"),
+    (N_("🔔 Meeting heads-up"), "hu"),
 )
 
 
 def _card_markup(user: User | None = None) -> InlineKeyboardMarkup | None:
     rows = grid(
         [
-            button(label, SETTINGS_TIMEZONES) if key == "tz" else button(label, SETTINGS_ASK, key)
+            button(_(label), SETTINGS_TIMEZONES)
+            if key == "tz"
+            else button(_(label), SETTINGS_ASK, key)
             for label, key in SETTINGS_BUTTONS
         ],
         2,
     )
+    rows.append([button(_("🌐 Language"), SETTINGS_LANGUAGES)])
     rows.append([digest_settings_button()])  # handled in handlers/digest.py
     if user is not None and user.is_lead:
         rows.append([button("🏢 Team: overdue alert", TEAM_THRESHOLDS)])
         rows.append([button("🏢 Team: phone region", TEAM_REGIONS)])
     return keyboard(rows)
+
+
+async def ask_language(update: Update, context: NextStepContext) -> int:
+    """ "🌐 Language": the languages, each in its own name (the name typed works too)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    buttons = [button(name, SETTINGS_LANGUAGE, code) for code, name in i18n.LANGUAGE_NAMES.items()]
+    await edit(
+        query,
+        _("Which language should I use with you? Dates and amounts follow it too."),
+        keyboard(grid(buttons, 2)),
+    )
+    return CHOOSING_LANGUAGE
+
+
+async def typed_language(update: Update, context: NextStepContext) -> int:
+    """A language typed: its code, or its name in itself or in any of the bot's languages."""
+    typed = " ".join(message_text(update).split()).casefold()
+    for code in i18n.LOCALES:
+        names = {code, *(Locale.parse(code).get_display_name(other) for other in i18n.LOCALES)}
+        if typed in {name.casefold() for name in names if name}:
+            return await _set_language(update, context, code)
+    listed = ", ".join(i18n.LANGUAGE_NAMES.values())
+    await reply(
+        update, _("I speak {languages}. Tap one, or send its name.").format(languages=listed)
+    )
+    return CHOOSING_LANGUAGE
+
+
+async def chosen_language(update: Update, context: NextStepContext) -> int:
+    """A language: texts, buttons, dates, money and the command menu switch to it."""
+    query = update.callback_query
+    assert query is not None
+    found = SETTINGS_LANGUAGE.parse(query.data)
+    if found is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    return await _set_language(update, context, str(found[0]))
+
+
+async def _set_language(update: Update, context: NextStepContext, code: str) -> int:
+    user = await team.set_language(context.db, context.clock, actor=context.member, locale=code)
+    i18n.set_locale(user.locale)  # this very answer is already in the new language
+    await publish_commands_for(context.bot, user)
+    name = i18n.LANGUAGE_NAMES[user.locale]
+    return await _show_updated(
+        update, context, user, _("Language: {language}").format(language=name)
+    )
 
 
 THRESHOLDS = ("0", "1000", "5000", "10000", "50000", "100000")
@@ -448,6 +529,10 @@ def handlers() -> list[tuple[object, int]]:
             ),
         ),
     ]
+    language_buttons = [
+        CallbackQueryHandler(ask_language, pattern=SETTINGS_LANGUAGES.pattern),
+        CallbackQueryHandler(chosen_language, pattern=SETTINGS_LANGUAGE.pattern),
+    ]
     region_buttons = [
         CallbackQueryHandler(ask_region, pattern=TEAM_REGIONS.pattern),
         CallbackQueryHandler(chosen_region, pattern=TEAM_REGION.pattern),
@@ -460,6 +545,7 @@ def handlers() -> list[tuple[object, int]]:
             zone_buttons,
             *other_buttons,
             *region_buttons,
+            *language_buttons,
         ],
         states={
             CHOOSING_TIMEZONE: [
@@ -471,6 +557,11 @@ def handlers() -> list[tuple[object, int]]:
             TYPING_AGENDA_TIME: [MessageHandler(text, typed_agenda_time), *other_buttons],
             TYPING_QUIET_HOURS: [MessageHandler(text, typed_quiet_hours), *other_buttons],
             TYPING_REGION: [MessageHandler(text, typed_region), *region_buttons, *other_buttons],
+            CHOOSING_LANGUAGE: [
+                MessageHandler(text, typed_language),
+                *language_buttons,
+                *other_buttons,
+            ],
         },
         fallbacks=flow_fallbacks(),
     )

@@ -6,6 +6,8 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot import i18n
+from bot.i18n import N_
+from bot.i18n import gettext as _
 from bot.services import access, invites
 from bot.services.access import RequestOutcome
 from bot.services.invites import RedeemOutcome
@@ -20,7 +22,11 @@ from bot.views.role_commands import commands_for
 from handlers.access import SWITCHED_OFF
 from handlers.common import display_name, reply
 
-ROLE_LABELS = {Role.ADMIN: "admin", Role.HEAD: "head of sales", Role.MANAGER: "manager"}
+ROLE_LABELS = {
+    Role.ADMIN: N_("admin"),
+    Role.HEAD: N_("head of sales"),
+    Role.MANAGER: N_("manager"),
+}
 REDEEM_REFUSALS = {
     RedeemOutcome.UNKNOWN: (
         "Sorry, that invitation link isn't valid. Please ask for a new one, and open it "
@@ -46,8 +52,9 @@ def help_text(user: User, greeting: str | None = None) -> str:
         "texts/help.html.j2",
         greeting=greeting,
         role=user.role.value,
-        role_label=ROLE_LABELS[user.role],
-        commands=commands_for(user.role),
+        role_label=_(ROLE_LABELS[user.role]),
+        # Translated here: a plain string is escaped by the template ("/call <client> …").
+        commands=[(command.name, _(command.description)) for command in commands_for(user.role)],
         timezone=user.timezone,
     )
 
@@ -62,7 +69,8 @@ async def start(update: Update, context: NextStepContext) -> None:
     assert person is not None
     payload = context.args[0] if context.args else None
     if context.actor is not None:
-        await reply(update, help_text(context.actor, greeting=f"Hello, {context.actor.name}!"))
+        greeting = _("Hello, {name}!").format(name=context.actor.name)
+        await reply(update, help_text(context.actor, greeting=greeting))
         return
     name = display_name(person.first_name, person.last_name)
     settings = context.settings
@@ -82,7 +90,11 @@ async def start(update: Update, context: NextStepContext) -> None:
         joined = redemption.user
         if redemption.outcome in {RedeemOutcome.JOINED, RedeemOutcome.REJOINED} and joined:
             again = redemption.outcome is RedeemOutcome.REJOINED
-            greeting = f"Welcome {'back to' if again else 'to'} NextStep, {joined.name}!"
+            greeting = (
+                _("Welcome back to NextStep, {name}!")
+                if again
+                else _("Welcome to NextStep, {name}!")
+            ).format(name=joined.name)
             await reply(update, help_text(joined, greeting=greeting))
             await publish_commands_for(context.bot, joined)
             return
@@ -105,7 +117,8 @@ async def start(update: Update, context: NextStepContext) -> None:
             timezone=settings.default_timezone,
             locale=locale,
         )
-        await reply(update, help_text(admin, greeting=f"Welcome, {admin.name}! You are an admin."))
+        greeting = _("Welcome, {name}! You are an admin.").format(name=admin.name)
+        await reply(update, help_text(admin, greeting=greeting))
         await publish_commands_for(context.bot, admin)
         return
     await ask_for_access(update, context, name)

@@ -158,6 +158,7 @@ async def update_user(
     timezone: str | None = None,
     active: bool | None = None,
     reachable: bool | None = None,
+    locale: str | None = None,
 ) -> None:
     """Change the given fields of one user (None leaves a field as it is)."""
     changes: dict[str, object] = {
@@ -165,6 +166,7 @@ async def update_user(
         "username": username,
         "role": role.value if role is not None else None,
         "timezone": timezone,
+        "locale": locale,
         "active": None if active is None else int(active),
         "reachable": None if reachable is None else int(reachable),
     }

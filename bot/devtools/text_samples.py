@@ -32,7 +32,7 @@ SAMPLE_CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "greeting": greeting,
             "role": role.value,
             "role_label": role.value,
-            "commands": commands_for(role),
+            "commands": [(c.name, c.description) for c in commands_for(role)],
             "timezone": "Europe/Berlin",
         }
         for role in Role

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
+from bot import i18n
 from bot.clock import Clock
 from bot.services import schedule
 from bot.services.access import INVITABLE_ROLES, require_admin, require_lead, reread
@@ -180,6 +181,27 @@ async def set_timezone(db: Database, clock: Clock, *, actor: User, timezone: str
             object_type="user",
             object_id=actor.telegram_id,
             details={"timezone": timezone},
+        )
+    return await get_member(db, actor.telegram_id)
+
+
+async def set_language(db: Database, clock: Clock, *, actor: User, locale: str) -> User:
+    """Change the language a person's texts, dates and money are in (one of i18n.LOCALES)."""
+    if locale not in i18n.LOCALES:
+        raise DomainError(
+            f"{locale} is not a language I speak; choose one of {', '.join(i18n.LOCALES)}."
+        )
+    now = clock.now()
+    async with db.transaction() as tx:
+        await users.update_user(tx, actor.telegram_id, now=now, locale=locale)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="user.language",
+            now=now,
+            object_type="user",
+            object_id=actor.telegram_id,
+            details={"from": actor.locale, "to": locale},
         )
     return await get_member(db, actor.telegram_id)
 

@@ -1,0 +1,71 @@
+"""End-to-end: a person works in their own language (issue 19; the part translated so far:
+the welcome, /help, the command menus and /settings with its 🌐 Language choice)."""
+
+from __future__ import annotations
+
+import json
+
+from telegram.ext import Application
+
+from bot.app import services_of
+from bot.clock import FrozenClock
+from bot.devtools.sandbox.server import FakeBotApiServer
+from tests.e2e_helpers import invite, start_admin
+
+PRIVATE = json.dumps({"type": "all_private_chats"}, sort_keys=True)
+
+
+async def test_a_russian_speaker_is_welcomed_in_russian_and_can_switch_to_english(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """Telegram in Russian: the welcome, help and settings are Russian, dates in Russian;
+    🌐 Язык → English switches texts, the settings card and the person's command menu."""
+    admin = await start_admin(server)
+    token = await invite(admin, "Manager")
+    olga = server.user(6001, "Olga", language_code="ru")
+    await olga.send(f"/start {token}")
+    welcome = await olga.expect("Добро пожаловать в NextStep, Olga!")
+    assert "Ваши команды" in welcome.text
+    assert "/call — Быстрая запись: /call <клиент> <о чём говорили>" in welcome.text
+    assert "Ваша роль: менеджер" in welcome.text
+    db = services_of(app).db
+    assert await db.fetch_value("SELECT locale FROM users WHERE telegram_id = 6001") == "ru"
+    key = (json.dumps({"type": "chat", "chat_id": 6001}, sort_keys=True), "")
+    menu = await server.world.wait_until(lambda: server.world.commands.get(key), 5)
+    assert menu is not None, "Olga's own menu, in her language (published after the welcome)"
+    assert {
+        "command": "agenda",
+        "description": "Что делать сейчас: нет следующего шага, просрочено, на сегодня",
+    } in menu
+
+    await olga.send("/settings")
+    card = await olga.expect("Ваши настройки")
+    assert "Язык: Русский" in card.text
+    assert "пн, вт, ср, чт, пт" in card.text  # working days as Babel names them in Russian
+    assert "🌐 Язык" in card.labels
+    await olga.press("🌐 Язык")
+    asked = await olga.expect("На каком языке мне с вами говорить?")
+    assert asked.labels == ["English", "Русский", "हिन्दी", "ગુજરાતી"]
+    await olga.press("English")
+    switched = await olga.expect("✅ Language: English")
+    assert "Your settings" in switched.text and "Mon, Tue, Wed, Thu, Fri" in switched.text
+    assert await db.fetch_value("SELECT locale FROM users WHERE telegram_id = 6001") == "en"
+    await olga.send("/help")
+    assert "Your commands" in (await olga.expect("Your commands")).text
+
+
+async def test_menus_are_published_in_every_language_and_a_typed_language_name_works(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """The default menus exist for en (no language_code), ru, hi and gu; a Gujarati
+    speaker types the language's name instead of tapping it."""
+    for code, word in (("", "Log a call"), ("ru", "Записать"), ("hi", "दर्ज"), ("gu", "નોંધો")):
+        menu = server.world.commands[(PRIVATE, code)]
+        assert any(word in command["description"] for command in menu), (code, menu)
+    admin = await start_admin(server)
+    await admin.send("/settings")
+    await admin.press("🌐 Language")
+    await admin.expect("Which language should I use with you?")
+    await admin.send("ગુજરાતી")
+    changed = await admin.expect("✅ ભાષા: ગુજરાતી")
+    assert "આપની સેટિંગ્સ" in changed.text
