@@ -10,6 +10,8 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
 from bot import i18n
+from bot.i18n import N_
+from bot.i18n import gettext as _
 from bot.services import access, team
 from bot.services.access import Deactivated
 from bot.services.model import Role
@@ -22,12 +24,16 @@ from handlers.common import display_name, edit, pressed, query_of
 
 logger = logging.getLogger(__name__)
 
-REFUSAL = (
+REFUSAL = N_(
     "Sorry, NextStep is invite-only and you don't have access. "
     "Ask your admin or head of sales for an invitation link."
 )
-SWITCHED_OFF = str(Deactivated())
-PRIVATE_ONLY = "I work in private chats only. Please write to me directly."
+SWITCHED_OFF = N_(
+    "Sorry, your access to NextStep was switched off. If you need it again, ask an "
+    "admin: only an admin can switch it back on."
+)
+assert str(Deactivated()) == SWITCHED_OFF  # the same words wherever it is said
+PRIVATE_ONLY = N_("I work in private chats only. Please write to me directly.")
 DECISIONS = {"mgr": Role.MANAGER, "head": Role.HEAD, "no": None}
 
 
@@ -54,8 +60,10 @@ async def gate(update: Update, context: NextStepContext) -> None:
         if command_of(update) in {"start", "help"}:
             me = context.bot.username
             await chat.send_message(
-                PRIVATE_ONLY,
-                reply_markup=keyboard([[url_button("Open a private chat", f"https://t.me/{me}")]]),
+                _(PRIVATE_ONLY),
+                reply_markup=keyboard(
+                    [[url_button(_("Open a private chat"), f"https://t.me/{me}")]]
+                ),
             )
         raise ApplicationHandlerStop
     actor = await access.find_person(context.db, person.id)
@@ -86,7 +94,9 @@ def _has_payload(update: Update) -> bool:
 
 
 async def refuse(update: Update, text: str = REFUSAL) -> None:
-    """The one polite refusal a stranger or a deactivated person gets, whatever they sent."""
+    """The one polite refusal a stranger or a deactivated person gets, whatever they sent
+    (in the language their Telegram is in, when the bot speaks it)."""
+    text = _(text)
     if update.callback_query is not None:
         await update.callback_query.answer(text[:200], show_alert=True)
     elif update.inline_query is not None:

@@ -28,18 +28,18 @@ ROLE_LABELS = {
     Role.MANAGER: N_("manager"),
 }
 REDEEM_REFUSALS = {
-    RedeemOutcome.UNKNOWN: (
+    RedeemOutcome.UNKNOWN: N_(
         "Sorry, that invitation link isn't valid. Please ask for a new one, and open it "
         "exactly as you received it."
     ),
-    RedeemOutcome.USED: (
+    RedeemOutcome.USED: N_(
         "Sorry, that invitation link has already been used. Each link works once; "
         "please ask for a new one."
     ),
-    RedeemOutcome.EXPIRED: (
+    RedeemOutcome.EXPIRED: N_(
         "Sorry, that invitation link has expired (links last 7 days). Please ask for a new one."
     ),
-    RedeemOutcome.REVOKED: (
+    RedeemOutcome.REVOKED: N_(
         "Sorry, that invitation link is no longer valid: it was revoked, or whoever made it "
         "can't invite people any more. Please ask an admin or head of sales for a new one."
     ),
@@ -99,11 +99,11 @@ async def start(update: Update, context: NextStepContext) -> None:
             await publish_commands_for(context.bot, joined)
             return
         if redemption.outcome in REDEEM_REFUSALS:
-            await reply(update, REDEEM_REFUSALS[redemption.outcome])
+            await reply(update, _(REDEEM_REFUSALS[redemption.outcome]))
             return
     known = await access.find_person(context.db, person.id)
     if known is not None and not known.active:
-        await reply(update, SWITCHED_OFF)
+        await reply(update, _(SWITCHED_OFF))
         return
     if known is None and person.id in settings.admin_telegram_ids:
         # Switched off a moment ago: Deactivated, answered by the error handler (the list
@@ -146,17 +146,18 @@ async def ask_for_access(update: Update, context: NextStepContext, name: str) ->
     if result.outcome is not RequestOutcome.CREATED:
         return
     request = result.request
-    text = render(
-        "texts/access_request.html.j2",
-        name=request.name,
-        username=request.username,
-        telegram_id=request.telegram_id,
-    )
     for lead in result.leads:
-        buttons = [button("Approve as manager", ACCESS_DECIDE, "mgr", request.id)]
-        if Role.HEAD in access.invitable_roles(lead):
-            buttons.append(button("Approve as head", ACCESS_DECIDE, "head", request.id))
-        markup = keyboard([buttons, [button("Decline", ACCESS_DECIDE, "no", request.id)]])
+        with i18n.using(lead.locale):  # each lead is asked in their own language
+            text = render(
+                "texts/access_request.html.j2",
+                name=request.name,
+                username=request.username,
+                telegram_id=request.telegram_id,
+            )
+            buttons = [button(_("Approve as manager"), ACCESS_DECIDE, "mgr", request.id)]
+            if Role.HEAD in access.invitable_roles(lead):
+                buttons.append(button(_("Approve as head"), ACCESS_DECIDE, "head", request.id))
+            markup = keyboard([buttons, [button(_("Decline"), ACCESS_DECIDE, "no", request.id)]])
         await send_quietly(
             context.bot, context.db, context.clock, lead.telegram_id, text, reply_markup=markup
         )

@@ -10,7 +10,7 @@ from telegram.ext import Application
 from bot.app import services_of
 from bot.clock import FrozenClock
 from bot.devtools.sandbox.server import FakeBotApiServer
-from tests.e2e_helpers import invite, start_admin
+from tests.e2e_helpers import eventually, invite, start_admin
 
 PRIVATE = json.dumps({"type": "all_private_chats"}, sort_keys=True)
 
@@ -69,3 +69,30 @@ async def test_menus_are_published_in_every_language_and_a_typed_language_name_w
     await admin.send("ગુજરાતી")
     changed = await admin.expect("✅ ભાષા: ગુજરાતી")
     assert "આપની સેટિંગ્સ" in changed.text
+
+
+async def test_a_stranger_hears_their_language_and_each_lead_is_asked_in_theirs(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A Hindi-speaking stranger's /start is answered in Hindi; the English admin and a head
+    who chose Russian each get the access request in their own language; the approved
+    member starts in Hindi."""
+    admin = await start_admin(server)
+    token = await invite(admin, "Head of sales")
+    oleg = server.user(6002, "Oleg", language_code="ru")
+    await oleg.send(f"/start {token}")
+    await oleg.expect("Добро пожаловать в NextStep, Oleg!")
+    stranger = server.user(6003, "Priya", language_code="hi")
+    await stranger.send("/start")
+    await stranger.expect("NextStep केवल आमंत्रण से उपलब्ध है।")
+    asked = await admin.expect("Access request")
+    assert "Priya, Telegram id 6003, wants to use NextStep." in asked.text
+    assert asked.labels == ["Approve as manager", "Approve as head", "Decline"]
+    russian = await oleg.expect("Запрос на доступ")
+    assert "Priya, Telegram id 6003, хочет пользоваться NextStep." in russian.text
+    assert russian.labels[0] == "Одобрить как менеджера"
+    await admin.press("Approve as manager")
+    db = services_of(app).db
+    await eventually(db, "SELECT locale FROM users WHERE telegram_id = 6003", ["hi"])
+    await stranger.send("/help")
+    assert "आपके आदेश" in (await stranger.expect("आपके आदेश")).text

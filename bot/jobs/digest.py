@@ -19,10 +19,11 @@ import logging
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot import i18n
 from bot.services.access import find_person
 from bot.services.digest import figures as digest
 from bot.services.digest.figures import DueDigest
-from bot.services.model import Delivery, DigestKind
+from bot.services.model import Delivery, DigestKind, User
 from bot.telegram.context import NextStepApplication, NextStepContext, Services
 from bot.telegram.notify import send_file, send_text
 from bot.views.digest import team_timezone
@@ -67,6 +68,14 @@ async def deliver(bot: Bot, services: Services, due: DueDigest, delivery: Delive
     ):  # gone, or no longer a head since it fell due
         await digest.finish_delivery(db, clock, delivery, delivered=False)
         return
+    with i18n.using(person.locale):  # the head's language, whoever's update this runs in
+        await _send_parts(bot, services, due, delivery, person)
+
+
+async def _send_parts(
+    bot: Bot, services: Services, due: DueDigest, delivery: Delivery, person: User
+) -> None:
+    db, clock = services.db, services.clock
     try:
         makers = await plan_parts(db, clock, person, due.kind, due.week, skip=delivery.parts_sent)
         for index, make in enumerate(makers):

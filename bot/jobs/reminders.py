@@ -10,6 +10,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot import i18n
 from bot.jobs.digest import schedule_digest_jobs
 from bot.services import reminders, schedule, team
 from bot.services.reminders import Notice
@@ -78,7 +79,13 @@ async def drain_due(bot: Bot, services: Services, *, in_flight: int = IN_FLIGHT)
 
 
 async def deliver(bot: Bot, services: Services, notice: Notice) -> None:
-    """Send one person's notice (the morning agenda as its own message) and record it."""
+    """Send one person's notice (the morning agenda as its own message) and record it; in
+    that person's language."""
+    with i18n.using(notice.user.locale):
+        await _deliver(bot, services, notice)
+
+
+async def _deliver(bot: Bot, services: Services, notice: Notice) -> None:
     user = notice.user
     try:
         message_id = None
