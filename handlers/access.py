@@ -12,7 +12,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandl
 from bot import i18n
 from bot.i18n import N_
 from bot.i18n import gettext as _
-from bot.services import access, team
+from bot.services import access, team, team_settings
 from bot.services.access import Deactivated
 from bot.services.model import Role
 from bot.telegram.command_menu import publish_commands_for
@@ -54,10 +54,10 @@ async def gate(update: Update, context: NextStepContext) -> None:
         return  # blocks and unblocks are tracked for anybody (handlers/membership.py)
     if person is None or person.is_bot:
         raise ApplicationHandlerStop
-    # Until the person is known: the language their Telegram is in, if the bot has it.
-    i18n.set_locale(i18n.negotiate(person.language_code, context.settings.default_locale))
+    i18n.set_locale(i18n.SOURCE)  # nothing of the previous update's person carries over
     if chat is not None and chat.type != ChatType.PRIVATE:
         if command_of(update) in {"start", "help"}:
+            i18n.set_locale(i18n.negotiate(person.language_code, context.settings.default_locale))
             me = context.bot.username
             await chat.send_message(
                 _(PRIVATE_ONLY),
@@ -77,6 +77,12 @@ async def gate(update: Update, context: NextStepContext) -> None:
         if not actor.reachable:
             await team.set_reachable(context.db, context.clock, actor.telegram_id, reachable=True)
         return
+    # Not (or no longer) a member: the language their Telegram is in, else the team's.
+    i18n.set_locale(
+        await team_settings.new_person_locale(
+            context.db, person.language_code, context.settings.default_locale
+        )
+    )
     if command_of(update) == "start" and (actor is None or _has_payload(update)):
         # handlers/start.py: invitations, first admins and strangers' access requests. A
         # deactivated person only gets through with a link (a valid invitation lets them in

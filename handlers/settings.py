@@ -23,6 +23,7 @@ from bot import i18n
 from bot.i18n import N_
 from bot.i18n import gettext as _
 from bot.services import schedule, team, team_settings
+from bot.services.access import require_lead
 from bot.services.errors import NotAllowed
 from bot.services.model import User, clock_text
 from bot.telegram.command_menu import publish_commands_for
@@ -39,6 +40,8 @@ from bot.views.actions import (
     SETTINGS_TIMEZONES,
     SETTINGS_WORKING_DAY,
     SETTINGS_WORKING_DAYS_SAVE,
+    TEAM_LANGUAGE,
+    TEAM_LANGUAGES,
     TEAM_REGION,
     TEAM_REGIONS,
     TEAM_THRESHOLD,
@@ -158,6 +161,7 @@ def _card_markup(user: User | None = None) -> InlineKeyboardMarkup | None:
     if user is not None and user.is_lead:
         rows.append([button("🏢 Team: overdue alert", TEAM_THRESHOLDS)])
         rows.append([button("🏢 Team: phone region", TEAM_REGIONS)])
+        rows.append([button(_("🏢 Team: language for new people"), TEAM_LANGUAGES)])
     return keyboard(rows)
 
 
@@ -173,6 +177,46 @@ async def ask_language(update: Update, context: NextStepContext) -> int:
         keyboard(grid(buttons, 2)),
     )
     return CHOOSING_LANGUAGE
+
+
+async def ask_team_language(update: Update, context: NextStepContext) -> int:
+    """ "Team: language for new people" (heads and admins): the languages as buttons."""
+    query = update.callback_query
+    assert query is not None
+    require_lead(context.member)  # managers have no such button; a forged press is refused
+    current = (await team_settings.load(context.db)).get(team_settings.LANGUAGE)
+    shown = _language_name(current or context.settings.default_locale)
+    await query.answer()
+    buttons = [button(name, TEAM_LANGUAGE, code) for code, name in i18n.LANGUAGE_NAMES.items()]
+    await edit(
+        query,
+        _(
+            "New people start in the language their Telegram is in when I speak it; "
+            "otherwise in the team's language, now {language}. Choose it:"
+        ).format(language=escape(shown)),
+        keyboard(grid(buttons, 2)),
+    )
+    return ConversationHandler.END
+
+
+async def chosen_team_language(update: Update, context: NextStepContext) -> int:
+    """A team language chosen (a manager's forged press is refused by the service)."""
+    query = update.callback_query
+    assert query is not None
+    found = TEAM_LANGUAGE.parse(query.data)
+    if found is None:
+        await query.answer(NOT_VALID, show_alert=True)
+        return ConversationHandler.END
+    code = await team_settings.change(  # a refusal is answered on the button, as an alert
+        context.db,
+        context.clock,
+        actor=context.member,
+        key=team_settings.LANGUAGE,
+        value=str(found[0]),
+    )
+    await query.answer()
+    note = _("Team language for new people: {language}").format(language=_language_name(code))
+    return await _show_updated(update, context, context.member, note)
 
 
 async def typed_language(update: Update, context: NextStepContext) -> int:
@@ -532,6 +576,8 @@ def handlers() -> list[tuple[object, int]]:
     language_buttons = [
         CallbackQueryHandler(ask_language, pattern=SETTINGS_LANGUAGES.pattern),
         CallbackQueryHandler(chosen_language, pattern=SETTINGS_LANGUAGE.pattern),
+        CallbackQueryHandler(ask_team_language, pattern=TEAM_LANGUAGES.pattern),
+        CallbackQueryHandler(chosen_team_language, pattern=TEAM_LANGUAGE.pattern),
     ]
     region_buttons = [
         CallbackQueryHandler(ask_region, pattern=TEAM_REGIONS.pattern),

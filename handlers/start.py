@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler
 from bot import i18n
 from bot.i18n import N_
 from bot.i18n import gettext as _
-from bot.services import access, invites
+from bot.services import access, invites, team_settings
 from bot.services.access import RequestOutcome
 from bot.services.invites import RedeemOutcome
 from bot.services.model import Role, User
@@ -75,7 +75,9 @@ async def start(update: Update, context: NextStepContext) -> None:
     name = display_name(person.first_name, person.last_name)
     settings = context.settings
     # A new person speaks the language their Telegram is in, if the bot has it.
-    locale = i18n.negotiate(person.language_code, settings.default_locale)
+    locale = await team_settings.new_person_locale(
+        context.db, person.language_code, settings.default_locale
+    )
     if payload is not None:
         redemption = await invites.redeem_invite(
             context.db,
@@ -136,7 +138,9 @@ async def ask_for_access(update: Update, context: NextStepContext, name: str) ->
         telegram_id=person.id,
         name=name,
         username=person.username,
-        locale=i18n.negotiate(person.language_code, context.settings.default_locale),
+        locale=await team_settings.new_person_locale(
+            context.db, person.language_code, context.settings.default_locale
+        ),
     )
     if not result.leads:
         state = "nobody"

@@ -96,3 +96,28 @@ async def test_a_stranger_hears_their_language_and_each_lead_is_asked_in_theirs(
     await eventually(db, "SELECT locale FROM users WHERE telegram_id = 6003", ["hi"])
     await stranger.send("/help")
     assert "आपके आदेश" in (await stranger.expect("आपके आदेश")).text
+
+
+async def test_the_team_language_is_for_new_people_whose_telegram_the_bot_does_not_speak(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """The admin sets the team's language to Gujarati: a German-speaking stranger is refused
+    in Gujarati; a Russian-speaking one still in Russian; a manager can't set it."""
+    admin = await start_admin(server)
+    await admin.send("/settings")
+    await admin.press("🏢 Team: language for new people")
+    await admin.expect("otherwise in the team's language, now English")
+    await admin.press("ગુજરાતી")
+    await admin.expect("✅ Team language for new people: ગુજરાતી")
+    hans = server.user(6010, "Hans", language_code="de")
+    await hans.send("hello")
+    await hans.expect("માફ કરશો, NextStep ફક્ત આમંત્રણથી ઉપલબ્ધ છે")
+    ivan = server.user(6011, "Ivan", language_code="ru")
+    await ivan.send("hello")
+    await ivan.expect("К сожалению, NextStep работает только по приглашениям")
+    token = await invite(admin, "Manager")
+    mia = server.user(6012, "Mia", language_code="en")
+    await mia.send(f"/start {token}")
+    welcome = await mia.expect("Welcome to NextStep, Mia!")
+    answer = await mia.press_data("set:tlang:ru", message_id=welcome.message_id)
+    assert answer is not None and "head" in answer.lower()

@@ -13,6 +13,7 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
+from bot import i18n
 from bot.clock import Clock
 from bot.services.access import require_admin, require_lead
 from bot.services.errors import DomainError
@@ -118,6 +119,17 @@ def resolve_region(text: str, locale: str = "en") -> str:
     raise DomainError(f"I don't know the region “{shown}”. Send {REGION_EXAMPLES}.")
 
 
+LANGUAGE = "language"
+"""The language new people start in when their Telegram's is not one the bot speaks."""
+
+
+def _language(value: str) -> str:
+    code = i18n.language_of(value.strip())
+    if code not in i18n.LOCALES:
+        raise DomainError(f"Choose one of the languages I speak: {', '.join(i18n.LOCALES)}.")
+    return code
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     """One setting: its default, the function that checks and normalises a new value, and
@@ -137,6 +149,9 @@ SPECS: dict[str, SettingSpec] = {
     # Phone numbers typed without +country are read in this region; "" until an admin sets
     # it: DEFAULT_PHONE_REGION applies. Changing it leaves stored (E.164) numbers as they are.
     PHONE_REGION: SettingSpec("", _phone_region, admins_only=True),
+    # New people whose Telegram speaks none of the bot's languages start in this one; ""
+    # until a head or admin sets it: DEFAULT_LOCALE applies.
+    LANGUAGE: SettingSpec("", _language),
 }
 
 
@@ -158,6 +173,13 @@ class TeamSettings:
     def phone_region(self, default: str) -> str:
         """The team's phone region, or `default` (DEFAULT_PHONE_REGION) when never set."""
         return self.get(PHONE_REGION) or default.upper()
+
+
+async def new_person_locale(db: Database, language_code: str | None, default: str) -> str:
+    """A new person's language: their Telegram's when the bot speaks it, else the team's
+    (set in /settings), else `default` (DEFAULT_LOCALE)."""
+    team_default = (await load(db)).get(LANGUAGE) or default
+    return i18n.negotiate(language_code, team_default)
 
 
 async def phone_region(db: Database, default: str) -> str:
