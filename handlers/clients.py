@@ -41,6 +41,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import i18n
 from bot.services import clients, notes, team, team_settings
 from bot.services.client_export import ExportFiles
 from bot.services.clients import ClientCard, DuplicateClient, ImportReport
@@ -54,6 +55,8 @@ from bot.views.actions import (
     CLIENT_EDIT,
     CLIENT_EDIT_FIELD,
     CLIENT_HISTORY,
+    CLIENT_LANGUAGE,
+    CLIENT_LANGUAGE_MENU,
     CLIENT_NOTE,
     CLIENT_NOTES,
     CLIENT_OPEN,
@@ -200,6 +203,7 @@ def card_text(card: ClientCard, user: User, now: dt.datetime, notice: str | None
         phone=_phone,
         fmt=lambda moment: format_moment(moment, user.timezone, user.locale),
         ago=lambda delta: format_span(delta, user.locale),
+        language_names=i18n.LANGUAGE_NAMES,
     )
 
 
@@ -556,6 +560,7 @@ async def edit_menu(update: Update, context: NextStepContext) -> None:
         for key, (_, label, _) in EDITABLE.items()
     ]
     buttons.append(button("Status", CLIENT_STATUS_MENU, client_id))
+    buttons.append(button("🌐 Language", CLIENT_LANGUAGE_MENU, client_id))
     await edit(
         query,
         f"What would you like to change for <b>{escape(card.client.name)}</b>?",
@@ -667,6 +672,49 @@ async def status_menu(update: Update, context: NextStepContext) -> None:
         f"Status of <b>{escape(client.name)}</b> (now {client.status.value}):",
         keyboard([buttons, _back(client.id)]),
     )
+
+
+async def language_menu(update: Update, context: NextStepContext) -> None:
+    """`cl:lgm:<id>`: the language replies to the client are written in."""
+    query, card = await _pressed_card(update, context, CLIENT_LANGUAGE_MENU)
+    if card is None:
+        return
+    await query.answer()
+    client = card.client
+    buttons = [
+        button(("✓ " if client.language == code else "") + name, CLIENT_LANGUAGE, client.id, code)
+        for code, name in i18n.LANGUAGE_NAMES.items()
+    ]
+    mine = ("✓ " if client.language is None else "") + "Same as mine"
+    await edit(
+        query,
+        f"In which language do you write to <b>{escape(client.name)}</b>? Reply templates "
+        "for them are filled in it.",
+        keyboard(
+            [
+                *grid(buttons, 2),
+                [button(mine, CLIENT_LANGUAGE, client.id, "mgr")],
+                _back(client.id),
+            ]
+        ),
+    )
+
+
+async def set_language(update: Update, context: NextStepContext) -> None:
+    """`cl:lg:<id>:<language>` ("mgr": the manager's)."""
+    values = await pressed(update, CLIENT_LANGUAGE)
+    if values is None:
+        return
+    client_id, code = values
+    language = None if code == "mgr" else str(code)
+    await clients.set_client_language(
+        context.db, context.clock, actor=context.member, client_id=client_id, language=language
+    )
+    card = await _load_card(context, client_id)
+    query = query_of(update)
+    await query.answer()
+    shown = i18n.LANGUAGE_NAMES[language] if language else "the same as yours"
+    await _edit_card(query, context, card, notice=f"✅ Replies to {card.client.name}: {shown}.")
 
 
 async def set_status(update: Update, context: NextStepContext) -> None:
@@ -1116,6 +1164,8 @@ def handlers() -> list[tuple[object, int]]:
         (CallbackQueryHandler(back_to_card, pattern=CLIENT_BACK.pattern), 0),
         (CallbackQueryHandler(edit_menu, pattern=CLIENT_EDIT.pattern), 0),
         (CallbackQueryHandler(status_menu, pattern=CLIENT_STATUS_MENU.pattern), 0),
+        (CallbackQueryHandler(language_menu, pattern=CLIENT_LANGUAGE_MENU.pattern), 0),
+        (CallbackQueryHandler(set_language, pattern=CLIENT_LANGUAGE.pattern), 0),
         (CallbackQueryHandler(set_status, pattern=CLIENT_STATUS.pattern), 0),
         (CallbackQueryHandler(show_notes, pattern=CLIENT_NOTES.pattern), 0),
         (CallbackQueryHandler(show_history, pattern=CLIENT_HISTORY.pattern), 0),

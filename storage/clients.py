@@ -37,6 +37,8 @@ class Client:
     last_contact_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    # The language reply templates to them are written in; None: their manager's.
+    language: str | None = None
 
 
 class ClientFields(NamedTuple):
@@ -76,7 +78,7 @@ class ExportRecord:
 
 _COLUMNS = (
     "c.id, c.owner_id, c.name, c.contact_person, c.phone_e164, c.email, c.tags, c.status,"
-    " c.notes, c.last_contact_at, c.created_at, c.updated_at"
+    " c.notes, c.last_contact_at, c.created_at, c.updated_at, c.language"
 )
 _FROM = "FROM clients c JOIN users u ON u.telegram_id = c.owner_id"
 # Most recently contacted first; never contacted (NULL) last, newest first among them.
@@ -97,6 +99,7 @@ def _client(row: Row) -> Client:
         last_contact_at=optional_time(row["last_contact_at"]),
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
+        language=row["language"],
     )
 
 
@@ -144,6 +147,16 @@ async def save_client(
     await tx.execute(
         f"UPDATE clients SET {assignments}, updated_at = :now WHERE id = :id",
         {**values, "now": to_db_time(now), "id": client_id},
+    )
+
+
+async def set_language(
+    tx: Transaction, client_id: int, *, language: str | None, now: dt.datetime
+) -> None:
+    """Set (or, None, clear) the language a client is written to in."""
+    await tx.execute(
+        "UPDATE clients SET language = ?, updated_at = ? WHERE id = ?",
+        (language, to_db_time(now), client_id),
     )
 
 

@@ -121,3 +121,34 @@ async def test_the_team_language_is_for_new_people_whose_telegram_the_bot_does_n
     welcome = await mia.expect("Welcome to NextStep, Mia!")
     answer = await mia.press_data("set:tlang:ru", message_id=welcome.message_id)
     assert answer is not None and "head" in answer.lower()
+
+
+async def test_a_client_is_written_to_in_their_own_language(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """Card → Edit → 🌐 Language → Русский: the card says so; "Same as mine" clears it; a
+    manager can't set it on another manager's client."""
+    from bot.services import clients
+    from storage.users import Role
+    from tests.factories import make_user
+
+    db = services_of(app).db
+    mara = await make_user(db, clock, 7101, Role.MANAGER, name="Mara")
+    await make_user(db, clock, 7102, Role.MANAGER, name="Tom")
+    client = await clients.create_client(db, clock, actor=mara, name="Vostok Trade")
+    chat = server.user(7101, "Mara")
+    await chat.send("/clients Vostok")
+    await chat.press("Vostok Trade")
+    await chat.press("Edit")
+    await chat.press("🌐 Language")
+    await chat.expect("In which language do you write to Vostok Trade?")
+    await chat.press("Русский")
+    card = await chat.expect("✅ Replies to Vostok Trade: Русский.")
+    assert "🌐 Русский" in card.text
+    assert await db.fetch_value("SELECT language FROM clients WHERE id = ?", (client.id,)) == "ru"
+    tom = server.user(7102, "Tom")
+    await tom.send("/start")
+    hello = await tom.expect("Hello, Tom!")
+    answer = await tom.press_data(f"cl:lg:{client.id}:en", message_id=hello.message_id)
+    assert answer is not None and "another manager" in answer
+    assert await db.fetch_value("SELECT language FROM clients WHERE id = ?", (client.id,)) == "ru"

@@ -82,6 +82,7 @@ def _sample_client(*, full: bool) -> Client:
         last_contact_at=NOW if full else None,
         created_at=NOW,
         updated_at=NOW,
+        language="ru" if full else None,
     )
 
 
@@ -111,6 +112,7 @@ def _client_samples() -> dict[str, list[dict[str, Any]]]:
                 "show_owner": lead,
                 "outcomes": outcomes,
                 "phone": str,
+                "language_names": {"ru": "Русский"},
                 "fmt": str,
                 "ago": str,
             }

@@ -18,6 +18,7 @@ from typing import Literal
 
 import phonenumbers
 
+from bot import i18n
 from bot.clock import Clock
 from bot.services.access import require_lead
 from bot.services.client_export import FORMULA_START
@@ -459,6 +460,38 @@ async def _require_room(tx: Transaction, owner: int, *, by_actor: bool, limit: i
     have = await clients.count_for_owner(tx, owner)
     if have >= limit:
         raise DomainError(_limit_message(by_actor, have, limit))
+
+
+async def set_client_language(
+    db: Database, clock: Clock, *, actor: User, client_id: int, language: str | None
+) -> Client:
+    """The language reply templates to this client are written in (None: the manager's)."""
+    if language is not None and language not in i18n.LOCALES:
+        raise DomainError(f"Choose one of the languages I write in: {', '.join(i18n.LOCALES)}.")
+    client = await require_client(
+        db, clock, actor=actor, client_id=client_id, attempted="client.language"
+    )
+    now = clock.now()
+    async with db.transaction() as tx:
+        await clients.set_language(tx, client.id, language=language, now=now)
+        await audit.record(
+            tx,
+            actor_id=actor.telegram_id,
+            action="client.language",
+            now=now,
+            object_type="client",
+            object_id=client.id,
+            details={"from": client.language, "to": language},
+        )
+        updated = await clients.get_client(tx, client.id)
+    assert updated is not None
+    return updated
+
+
+def writing_locale(client: Client, manager: User) -> str:
+    """The locale a reply to this client is filled in: the client's language, else the
+    manager's."""
+    return client.language or manager.locale
 
 
 async def update_client(

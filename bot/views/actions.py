@@ -42,6 +42,10 @@ CLIENT_EDIT = Action("cl", "edit", Id())
 """Which field of the client to change."""
 CLIENT_EDIT_FIELD = Action("cl", "ef", Id(), Choice(*EDITABLE_FIELDS))
 """Ask for a new value of one text field."""
+CLIENT_LANGUAGE_MENU = Action("cl", "lgm", Id())
+"""The languages a client can be written to in, as buttons."""
+CLIENT_LANGUAGE = Action("cl", "lg", Id(), Choice("en", "ru", "hi", "gu", "mgr"))
+"""Write to the client in that language ("mgr": their manager's)."""
 CLIENT_STATUS_MENU = Action("cl", "stm", Id())
 """Prospect / active / inactive as buttons."""
 CLIENT_STATUS = Action("cl", "st", Id(), Choice(*CLIENT_STATUSES))
