@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import clients, contacts, dates, next_step_text, steps
+from bot.services import clients, contacts, dates, next_step_text, schedule, steps
 from bot.services.contacts import AlreadyResolved, StepChoice, StepExists, StepsOpenOnPause
 from bot.services.errors import DomainError
 from bot.services.model import Outcome, Step, StepKind, StepState
@@ -105,6 +105,8 @@ CLOSURES = {
     Outcome.NOT_TARGET: "❌ Not a target",
 }
 PAUSE_PICKS = (("In 1 month", "1m"), ("In 3 months", "3m"), ("In 6 months", "6m"))
+WORKING_DAY_PICKS = frozenset({"tom10", "3d", "1m", "3m", "6m"})
+"""Quick picks that name a day: moved off the person's days off."""
 QUICK_DUE = (
     ("In 2 hours", "2h"),
     ("Tomorrow 10:00", "tom10"),
@@ -502,10 +504,11 @@ async def _ask_completes(
     return COMPLETES
 
 
-async def _completed(update: Update, context: NextStepContext, step_id: int) -> int:
+async def _completed(
+    update: Update, context: NextStepContext, step_id: int, *, note: str = ""
+) -> int:
     """Record the answer to "which open step did it complete?" and go on to the next step."""
     contact_id = int(draft_of(context, DRAFT)["contact_id"])
-    note = ""
     if step_id:
         with on_refusal(COMPLETES):  # done or moved meanwhile: the question is asked again
             done = await contacts.complete_with(
@@ -558,6 +561,11 @@ async def typed_completes(update: Update, context: NextStepContext) -> int:
         chosen = open_steps
     if len(chosen) == 1:
         return await _completed(update, context, chosen[0].id)
+    if not text.lstrip("#").isdigit() and len(words) > 1:
+        # Not an answer but the next step itself ("meeting next friday 15:00"): the contact
+        # completed none of them, and the text goes on as its next step.
+        draft_of(context, DRAFT)["next_text"] = message_text(update)
+        return await _completed(update, context, 0, note="Taken as a separate contact.")
     numbers = f"1–{len(open_steps)}" if len(open_steps) > 1 else "1"
     await reply(
         update,
@@ -692,8 +700,17 @@ async def _ask_missing(
     if missing.outcome is Outcome.PAUSED:
         draft["pause"] = True
         return await _ask_due(update, context, PAUSE_QUESTION)
+    if missing.due_at is not None:  # "tomorrow 10:00" without a kind: the time is kept
+        draft["pending_due"] = missing.due_at.isoformat()
+        if missing.agenda:
+            draft["agenda"] = missing.agenda
     if missing.kind is not None:
         draft["step_kind"] = missing.kind.value
+        if draft.get("pending_due"):
+            draft["typed"] = True
+            return await _confirm_due(
+                update, context, dt.datetime.fromisoformat(str(draft.pop("pending_due")))
+            )
         return await _ask_due(update, context, f"When is the {escape(missing.kind.value)}?")
     buttons = [button(label, NEXT_STEP_KIND, kind) for kind, label in STEP_KINDS.items()]
     await reply(update, escape(str(missing)), reply_markup=keyboard(grid(buttons, 3)))
@@ -708,7 +725,14 @@ async def chosen_step_kind(update: Update, context: NextStepContext) -> int:
         await query.answer(NOT_VALID, show_alert=True)
         return STEP_KIND
     await query.answer()
-    draft_of(context, DRAFT)["step_kind"] = values[0]
+    draft = draft_of(context, DRAFT)
+    draft["step_kind"] = values[0]
+    if draft.get("pending_due"):  # the time came typed before the kind was tapped
+        draft["typed"] = True
+        await clear_buttons(query)
+        return await _confirm_due(
+            update, context, dt.datetime.fromisoformat(str(draft.pop("pending_due")))
+        )
     return await _ask_due(update, context, "When is the follow-up due?")
 
 
@@ -749,6 +773,8 @@ async def quick_due(update: Update, context: NextStepContext) -> int:
         return DUE
     user = context.member
     due = dates.quick_due(code, now=context.clock.now(), timezone=user.timezone)
+    if code in WORKING_DAY_PICKS:  # "In 3 days" on a Thursday: Monday, not Sunday
+        due = schedule.on_a_working_day(due, user)
     # A tapped time needs no read-back: the question becomes its record, and it is saved.
     draft_of(context, DRAFT)["due_at"] = due.isoformat()
     await edit(query, f"{_step_read_back(context, due)}.")
@@ -888,11 +914,23 @@ async def _others_pressed(
     update: Update, context: NextStepContext, choice: StepChoice, *, valid: bool = True
 ) -> int:
     query = query_of(update)
-    if not valid or "due_at" not in draft_of(context, DRAFT):
+    draft = draft_of(context, DRAFT)
+    if not valid or ("due_at" not in draft and "outcome" not in draft):
         await query.answer(NOT_VALID, show_alert=True)  # a query is answered once only
         return ConversationHandler.END
     await query.answer()
     await clear_buttons(query)
+    return await _conclude(update, context, choice)
+
+
+async def _conclude(update: Update, context: NextStepContext, choice: StepChoice) -> int:
+    """Finish what the keep / replace / cancel question held up: a step, a pause or a
+    refusal."""
+    draft = draft_of(context, DRAFT)
+    if draft.get("outcome"):
+        return await _close(
+            update, context, Outcome(draft["outcome"]), draft.get("reason"), others=choice
+        )
     return await _save_step(update, context, others=choice)
 
 
@@ -905,9 +943,12 @@ async def typed_others(update: Update, context: NextStepContext) -> int:
     read as another time for the new step."""
     words = set(message_text(update).strip().lower().replace(",", " ").split())
     if words & KEEP_WORDS and not words & DROP_WORDS:
-        return await _save_step(update, context, others=StepChoice.KEEP)
+        return await _conclude(update, context, StepChoice.KEEP)
     if words & DROP_WORDS and not words & KEEP_WORDS:
-        return await _save_step(update, context, others=StepChoice.DROP)
+        return await _conclude(update, context, StepChoice.DROP)
+    if draft_of(context, DRAFT).get("outcome"):
+        await reply(update, "Tap a button or type <code>keep</code> or <code>cancel</code>.")
+        return OTHERS
     try:
         return await typed_due(update, context)
     except DomainError:
@@ -967,19 +1008,7 @@ async def _save_step(
             )
             return OTHERS  # the question stays: keep both or replace
         except StepsOpenOnPause as exc:
-            await reply(
-                update,
-                escape(str(exc)),
-                reply_markup=keyboard(
-                    [
-                        [
-                            button("Keep them", NEXT_STEP_OTHERS, "keep", contact_id),
-                            button("Cancel them", NEXT_STEP_OTHERS, "drop", contact_id),
-                        ],
-                        [button("Choose another next step", NEXT_STEP_BACK, contact_id)],
-                    ]
-                ),
-            )
+            await _ask_keep_or_cancel(update, contact_id, str(exc))
             return OTHERS
     return await _done(update, context, contact_id)
 
@@ -1004,19 +1033,47 @@ async def typed_reason(update: Update, context: NextStepContext) -> int:
 
 
 async def _close(
-    update: Update, context: NextStepContext, outcome: Outcome, reason: str | None
+    update: Update,
+    context: NextStepContext,
+    outcome: Outcome,
+    reason: str | None,
+    *,
+    others: StepChoice = StepChoice.ASK,
 ) -> int:
-    contact_id = int(draft_of(context, DRAFT)["contact_id"])
+    draft = draft_of(context, DRAFT)
+    contact_id = int(draft["contact_id"])
     with on_refusal(ending=(AlreadyResolved,)):  # resolved meanwhile: nothing left to answer
-        await contacts.close_contact(
-            context.db,
-            context.clock,
-            actor=context.member,
-            contact_id=contact_id,
-            outcome=outcome,
-            reason=reason,
-        )
+        try:
+            await contacts.close_contact(
+                context.db,
+                context.clock,
+                actor=context.member,
+                contact_id=contact_id,
+                outcome=outcome,
+                reason=reason,
+                others=others,
+            )
+        except StepsOpenOnPause as exc:  # a refusal: the client's open steps go, or stay?
+            draft.update(outcome=outcome.value, reason=reason)
+            await _ask_keep_or_cancel(update, contact_id, str(exc))
+            return OTHERS
     return await _done(update, context, contact_id)
+
+
+async def _ask_keep_or_cancel(update: Update, contact_id: int, question: str) -> None:
+    await reply(
+        update,
+        escape(question),
+        reply_markup=keyboard(
+            [
+                [
+                    button("Keep them", NEXT_STEP_OTHERS, "keep", contact_id),
+                    button("Cancel them", NEXT_STEP_OTHERS, "drop", contact_id),
+                ],
+                [button("Choose another next step", NEXT_STEP_BACK, contact_id)],
+            ]
+        ),
+    )
 
 
 async def _done(update: Update, context: NextStepContext, contact_id: int) -> int:

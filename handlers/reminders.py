@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import dates, steps
+from bot.services import dates, schedule, steps
 from bot.services.steps import StepView
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
@@ -140,7 +140,9 @@ async def quick_reschedule(update: Update, context: NextStepContext) -> int:
     step_id, code = values
     await query_of(update).answer()
     user = context.member
-    due = dates.quick_due(code, now=context.clock.now(), timezone=user.timezone)
+    due = schedule.on_a_working_day(
+        dates.quick_due(code, now=context.clock.now(), timezone=user.timezone), user
+    )  # "In 3 days" on a Thursday: Monday, not Sunday
     return await _reschedule(update, context, step_id, due)
 
 

@@ -155,7 +155,7 @@ async def test_pause_with_a_picked_and_then_changed_date(
     db = services_of(app).db
     assert await db.fetch_value("SELECT outcome FROM contacts") == "paused"
     assert await db.fetch_value("SELECT due_at FROM steps WHERE state = 'open'") == (
-        "2026-12-26T10:00:00Z"
+        "2026-12-28T10:00:00Z"  # "In 1 month" is a Saturday: the Monday after
     )
 
 

@@ -24,8 +24,9 @@ async def test_two_open_steps_are_kept_and_a_contact_says_which_one_it_completed
     app: Application, server: FakeBotApiServer, clock: FrozenClock
 ) -> None:
     """A meeting on Friday, then an offer to send on Tuesday: both stay open. The next call
-    lists them and asks which one it completed; the chosen one is done, the other stays,
-    and the confirmation says both."""
+    asks about the one due around now (the other is days ahead), the chosen one is done, the
+    other stays, and the confirmation says both; a next step typed at that question is taken
+    as "none" and goes on."""
     mara = await mara_with(app, server, clock, "Vortex")
     await mara.send("/call Vortex agreed to meet next: meeting fri 15:00")
     await mara.press("✅ Confirm")
@@ -43,10 +44,9 @@ async def test_two_open_steps_are_kept_and_a_contact_says_which_one_it_completed
     ]
 
     await mara.send("/call Vortex sent the agenda for Friday")
-    asked = await mara.expect("Did it complete one of these open steps of Vortex?")
-    assert asked.labels == [
+    asked = await mara.expect("Did it complete this open step of Vortex?")
+    assert asked.labels == [  # Tuesday's email is too far ahead to ask about
         "✔️ 1. meeting Fri 27 Nov 2026, 15:00",
-        "✔️ 2. email Tue 1 Dec 2026, 10:00",
         "None — a separate contact",
     ]
     await mara.press("None — a separate contact")
@@ -57,7 +57,7 @@ async def test_two_open_steps_are_kept_and_a_contact_says_which_one_it_completed
     assert len(await _open_steps(app)) == 2  # a separate contact completed nothing
 
     await mara.send("/meeting Vortex went through the samples")
-    await mara.expect("Did it complete one of these open steps of Vortex?")
+    await mara.expect("Did it complete this open step of Vortex?")
     await mara.send("1")  # typed: the step's number
     asked = await mara.expect("What is the next step?")
     assert "✔️ Marked done: the meeting due Fri 27 Nov 2026, 15:00." in asked.text
@@ -86,8 +86,7 @@ async def test_a_step_near_another_asks_keep_both_or_replace_and_typed_answers_w
     await mara.press("✅ Confirm")
     await mara.expect("Logged")
     await mara.send("/call Vortex price question next: call mon 11:00")
-    await mara.expect("Did it complete this open step")  # the meeting is Monday, not done yet
-    await mara.press("None — a separate contact")
+    await mara.expect("Is that right?")  # Monday's meeting is days away: not asked about
     await mara.press("✅ Confirm")
     ask = await mara.expect(
         "Vortex already has a meeting Mon 30 Nov 2026, 15:00. Keep both, or replace it with "
@@ -102,8 +101,6 @@ async def test_a_step_near_another_asks_keep_both_or_replace_and_typed_answers_w
     ]
 
     await mara.send("/call Vortex moved it next: meeting tue 9:00")
-    await mara.expect("Did it complete one of these open steps of Vortex?")
-    await mara.send("none")
     await mara.expect("Is that right?")
     await mara.press("✅ Confirm")
     await mara.expect("Keep both, or replace it")
@@ -132,8 +129,6 @@ async def test_pausing_a_client_asks_what_happens_to_its_open_steps(
     await mara.press("✅ Confirm")
     await mara.expect("Logged")
     await mara.send("/call Vortex budget frozen next: pause until March")
-    await mara.expect("Did it complete this open step of Vortex?")
-    await mara.press("None — a separate contact")
     await mara.expect("Pause until: Mon 1 Mar 2027")
     await mara.press("✅ Confirm")
     ask = await mara.expect(
@@ -145,3 +140,50 @@ async def test_pausing_a_client_asks_what_happens_to_its_open_steps(
     assert "⏸ Paused until" in done.text
     assert "❎ Cancelled: meeting Mon 30 Nov 2026, 15:00" in done.text
     assert await _open_steps(app) == [("other", "2027-03-01T10:00")]
+
+
+async def test_a_refusal_asks_what_happens_to_the_open_steps(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`refused: too expensive` with a call booked for Monday: keep or cancel it? "Cancel
+    them" cancels it (no reminder to call a client who said no)."""
+    mara = await mara_with(app, server, clock, "Bluebird Catering")
+    await mara.send("/call Bluebird Catering intro next: call mon 14:45")
+    await mara.press("✅ Confirm")
+    await mara.expect("Logged")
+    await mara.send("/call Bluebird Catering they said no next: refused: too expensive")
+    await mara.expect("Close the contact like this?")
+    await mara.press("✅ Confirm")
+    ask = await mara.expect(
+        "Bluebird Catering has open steps: call Mon 30 Nov 2026, 14:45. Keep them or cancel them?"
+    )
+    assert ask.labels == ["Keep them", "Cancel them", "Choose another next step"]
+    await mara.send("cancel them")
+    done = await mara.expect("Logged")
+    assert "🚫 Client refused: too expensive" in done.text
+    assert "❎ Cancelled: call Mon 30 Nov 2026, 14:45" in done.text
+    assert await _open_steps(app) == []
+
+
+async def test_a_time_typed_before_the_kind_is_kept_and_a_step_typed_at_which_one_goes_on(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """At "What kind of follow-up?" `tomorrow 10:00` then `email`: read back at once, not
+    asked for the time again. At "Did it complete …?" typing the next step takes the contact
+    as separate and reads the step back."""
+    mara = await mara_with(app, server, clock, "Orion Security")
+    await mara.send("/call Orion Security prices")
+    await mara.press("📅 Schedule follow-up")
+    await mara.expect("What kind of follow-up?")
+    await mara.send("tomorrow 10:00")
+    await mara.expect("What kind of step")
+    await mara.send("email")
+    await mara.expect("✉️ Email: Fri 27 Nov 2026, 10:00 (Europe/London). Is that right?")
+    await mara.press("✅ Confirm")
+    await mara.expect("Logged")
+
+    await mara.send("/call Orion Security follow-up on the offer")
+    await mara.expect("Did it complete this open step of Orion Security?")
+    await mara.send("meeting next friday 15:00")
+    await mara.expect("Taken as a separate contact.")
+    await mara.expect("🤝 Meeting: Fri 27 Nov 2026, 15:00 (Europe/London). Is that right?")

@@ -72,7 +72,7 @@ async def test_yes_confirms_a_read_back_and_a_typed_quick_time_saves(
     await mara.expect("When is the follow-up due?")
     await mara.send("In 3 days")
     done = await mara.expect("Logged")
-    assert "Next step: meeting on Sun 29 Nov 2026" in done.text
+    assert "Next step: meeting on Mon 30 Nov 2026" in done.text  # 3 days is a Sunday
 
 
 async def test_a_typed_press_that_is_refused_answers_in_the_chat(

@@ -246,40 +246,54 @@ async def test_a_step_near_another_asks_keep_both_or_replace(db, clock) -> None:
 
 
 async def test_the_only_open_step_is_completed_only_when_it_was_due(db, clock) -> None:
-    """A contact completes the client's only open step by itself when that step was due by
-    the contact's day; a step booked for later is asked about; `completes` names one."""
+    """A contact completes by itself the one step that was due by its day; a step due the
+    next day is asked about; one further ahead is not even asked (it stays open);
+    `completes` names one."""
     manager, _, _, client = await _setup(db, clock)
     first = await service.log_contact(
         db, clock, actor=manager, client_id=client.id, kind="call", summary="one"
     )
-    friday = await service.schedule_next_step(
-        db, clock, actor=manager, contact_id=first.id, kind="meeting", due_at=clock.now() + 3 * DAY
+    tomorrow = await service.schedule_next_step(
+        db, clock, actor=manager, contact_id=first.id, kind="meeting", due_at=clock.now() + DAY
+    )
+    later = await service.schedule_next_step(
+        db,
+        clock,
+        actor=manager,
+        contact_id=(
+            await service.log_contact(
+                db, clock, actor=manager, client_id=client.id, kind="call", summary="x"
+            )
+        ).id,
+        kind="email",
+        due_at=clock.now() + 5 * DAY,
     )
     other = await service.log_contact(
         db, clock, actor=manager, client_id=client.id, kind="call", summary="about invoices"
     )
-    assert (await steps.get_step(db, friday.id)).state is StepState.OPEN
+    assert (await steps.get_step(db, tomorrow.id)).state is StepState.OPEN
     assert await service.steps_to_complete(db, clock, actor=manager, contact_id=other.id) == [
-        friday
-    ]
+        tomorrow
+    ]  # the email five days ahead is not asked about
     done = await service.complete_with(
-        db, clock, actor=manager, contact_id=other.id, step_id=friday.id
+        db, clock, actor=manager, contact_id=other.id, step_id=tomorrow.id
     )
     assert (done.state, done.done_by_contact_id) == (StepState.DONE, other.id)
-    assert await _live(db, ReminderSubject.STEP, friday.id) == []
+    assert await _live(db, ReminderSubject.STEP, tomorrow.id) == []
     assert await service.steps_to_complete(db, clock, actor=manager, contact_id=other.id) == []
     with pytest.raises(DomainError, match="no longer open"):
         await service.complete_with(
-            db, clock, actor=manager, contact_id=first.id, step_id=friday.id
+            db, clock, actor=manager, contact_id=first.id, step_id=tomorrow.id
         )
     await service.undo_contact(db, clock, actor=manager, contact_id=other.id)
-    assert (await steps.get_step(db, friday.id)).state is StepState.OPEN
+    assert (await steps.get_step(db, tomorrow.id)).state is StepState.OPEN
 
-    clock.advance(3 * DAY - dt.timedelta(hours=2))  # the meeting's day, before it
+    clock.advance(DAY - dt.timedelta(hours=2))  # the meeting's day, before it
     met = await service.log_contact(
         db, clock, actor=manager, client_id=client.id, kind="meeting", summary="met"
     )
-    assert (await steps.get_step(db, friday.id)).done_by_contact_id == met.id
+    assert (await steps.get_step(db, tomorrow.id)).done_by_contact_id == met.id
+    assert (await steps.get_step(db, later.id)).state is StepState.OPEN
 
 
 async def test_pausing_asks_about_the_open_steps_and_cancels_or_keeps_them(db, clock) -> None:
@@ -635,7 +649,9 @@ async def _check_invariants(db: Database) -> None:
             "SELECT count(*) FROM steps"
             " WHERE (state = 'replaced' AND closed_by_contact_id IS NULL)"
             " OR (state = 'cancelled' AND closed_by_contact_id IS NOT NULL"
-            "     AND cancel_reason NOT LIKE '% paused until %')"
+            "     AND cancel_reason NOT LIKE '% paused until %'"
+            "     AND cancel_reason NOT LIKE '% refused: %'"
+            "     AND cancel_reason NOT LIKE '% is not a target: %')"
         )
         == 0
     ), "a step retired without the contact that chose it"

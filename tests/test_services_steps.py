@@ -200,12 +200,23 @@ async def test_snooze_arithmetic(db, clock) -> None:
     ],
 )
 async def test_snooze_until_tomorrow_morning(db, clock, zone, now, expected) -> None:
-    """ "Tomorrow" is the next local day at the person's agenda time, DST included."""
+    """ "Tomorrow" is the next local day at the person's agenda time, DST included (for a
+    person who works every day)."""
     clock.set(now.replace(tzinfo=dt.UTC) - 2 * MINUTE)
     manager, _, _, step = await _setup(db, clock, due=MINUTE, timezone=zone)
+    manager = await schedule.set_working_days(db, clock, actor=manager, days=set(range(1, 8)))
     clock.set(now.replace(tzinfo=dt.UTC))
     snoozed = await service.snooze_step(db, clock, actor=manager, step_id=step.id, code="tomorrow")
     assert snoozed.due_at == expected.replace(tzinfo=dt.UTC)
+
+
+async def test_snooze_until_tomorrow_skips_days_off(db, clock) -> None:
+    """Snoozed "tomorrow" on a Friday (Monday to Friday worked): Monday 09:00."""
+    clock.set(dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC) - 2 * MINUTE)
+    manager, _, _, step = await _setup(db, clock, due=MINUTE)
+    clock.set(dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC))
+    snoozed = await service.snooze_step(db, clock, actor=manager, step_id=step.id, code="tomorrow")
+    assert snoozed.due_at == dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 
 
 async def test_snooze_uses_the_agenda_time_setting(db, clock) -> None:

@@ -127,9 +127,23 @@ class ContactSummary:
 
 
 Completes = int | Literal["due"] | None
-"""Which open step a new contact completes: that step's id, none, or `"due"` — the client's
-only open step if it was due by the end of the contact's day (else none, and the person is
-asked; see `steps_to_complete`)."""
+"""Which open step a new contact completes: that step's id, none, or `"due"` — of the steps
+due up to the day after the contact's, the only one, if it was due by the end of the
+contact's day (else none, and the person is asked; see `steps_to_complete`)."""
+
+
+ASK_AHEAD = dt.timedelta(days=1)
+"""A contact may have completed a step due up to this long after its day (a call a day early);
+later steps are not asked about: they stay open, and the confirmation lists them."""
+
+
+def _candidates(open_steps: Sequence[Step], happened: dt.datetime, timezone: str) -> list[Step]:
+    """The open steps a contact that happened then may have completed: overdue, due that
+    day, or the next."""
+    day = local_time(happened, timezone).date()
+    return [
+        step for step in open_steps if local_time(step.due_at, timezone).date() <= day + ASK_AHEAD
+    ]
 
 
 def _completed_step(
@@ -138,10 +152,11 @@ def _completed_step(
     if completes is None:
         return None
     if completes == "due":
-        if len(open_steps) != 1:
+        candidates = _candidates(open_steps, happened, timezone)
+        if len(candidates) != 1:
             return None
         day = local_time(happened, timezone).date()
-        only = open_steps[0]
+        only = candidates[0]
         return only if local_time(only.due_at, timezone).date() <= day else None
     for step in open_steps:
         if step.id == completes:
@@ -290,18 +305,20 @@ async def log_contact(
 async def steps_to_complete(
     db: Database, clock: Clock, *, actor: User, contact_id: int
 ) -> list[Step]:
-    """The client's open steps a just-logged contact may have completed (the person is asked
-    which one, or none); empty once it completed one or concluded."""
+    """The client's open steps a just-logged contact may have completed — overdue, due that
+    day or the next (the person is asked which one, or none); empty once it completed one or
+    concluded."""
     contact = await _require_contact(
         db, clock, actor=actor, contact_id=contact_id, attempted="contact.open"
     )
     if contact.state is ContactState.COMPLETE or await steps.step_done_by(db, contact.id):
         return []
-    return [
+    others = [
         step
         for step in await steps.open_steps_for_client(db, contact.client_id)
         if step.created_by_contact_id != contact.id
     ]
+    return _candidates(others, contact.happened_at, actor.timezone)
 
 
 async def complete_with(
@@ -344,6 +361,35 @@ async def complete_with(
     return completed
 
 
+async def _keep_or_cancel(
+    tx: Transaction,
+    *,
+    actor: User,
+    client: Client,
+    contact: Contact,
+    others: Sequence[Step],
+    choice: StepChoice,
+    reason: str,
+    now: dt.datetime,
+) -> list[Step]:
+    """A pause or a refusal: the client's other open steps are kept or cancelled, as asked
+    (StepsOpenOnPause asks); returns those cancelled."""
+    if not others or choice is StepChoice.KEEP:
+        return []
+    if choice is StepChoice.ASK:
+        listed = "; ".join(_step_line(step, actor) for step in others)
+        raise StepsOpenOnPause(
+            f"{client.name} has open steps: {listed}. Keep them or cancel them?", list(others)
+        )
+    for step in others:
+        await steps.cancel_step(tx, step.id, reason=reason, now=now, by_contact_id=contact.id)
+        await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
+        await steps.record_event(
+            tx, step, actor_id=actor.telegram_id, action=StepAction.CANCEL, now=now
+        )
+    return list(others)
+
+
 async def _retire_others(
     tx: Transaction,
     *,
@@ -364,30 +410,17 @@ async def _retire_others(
     about all of them (keep or cancel).
     """
     if outcome is Outcome.PAUSED:
-        if not others:
-            return []
-        if choice is StepChoice.ASK:
-            listed = "; ".join(_step_line(step, actor) for step in others)
-            raise StepsOpenOnPause(
-                f"{client.name} has open steps: {listed}. Keep them or cancel them?",
-                list(others),
-            )
-        if choice is StepChoice.KEEP:
-            return []
         until = format_moment(due_at, actor.timezone, actor.locale)
-        for step in others:
-            await steps.cancel_step(
-                tx,
-                step.id,
-                reason=f"{client.name} paused until {until}",
-                now=now,
-                by_contact_id=contact.id,
-            )
-            await reminders.cancel_for_subject(tx, ReminderSubject.STEP, step.id)
-            await steps.record_event(
-                tx, step, actor_id=actor.telegram_id, action=StepAction.CANCEL, now=now
-            )
-        return list(others)
+        return await _keep_or_cancel(
+            tx,
+            actor=actor,
+            client=client,
+            contact=contact,
+            others=others,
+            choice=choice,
+            reason=f"{client.name} paused until {until}",
+            now=now,
+        )
     # The one step the new one would take the place of: the same kind first, then the closest.
     nearby = sorted(
         (step for step in others if abs(step.due_at - due_at) < NEARBY),
@@ -551,8 +584,13 @@ async def close_contact(
     contact_id: int,
     outcome: Outcome | str,
     reason: str | None = None,
+    others: StepChoice = StepChoice.ASK,
 ) -> Contact:
-    """Conclude a contact with a closure: won, refused or not a target (these need a reason)."""
+    """Conclude a contact with a closure: won, refused or not a target (these need a reason).
+
+    A refusal or "not a target" with other open steps of the client raises StepsOpenOnPause
+    (keep them or cancel them?) unless `others` says; a won deal keeps them.
+    """
     try:
         closure = Outcome(outcome)
     except ValueError:
@@ -571,6 +609,19 @@ async def close_contact(
         contact, client = await _current(tx, contact_id)
         if contact.state is ContactState.COMPLETE:
             raise AlreadyResolved(contact, client.name, actor)
+        if closure is not Outcome.WON:
+            open_steps = await steps.open_steps_for_client(tx, client.id)
+            word = "refused" if closure is Outcome.REFUSED else "is not a target"
+            await _keep_or_cancel(
+                tx,
+                actor=actor,
+                client=client,
+                contact=contact,
+                others=open_steps,
+                choice=others,
+                reason=f"{client.name} {word}: {clean_reason}",
+                now=now,
+            )
         await contacts.resolve_contact(
             tx, contact.id, outcome=closure, reason=clean_reason, now=now
         )

@@ -57,15 +57,24 @@ _DAY_MONTH_TIME = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.?(?=\s+\d{1,2}:\d{2}\b)")
 class NeedsDetail(DomainError):
     """The text was understood in part; `str(error)` is the question for the missing part.
 
-    `kind` and `outcome` carry what was understood, so the answer can complete it.
+    `kind`, `outcome`, `due_at` and `agenda` carry what was understood, so the answer can
+    complete it ("tomorrow 10:00" typed without a kind keeps its time while the kind is asked).
     """
 
     def __init__(
-        self, question: str, *, kind: StepKind | None = None, outcome: Outcome | None = None
+        self,
+        question: str,
+        *,
+        kind: StepKind | None = None,
+        outcome: Outcome | None = None,
+        due_at: dt.datetime | None = None,
+        agenda: str | None = None,
     ) -> None:
         super().__init__(question)
         self.kind = kind
         self.outcome = outcome
+        self.due_at = due_at
+        self.agenda = agenda
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +140,7 @@ def read_next_step(
         raise NeedsDetail(WHEN_QUESTION, kind=kind)
     agenda, due = _agenda_and_due(when, now=now, timezone=timezone, locale=locale, kind=kind)
     if kind is None:
-        raise NeedsDetail(KIND_QUESTION, outcome=Outcome.SCHEDULED)
+        raise NeedsDetail(KIND_QUESTION, outcome=Outcome.SCHEDULED, due_at=due, agenda=agenda)
     return TypedStep(Outcome.SCHEDULED, kind=kind, due_at=due, agenda=agenda)
 
 

@@ -160,6 +160,21 @@ def next_agenda_at(after: dt.datetime, user: User | Prefs) -> dt.datetime:
     raise AssertionError("a week always has a working day")  # pragma: no cover
 
 
+def on_a_working_day(moment: dt.datetime, user: User | Prefs) -> dt.datetime:
+    """`moment` moved to the same local time on the person's next working day, if it falls
+    on a day off ("In 3 days" on a Thursday: Monday, not Sunday)."""
+    prefs = _prefs(user)
+    days = prefs.working_days or frozenset(range(1, 8))
+    zone = ZoneInfo(prefs.timezone)
+    local = moment.astimezone(zone)
+    day = local.date()
+    for _ in range(8):
+        if day.isoweekday() in days:
+            return local_to_utc(day, local.time().replace(tzinfo=None), prefs.timezone)
+        day += dt.timedelta(days=1)
+    raise AssertionError("a week always has a working day")  # pragma: no cover
+
+
 def heads_up_at(step: Step, owner: User | Prefs, now: dt.datetime) -> dt.datetime | None:
     """When the heads-up of a meeting or visit is due, or None if it gets none.
 

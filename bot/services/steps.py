@@ -215,9 +215,11 @@ def snooze_until(code: str, *, now: dt.datetime, user: User) -> dt.datetime:
     person's agenda time (local)."""
     if code in _SNOOZE_DELAYS:
         return (now + _SNOOZE_DELAYS[code]).replace(microsecond=0)
-    if code == "tomorrow":
+    if code == "tomorrow":  # the next working day, in fact
         tomorrow = now.astimezone(ZoneInfo(user.timezone)).date() + dt.timedelta(days=1)
-        return local_to_utc(tomorrow, user.agenda_time, user.timezone)
+        return schedule.on_a_working_day(
+            local_to_utc(tomorrow, user.agenda_time, user.timezone), user
+        )
     raise DomainError("That snooze option is no longer available; please choose another.")
 
 
