@@ -22,7 +22,7 @@ from bot.devtools.text_samples import SAMPLE_CONTEXTS
 from bot.services import clients, contacts, steps
 from bot.services.digest import figures as digest
 from bot.services.digest import figures as digest_rules
-from bot.services.digest.chart import WIDTH_PX, render_chart
+from bot.services.digest.chart import PHONE_WIDTH_PX, WIDTH_PX, render_chart
 from bot.services.digest.figures import (
     ChartData,
     ChartRow,
@@ -234,20 +234,29 @@ def chart_row(name: str, n: int) -> ChartRow:
     return ChartRow(name, n % 7, n % 3, 1, (n * 13) % 101, (n * 13) % 101 < 80, n % 5, n % 4)
 
 
-def test_chart_png_for_one_and_a_hundred_managers() -> None:
-    """1280 px wide whatever the team's size; taller with more managers; odd names work."""
-    one = render_chart(ChartData((chart_row("Mia $x$ <b>", 3),)), title="Who")
-    many = render_chart(
-        ChartData(tuple(chart_row(f"Manager {n:03d} 王 🎄", n) for n in range(100))), title="Who"
-    )
+def test_chart_png_for_one_six_twenty_and_a_hundred_managers() -> None:
+    """Up to 20 managers: the phone layout, 720 px wide and taller than wide (the panels one
+    under another, read at half size on a phone); a bigger team: 1280 px, side by side.
+    Odd names work; every size keeps within Telegram's limits for photos."""
     sizes = []
-    for png in (one, many):
+    for count in (1, 6, 20, 100):
+        png = render_chart(
+            ChartData(tuple(chart_row(f"Manager {n:03d} 王 🎄 $x$ <b>", n) for n in range(count))),
+            title="Who",
+        )
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         with Image.open(io.BytesIO(png)) as image:
             sizes.append(image.size)
-    assert sizes[0][0] == sizes[1][0] == WIDTH_PX
-    assert sizes[1][1] > 44 * 100 > sizes[0][1]
-    assert sizes[1][0] + sizes[1][1] <= 10000  # Telegram's limit for photos
+    assert [width for width, _ in sizes] == [
+        PHONE_WIDTH_PX,
+        PHONE_WIDTH_PX,
+        PHONE_WIDTH_PX,
+        WIDTH_PX,
+    ]
+    assert sizes[1][1] > sizes[1][0]  # six managers: taller than wide, not a 4:1 strip
+    assert sizes[3][1] > 44 * 100
+    for width, height in sizes:
+        assert width + height <= 10000 and height <= 20 * width  # Telegram's photo limits
 
 
 def test_chart_marks_discipline_and_overdue() -> None:
