@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-
-import unicodedata
 
 from bot.config import TEMPLATES_DIR
 from bot.services.replies.templates import Situation, language_of, load_situations
@@ -264,12 +263,22 @@ def _phrase_findings(rules_: _Rules, text: str) -> tuple[list[Finding], str, set
     return findings, softened, quoted_words
 
 
+def _cased_part(word: str) -> str:
+    """The word up to its first letter or mark without case: `PDFમાં` → `PDF` (a Gujarati
+    or Hindi suffix written onto a Latin abbreviation), `भुगतान` → ``."""
+    for index, char in enumerate(word):
+        letter = char.isalpha() or unicodedata.category(char).startswith("M")
+        if letter and char.lower() == char.upper():
+            return word[:index]
+    return word
+
+
 def _caps(rules_: _Rules, text: str, skip: set[str]) -> list[Finding]:
     spec = rules_.data["caps"]
     found: list[Finding] = []
     seen: set[str] = set()
     for match in _WORD.finditer(text):
-        word = match.group(0)
+        word = _cased_part(match.group(0))
         letters = [ch for ch in word if ch.isalpha()]
         if (
             len(letters) >= spec["min_length"]
@@ -286,13 +295,16 @@ def _caps(rules_: _Rules, text: str, skip: set[str]) -> list[Finding]:
 
 def _soften_caps(rules_: _Rules, text: str) -> str:
     def lower(match: re.Match[str]) -> str:
-        word = match.group(0)
+        whole = match.group(0)
+        word, rest = _cased_part(whole), whole[len(_cased_part(whole)) :]
         if not (word.isupper() and len(word) >= rules_.data["caps"]["min_length"]):
-            return word
+            return whole
+        if any(char.isdigit() for char in word):  # INV-7, B2B: a code, as `_caps` skips it
+            return whole
         if word.upper() in rules_.allowed_caps:
-            return word
+            return whole
         start = _SENTENCE_START.search(text[: match.start()]) is not None
-        return word.capitalize() if start else word.lower()
+        return (word.capitalize() if start else word.lower()) + rest
 
     return _WORD.sub(lower, text)
 
