@@ -1,16 +1,27 @@
-"""The tact check: findings about a manager's draft, a softened version, a fitting situation.
+r"""The tact check: findings about a manager's draft, a softened version, a fitting situation.
 
 The rules are data (`templates/tact/<language>.toml`): phrase lists with their replacements,
 the ALL-CAPS exceptions, greeting and closing words, the facts a payment message needs and the
 words that turn a refusal into an offer. This module only applies them.
 
     review(draft: str, locale: str = "en") -> TactReport
+
+Words are whole words in every script: Python's `\w` leaves out the combining marks that
+Devanagari and Gujarati write vowels and conjuncts with (ि ् ં ા), so `\b` would find a
+"word" बिल inside बिल्कुल. `WORD_CHARS` adds every combining mark (Unicode categories Mn,
+Mc, Me) to `\w`, and phrases are bounded by it. Devanagari and Gujarati have no letter case:
+the CAPS rule only ever sees Latin-script words (Hinglish "PAYMENT KARO"), and shouting
+there is `!!!` or `???`, which the punctuation rule finds in any script. A rule may be a
+regular expression (`pattern`) whose replacement reuses its groups, so a softened text
+stays grammatical where a verb form must change with the pronoun ("ты забыл" → "вы
+забыли", "आपको भुगतान करना होगा" → "कृपया भुगतान कर दीजिए").
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,8 +33,34 @@ TACT_DIR = TEMPLATES_DIR / "tact"
 MAX_DRAFT = 3000
 CLOSING_LINES = 4
 DROPPED = "\x00"  # marks a dropped phrase until `_tidy` removes it with its comma
-_WORD = re.compile(r"\b[^\W\d_][\w'’-]*\b")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)$")
+ASKS = "\x01"  # marks a replacement that makes its sentence a question ("could you please")
+
+
+def _mark_ranges() -> str:
+    """Every combining mark (Mn, Mc, Me) as character-class ranges."""
+    ranges: list[str] = []
+    start = previous = -2
+    # Marks live in planes 0 and 1 and among plane 14's variation selectors.
+    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
+            if code != previous + 1:
+                if start >= 0:
+                    ranges.append(_range(start, previous))
+                start = code
+            previous = code
+    ranges.append(_range(start, previous))
+    return "".join(ranges)
+
+
+def _range(first: int, last: int) -> str:
+    return f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}"
+
+
+MARKS = _mark_ranges()
+WORD_CHARS = rf"\w{MARKS}"
+"""A word's characters in any script: `\\w` and the combining marks it leaves out."""
+_WORD = re.compile(rf"(?<![{WORD_CHARS}'’])[^\W\d_][{WORD_CHARS}'’-]*(?![{WORD_CHARS}'’])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?।]\s+|\n\s*)$")
 _REPEATED_MARKS = re.compile(r"[!?]{2,}")
 
 
@@ -60,6 +97,7 @@ class _Phrase:
     category: str
     pattern: re.Pattern[str]
     replace: str
+    question: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +114,16 @@ class _Rules:
     allowed_caps: frozenset[str]
 
 
-def _words_pattern(words: list[str], *, anchored: bool = False) -> re.Pattern[str]:
-    """Whole-word alternatives, longest first, ignoring case."""
+def _words_pattern(
+    words: list[str], *, anchored: bool = False, regexes: list[str] | None = None
+) -> re.Pattern[str]:
+    """Whole-word alternatives (literal words longest first, then regular expressions),
+    ignoring case; a word ends where no letter or combining mark follows."""
     ordered = sorted(words, key=len, reverse=True)
-    body = "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in ordered)
-    prefix = r"^\s*" if anchored else r"(?<![\w'’])"
-    return re.compile(rf"{prefix}(?:{body})(?![\w'’])", re.IGNORECASE)
+    parts = [re.escape(word).replace(r"\ ", r"\s+") for word in ordered]
+    parts += [f"(?:{regex})" for regex in regexes or ()]
+    prefix = r"^\s*" if anchored else rf"(?<![{WORD_CHARS}'’])"
+    return re.compile(rf"{prefix}(?:{'|'.join(parts)})(?![{WORD_CHARS}'’])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=8)
@@ -89,14 +131,21 @@ def rules(language: str = "en") -> _Rules:
     """The rules of a language, compiled once."""
     data = tomllib.loads((TACT_DIR / f"{language}.toml").read_text(encoding="utf-8"))
     phrases = tuple(
-        _Phrase(item["category"], _words_pattern(item["match"]), item["replace"])
+        _Phrase(
+            item["category"],
+            _words_pattern(item.get("match", []), regexes=item.get("pattern")),
+            item["replace"],
+            bool(item.get("question", False)),
+        )
         for item in data["phrase"]
     )
     payment = data["payment"]
     return _Rules(
         data=data,
         phrases=phrases,
-        greeting=_words_pattern(data["greeting"]["words"], anchored=True),
+        greeting=_words_pattern(
+            data["greeting"]["words"], anchored=data["greeting"].get("anywhere") is not True
+        ),
         closing=_words_pattern(data["closing"]["words"], anchored=True),
         payment_triggers=_words_pattern(payment["triggers"]),
         due_triggers=_words_pattern(payment["due_triggers"]),
@@ -120,7 +169,7 @@ def _match_case(replacement: str, *, sentence_start: bool) -> str:
 
 def _drop_markers(text: str) -> str:
     """Remove dropped phrases (marked `\x00`) with the comma after them; fix the capitals."""
-    text = re.sub(r"[ \t]*,[ \t]*\x00(?=[ \t]*(?:[.!?]|$))", "", text, flags=re.MULTILINE)
+    text = re.sub(r"[ \t]*,[ \t]*\x00(?=[ \t]*(?:[.!?।]|$))", "", text, flags=re.MULTILINE)
 
     def fix(match: re.Match[str]) -> str:
         following = match.group("next") or ""
@@ -129,7 +178,7 @@ def _drop_markers(text: str) -> str:
         return following
 
     return re.sub(
-        r"(?P<pre>^|(?<=[.!?])[ \t]+)?\x00[ \t]*,?[ \t]*(?P<next>\w)?",
+        r"(?P<pre>^|(?<=[.!?।])[ \t]+)?\x00[ \t]*,?[ \t]*(?P<next>\w)?",
         fix,
         text,
         flags=re.MULTILINE,
@@ -139,10 +188,11 @@ def _drop_markers(text: str) -> str:
 def _tidy(text: str) -> str:
     """Spaces left by dropped phrases: no doubles, none before punctuation, no leading comma."""
     text = _drop_markers(text)
+    text = re.sub(f"{ASKS}([^.!?।\n]*)[.।]", r"\1?", text).replace(ASKS, "")
     text = re.sub(r"[ \t]{2,}", " ", text)
-    text = re.sub(r" +([,.!?;:])", r"\1", text)
+    text = re.sub(r" +([,.!?;:।])", r"\1", text)
     text = re.sub(r"(^|\n)[ \t]*[,;:][ \t]*", r"\1", text)
-    text = re.sub(r",([.!?])", r"\1", text)
+    text = re.sub(r",([.!?।])", r"\1", text)
     lines = [line.strip() for line in text.split("\n")]
     fixed = []
     for line in lines:
@@ -154,9 +204,24 @@ def _lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
+def _expand(match: re.Match[str], replace: str) -> str:
+    """`replace` with its group references filled from `match`; a group that starts the
+    match loses the capital it had only for starting a sentence ("Сможешь" → "сможете")."""
+
+    def group(reference: re.Match[str]) -> str:
+        number = int(reference.group(1))
+        text = match.group(number) or ""
+        if text and match.start(number) == match.start():
+            return text[0].lower() + text[1:]
+        return text
+
+    return re.sub(r"\\(\d)", group, replace)
+
+
 def _phrase_findings(rules_: _Rules, text: str) -> tuple[list[Finding], str, set[str]]:
     found: list[tuple[int, Finding]] = []
     seen: set[str] = set()
+    covered: list[tuple[int, int]] = []  # what an earlier rule already quoted
     quoted_words: set[str] = set()
     categories = rules_.data["categories"]
     for phrase in rules_.phrases:
@@ -164,11 +229,17 @@ def _phrase_findings(rules_: _Rules, text: str) -> tuple[list[Finding], str, set
             quote = match.group(0)
             key = quote.casefold()
             quoted_words.update(word.upper() for word in quote.split())
-            if key in seen:
+            inside = any(a <= match.start() and match.end() <= b for a, b in covered)
+            if key in seen or inside:
                 continue
             seen.add(key)
+            covered.append(match.span())
             category = categories[phrase.category]
-            suggestion = f"“{phrase.replace}”" if phrase.replace else "leave it out"
+            suggestion = (
+                f"“{_expand(match, phrase.replace)}”"
+                if phrase.replace
+                else rules_.data["wording"]["leave_out"]
+            )
             finding = Finding(
                 phrase.category, category["label"], quote, suggestion, category["why"]
             )
@@ -178,12 +249,28 @@ def _phrase_findings(rules_: _Rules, text: str) -> tuple[list[Finding], str, set
     softened = text
     for phrase in rules_.phrases:
 
-        def soften(match: re.Match[str], replace: str = phrase.replace) -> str:
+        def soften(
+            match: re.Match[str], replace: str = phrase.replace, asks: bool = phrase.question
+        ) -> str:
             start = _SENTENCE_START.search(match.string[: match.start()]) is not None
-            return _match_case(replace, sentence_start=start) if replace else DROPPED
+            if not replace:
+                return DROPPED
+            return _match_case(_expand(match, replace), sentence_start=start) + (
+                ASKS if asks else ""
+            )
 
         softened = phrase.pattern.sub(soften, softened)
     return findings, softened, quoted_words
+
+
+def _cased_part(word: str) -> str:
+    """The word up to its first letter or mark without case: `PDFમાં` → `PDF` (a Gujarati
+    or Hindi suffix written onto a Latin abbreviation), `भुगतान` → ``."""
+    for index, char in enumerate(word):
+        letter = char.isalpha() or unicodedata.category(char).startswith("M")
+        if letter and char.lower() == char.upper():
+            return word[:index]
+    return word
 
 
 def _caps(rules_: _Rules, text: str, skip: set[str]) -> list[Finding]:
@@ -191,7 +278,7 @@ def _caps(rules_: _Rules, text: str, skip: set[str]) -> list[Finding]:
     found: list[Finding] = []
     seen: set[str] = set()
     for match in _WORD.finditer(text):
-        word = match.group(0)
+        word = _cased_part(match.group(0))
         letters = [ch for ch in word if ch.isalpha()]
         if (
             len(letters) >= spec["min_length"]
@@ -208,13 +295,16 @@ def _caps(rules_: _Rules, text: str, skip: set[str]) -> list[Finding]:
 
 def _soften_caps(rules_: _Rules, text: str) -> str:
     def lower(match: re.Match[str]) -> str:
-        word = match.group(0)
+        whole = match.group(0)
+        word, rest = _cased_part(whole), whole[len(_cased_part(whole)) :]
         if not (word.isupper() and len(word) >= rules_.data["caps"]["min_length"]):
-            return word
+            return whole
+        if any(char.isdigit() for char in word):  # INV-7, B2B: a code, as `_caps` skips it
+            return whole
         if word.upper() in rules_.allowed_caps:
-            return word
+            return whole
         start = _SENTENCE_START.search(text[: match.start()]) is not None
-        return word.capitalize() if start else word.lower()
+        return (word.capitalize() if start else word.lower()) + rest
 
     return _WORD.sub(lower, text)
 
@@ -249,21 +339,15 @@ def _greeting_and_closing(rules_: _Rules, text: str) -> tuple[list[Finding], str
     if lines and not rules_.greeting.search(lines[0]):
         spec = rules_.data["greeting"]
         quote = lines[0] if len(lines[0]) <= 40 else lines[0][:40].rsplit(" ", 1)[0] + "…"
-        found.append(
-            Finding(
-                "greeting", spec["label"], quote, f"start with “{spec['suggestion']}”", spec["why"]
-            )
-        )
+        start = rules_.data["wording"]["start_with"].format(phrase=spec["suggestion"])
+        found.append(Finding("greeting", spec["label"], quote, start, spec["why"]))
         head = spec["suggestion"]
     # The closing may be followed by a name, a company and a phone number.
     if lines and not any(rules_.closing.search(line) for line in lines[-CLOSING_LINES:]):
         spec = rules_.data["closing"]
         quote = lines[-1] if len(lines[-1]) <= 40 else "…" + lines[-1][-40:].split(" ", 1)[-1]
-        found.append(
-            Finding(
-                "closing", spec["label"], quote, f"end with “{spec['suggestion']}”", spec["why"]
-            )
-        )
+        end = rules_.data["wording"]["end_with"].format(phrase=spec["suggestion"])
+        found.append(Finding("closing", spec["label"], quote, end, spec["why"]))
         tail = spec["suggestion"]
     return found, head, tail
 
@@ -279,12 +363,13 @@ def _payment(rules_: _Rules, text: str) -> Finding | None:
     missing = [spec["fact_names"][name] for name in needed if not rules_.facts[name].search(text)]
     if not missing:
         return None
-    what = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+    wording = rules_.data["wording"]
+    what = ", ".join(missing[:-1]) + (wording["and"] if len(missing) > 1 else "") + missing[-1]
     return Finding(
         "payment_facts",
         spec["label"],
         trigger.group(0),
-        f"add {what}: “{spec['suggestion']}”",
+        wording["add_facts"].format(facts=what, example=spec["suggestion"]),
         spec["why"],
     )
 
@@ -298,7 +383,7 @@ def _refusal(rules_: _Rules, text: str) -> Finding | None:
         "refusal_alternative",
         spec["label"],
         trigger.group(0),
-        f"add “{spec['suggestion']}”",
+        rules_.data["wording"]["add"].format(phrase=spec["suggestion"]),
         spec["why"],
     )
 
@@ -338,6 +423,14 @@ def match_situation(text: str, locale: str = "en") -> Situation | None:
         if hits >= rules_.data["situations"]["min_hits"] and (best is None or hits > best[0]):
             best = (hits, situation)
     return best[1] if best else None
+
+
+def soften(text: str, locale: str = "en") -> str:
+    """The text with its phrases, capitals and repeated marks softened (no greeting, closing
+    or added sentences): what each rule's examples in the TOML are checked against."""
+    rules_ = rules(_tact_language(locale))
+    softened = _soften_caps(rules_, _phrase_findings(rules_, text)[1])
+    return _tidy(_punctuation(rules_, softened)[1])
 
 
 def review(draft: str, locale: str = "en") -> TactReport:

@@ -47,8 +47,18 @@ the variables used, optional `keywords` and `order` among the situation's varian
     Hello {{ client.first_name }}, ...
 
 Variables a template may use are listed in `VARIABLES` (`client.*`, `manager.*`, `company`,
-`signature`, `last_contact.*`, `next_step.*`, `invoice.*`); dates and money are formatted with
-babel in the reader's locale. `check_reply_templates()` is what `python -m bot check` runs.
+`signature`, `last_contact.*`, `next_step.*`, `invoice.*`). `check_reply_templates()` is what
+`python -m bot check` runs.
+
+Languages: each folder `templates/replies/<language>/` holds every file the English one does
+(`situations.toml`, `locale.toml` and one `.j2` per template id; `missing_files()` names any
+gap, and a test keeps it empty). A template is filled in its own language: dates and money
+follow the folder's locale (`locale.toml`'s `babel_locale`: `ru_RU` "10 ноября 2026 г.",
+"1 234,50 €"; `hi_IN` "10 नवंबर 2026", "₹12,34,567.50") unless the person's locale is a
+regional form of the same language (`en_GB` keeps British dates in English templates); the
+step kind is the language's word (`[kinds]`: "встреча"), and an unknown value's placeholder
+is in that language (`[placeholders]`: "[номер счёта]"). English is used only for a file a
+language lacks.
 
 Templates run in a `SandboxedEnvironment` with `StrictUndefined`, and
 before rendering every template passes `validate_source`: only known variables, `if` blocks and
@@ -235,14 +245,55 @@ class ReplyValues:
         return absent
 
 
-def sample_values() -> ReplyValues:
-    """Complete values for checking every template (and showing a preview)."""
+_SAMPLE_PEOPLE: dict[str, tuple[str, str, str, str, str, str]] = {
+    # client, contact person, manager, phone, company, what the last contact was about
+    "en": (
+        "Northwind Traders",
+        "Anna Schmidt",
+        "Alex Morgan",
+        "+44 20 7946 0000",
+        "NextStep Supplies",
+        "prices for the spring order",
+    ),
+    "ru": (
+        "ООО «Северный ветер»",
+        "Анна Смирнова",
+        "Алексей Морозов",
+        "+7 495 123-45-67",
+        "НекстСтеп Снабжение",
+        "цены на весенний заказ",
+    ),
+    "hi": (
+        "नॉर्थविंड ट्रेडर्स",
+        "अनीता शर्मा",
+        "राहुल वर्मा",
+        "+91 98765 43210",
+        "नेक्स्टस्टेप सप्लाइज़",
+        "वसंत के ऑर्डर की कीमतें",
+    ),
+    "gu": (
+        "નોર્થવિન્ડ ટ્રેડર્સ",
+        "હેતલ પટેલ",
+        "કિરણ શાહ",
+        "+91 98250 12345",
+        "નેક્સ્ટસ્ટેપ સપ્લાયર્સ",
+        "વસંતના ઑર્ડરના ભાવ",
+    ),
+}
+
+
+def sample_values(language: str = FALLBACK_LANGUAGE) -> ReplyValues:
+    """Complete values for checking every template (and showing a preview); names and the
+    last contact's summary are in `language` when samples exist for it."""
+    client, person, manager, phone, company, summary = _SAMPLE_PEOPLE.get(
+        language, _SAMPLE_PEOPLE[FALLBACK_LANGUAGE]
+    )
     now = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.UTC)
     return ReplyValues(
-        client=ClientValues("Northwind Traders", "Anna Schmidt"),
-        manager=ManagerValues("Alex Morgan", "+44 20 7946 0000"),
-        company="NextStep Supplies",
-        last_contact=LastContactValues(now - dt.timedelta(days=2), "prices for the spring order"),
+        client=ClientValues(client, person),
+        manager=ManagerValues(manager, phone),
+        company=company,
+        last_contact=LastContactValues(now - dt.timedelta(days=2), summary),
         next_step=NextStepValues("meeting", now + dt.timedelta(days=3, hours=4)),
         invoice=InvoiceValues("INV-2026-017", 1_234_50, "EUR", dt.date(2026, 11, 10), 16),
         timezone="Europe/London",
@@ -377,6 +428,58 @@ def _template_from_file(path: Path, language: str) -> ReplyTemplate:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LanguageData:
+    """A template language's `locale.toml`: how its templates show values."""
+
+    language: str
+    babel_locale: str
+    kinds: dict[str, str]
+    placeholders: dict[str, str]
+    time_format: str = "short"
+    date_format: str = "long"
+    weekday_date_format: str = "full"
+
+    def placeholder(self, variable: str) -> str:
+        """What is shown instead of an unknown value, in this language: `[номер счёта]`."""
+        return f"[{self.placeholders.get(variable, VARIABLES[variable])}]"
+
+
+@lru_cache(maxsize=8)
+def language_data(language: str = FALLBACK_LANGUAGE) -> LanguageData:
+    """The language's `locale.toml` (English's words for anything it does not list)."""
+    path = REPLIES_DIR / language / "locale.toml"
+    data = tomllib.loads(path.read_text("utf-8")) if path.is_file() else {}
+    return LanguageData(
+        language=language,
+        babel_locale=str(data.get("babel_locale", language)),
+        kinds={str(k): str(v) for k, v in data.get("kinds", {}).items()},
+        placeholders={str(k): str(v) for k, v in data.get("placeholders", {}).items()},
+        time_format=str(data.get("formats", {}).get("time", "short")),
+        date_format=str(data.get("formats", {}).get("date", "long")),
+        weekday_date_format=str(data.get("formats", {}).get("weekday_date", "full")),
+    )
+
+
+def formatting_locale(locale: str, language: str) -> str:
+    """The babel locale a `language` template is filled in for a person of `locale`.
+
+    The person's own locale when it is a regional form of that language (`en_GB`,
+    `ru_RU`); the template language's own when the person's language has templates of its
+    own but this text is in another one (`ru` → `ru_RU`; an English file filled for a
+    Russian client by a Hindi-speaking manager gets English dates), so a Russian text never
+    carries English month names nor an English one Hindi ones. A person whose language has
+    no templates (`de_DE`) keeps their locale: their team's own templates are in it.
+    """
+    own = _formatting_locale(locale)
+    parsed = Locale.parse(own)
+    if parsed.language == language:
+        return own if parsed.territory else language_data(language).babel_locale
+    if (REPLIES_DIR / parsed.language).is_dir():
+        return language_data(language).babel_locale
+    return own
+
+
 def language_of(locale: str) -> str:
     """The template language for a locale (`en_GB` → `en`), falling back to English."""
     try:
@@ -403,14 +506,42 @@ def load_situations(language: str = FALLBACK_LANGUAGE) -> tuple[Situation, ...]:
     )
 
 
+def missing_files(language: str) -> list[str]:
+    """The English folder's files that `language`'s folder lacks (empty when complete)."""
+    folder = REPLIES_DIR / language
+    return sorted(
+        path.name
+        for path in (REPLIES_DIR / FALLBACK_LANGUAGE).iterdir()
+        if path.is_file() and not (folder / path.name).is_file()
+    )
+
+
+def template_languages() -> tuple[str, ...]:
+    """Every language with a folder of reply templates, English first."""
+    others = sorted(
+        path.name
+        for path in REPLIES_DIR.iterdir()
+        if path.is_dir() and path.name != FALLBACK_LANGUAGE
+    )
+    return (FALLBACK_LANGUAGE, *others)
+
+
 @lru_cache(maxsize=8)
 def builtin_templates(language: str = FALLBACK_LANGUAGE) -> tuple[ReplyTemplate, ...]:
-    """Every built-in template of a language, sorted by situation order, then file name."""
+    """Every built-in template of a language, sorted by situation order, then file name.
+
+    A template id the language has no file for is the English file (locale `en`), so no
+    situation goes missing while a translation is incomplete.
+    """
     order = {situation.key: n for n, situation in enumerate(load_situations(language))}
-    templates = [
-        _template_from_file(path, language)
-        for path in sorted((REPLIES_DIR / language).glob("*.j2"))
-    ]
+    folder = REPLIES_DIR / language
+    templates = [_template_from_file(path, language) for path in sorted(folder.glob("*.j2"))]
+    if language != FALLBACK_LANGUAGE:
+        templates += [
+            _template_from_file(path, FALLBACK_LANGUAGE)
+            for path in sorted((REPLIES_DIR / FALLBACK_LANGUAGE).glob("*.j2"))
+            if not (folder / path.name).is_file()
+        ]
     return tuple(
         sorted(templates, key=lambda t: (order.get(t.situation, len(order)), t.order, t.id))
     )
@@ -602,11 +733,13 @@ def _compiled(source: str) -> Any:
 # --- Rendering ------------------------------------------------------------------------------
 
 
-def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
-    """Plain strings for every variable; unknown groups become placeholders."""
+def _context(values: ReplyValues, locale: str, language: str) -> dict[str, Any]:
+    """Plain strings for every variable (dates and money in babel's `locale`); unknown
+    groups become placeholders in the template's `language`."""
     zone = ZoneInfo(values.timezone)
+    words = language_data(language)
     filled: dict[str, str] = {
-        name: "" if name in OPTIONAL else placeholder(name) for name in VARIABLES
+        name: "" if name in OPTIONAL else words.placeholder(name) for name in VARIABLES
     }
     if values.client is not None:
         filled["client.name"] = values.client.name
@@ -624,13 +757,16 @@ def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
         )
     if values.last_contact is not None:
         day = values.last_contact.at.astimezone(zone).date()
-        filled["last_contact.date"] = format_date(day, "long", locale=locale)
+        filled["last_contact.date"] = format_date(day, words.date_format, locale=locale)
         filled["last_contact.summary"] = values.last_contact.summary
     if values.next_step is not None:
         moment = values.next_step.due_at.astimezone(zone)
-        filled["next_step.kind"] = values.next_step.kind
-        filled["next_step.date"] = format_date(moment.date(), "full", locale=locale)
-        filled["next_step.time"] = format_time(moment, "short", locale=locale)
+        kind = values.next_step.kind
+        filled["next_step.kind"] = words.kinds.get(kind, language_data().kinds.get(kind, kind))
+        filled["next_step.date"] = format_date(
+            moment.date(), words.weekday_date_format, locale=locale
+        )
+        filled["next_step.time"] = format_time(moment, words.time_format, locale=locale)
     if values.invoice is not None:
         invoice = values.invoice
         filled["invoice.number"] = invoice.number
@@ -646,9 +782,11 @@ def _context(values: ReplyValues, locale: str) -> dict[str, Any]:
             )
         if invoice.promised_on is not None:
             filled["invoice.promised_date"] = format_date(
-                invoice.promised_on, "long", locale=locale
+                invoice.promised_on, words.date_format, locale=locale
             )
-        filled["invoice.due_date"] = format_date(invoice.due_date, "long", locale=locale)
+        filled["invoice.due_date"] = format_date(
+            invoice.due_date, words.date_format, locale=locale
+        )
         filled["invoice.days_overdue"] = format_timedelta(
             dt.timedelta(days=max(invoice.days_overdue, 0)),
             granularity="day",
@@ -681,11 +819,19 @@ def _bounded(chunks: Iterator[str]) -> str:
     return "".join(text)
 
 
-def render_source(source: str, values: ReplyValues, locale: str = "en") -> str:
-    """Render any reply template text as plain text (see the module docstring)."""
+def render_source(
+    source: str, values: ReplyValues, locale: str = "en", *, language: str | None = None
+) -> str:
+    """Render any reply template text as plain text (see the module docstring).
+
+    `language` is the text's own language (a company template's locale); by default the
+    language of `locale`. Dates, money, the step kind and placeholders follow it.
+    """
+    language = language or language_of(locale)
     template = _compiled(source)
+    context = _context(values, formatting_locale(locale, language), language)
     try:
-        text = _bounded(template.generate(_context(values, _formatting_locale(locale))))
+        text = _bounded(template.generate(context))
     except TemplateProblems:
         raise
     except TemplateError as exc:
@@ -695,12 +841,14 @@ def render_source(source: str, values: ReplyValues, locale: str = "en") -> str:
 
 def render_reply(template_id: str, values: ReplyValues, locale: str = "en") -> str:
     """Render the built-in template `template_id` as plain text (see the module docstring)."""
-    return render_source(get_template(template_id, locale).body, values, locale)
+    template = get_template(template_id, locale)
+    return render_source(template.body, values, locale, language=template.locale)
 
 
 def render_template(template: ReplyTemplate, values: ReplyValues, locale: str = "en") -> str:
-    """Render a built-in or company template object as plain text."""
-    return render_source(template.body, values, locale)
+    """Render a built-in or company template object as plain text, in its own language."""
+    language = template.locale if (REPLIES_DIR / template.locale).is_dir() else None
+    return render_source(template.body, values, locale, language=language)
 
 
 def check_reply_templates() -> list[str]:
@@ -741,7 +889,47 @@ def check_reply_templates() -> list[str]:
                     f"use, and misses {sorted(used - declared)}"
                 )
             try:
-                render_source(template.body, ReplyValues(), folder.name)
+                render_source(template.body, ReplyValues(), folder.name, language=folder.name)
             except TemplateProblems as exc:
                 problems.append(f"{name}: {exc}")
+    problems.extend(_check_languages())
+    return problems
+
+
+def _check_languages() -> list[str]:
+    """Every language has every English file, the same situations, and each template id in
+    the same situation as in English; its `locale.toml` names every kind and placeholder."""
+    problems: list[str] = []
+    english = {t.id: t.situation for t in builtin_templates(FALLBACK_LANGUAGE)}
+    english_situations = [s.key for s in load_situations(FALLBACK_LANGUAGE)]
+    english_kinds = set(language_data(FALLBACK_LANGUAGE).kinds)
+    for language in template_languages():
+        where = f"templates/replies/{language}"
+        problems.extend(
+            f"{where}/{name}: missing (the English file is used instead)"
+            for name in missing_files(language)
+        )
+        if language == FALLBACK_LANGUAGE:
+            continue
+        try:
+            situations = [s.key for s in load_situations(language)]
+            words = language_data(language)
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            continue  # reported above
+        if situations != english_situations:
+            problems.append(f"{where}/situations.toml: the situations differ from English's")
+        for template in builtin_templates(language):
+            if template.locale == language and english.get(template.id) != template.situation:
+                problems.append(
+                    f"{where}/{template.id}.j2: situation {template.situation!r}, English "
+                    f"has {english.get(template.id)!r}"
+                )
+        if lacking := sorted(english_kinds - set(words.kinds)):
+            problems.append(f"{where}/locale.toml: [kinds] lacks {', '.join(lacking)}")
+        if lacking := sorted(set(VARIABLES) - set(words.placeholders)):
+            problems.append(f"{where}/locale.toml: [placeholders] lacks {', '.join(lacking)}")
+        try:
+            Locale.parse(words.babel_locale)
+        except (ValueError, UnknownLocaleError):
+            problems.append(f"{where}/locale.toml: unknown babel_locale {words.babel_locale!r}")
     return problems
