@@ -152,3 +152,32 @@ async def test_a_client_is_written_to_in_their_own_language(
     answer = await tom.press_data(f"cl:lg:{client.id}:en", message_id=hello.message_id)
     assert answer is not None and "another manager" in answer
     assert await db.fetch_value("SELECT language FROM clients WHERE id = ?", (client.id,)) == "ru"
+
+
+async def test_a_template_for_a_russian_client_is_filled_in_russian(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """An English-speaking manager fills a template for a client written to in Russian: the
+    same template, in Russian; for a client without a language, in English. Inline mode too."""
+    from bot.services import clients
+    from bot.services.replies import library
+    from storage.users import Role
+    from tests.factories import make_user
+
+    db = services_of(app).db
+    mara = await make_user(db, clock, 7201, Role.MANAGER, name="Mara")
+    vostok = await clients.create_client(
+        db, clock, actor=mara, name="Vostok Trade", contact_person="Иван Петров"
+    )
+    await clients.set_client_language(db, clock, actor=mara, client_id=vostok.id, language="ru")
+    acme = await clients.create_client(db, clock, actor=mara, name="Acme", contact_person="Ann")
+    russian = await library.fill(
+        db, clock, actor=mara, template_id="follow_up_call", client_id=vostok.id
+    )
+    english = await library.fill(
+        db, clock, actor=mara, template_id="follow_up_call", client_id=acme.id
+    )
+    assert "Здравствуйте" in russian.text and "Иван Петров" in russian.text
+    assert "Здравствуйте" not in english.text and "Ann" in english.text
+    inline = await library.inline_replies(db, clock, actor=mara, query="Vostok")
+    assert inline and all("Здравствуйте" in reply.text for reply in inline[:3])

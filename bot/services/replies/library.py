@@ -188,7 +188,8 @@ async def fill(
     client_id: int | None,
     invoice: InvoiceValues | None = None,
 ) -> FilledReply:
-    """A template rendered for a client the actor may work with (placeholders without one)."""
+    """A template rendered for a client the actor may work with (placeholders without one),
+    in the client's own language when they have one (the same template in that language)."""
     locale = actor.locale
     template = await find_template(db, template_id, locale)
     client: Client | None = None
@@ -198,7 +199,22 @@ async def fill(
         client, values = await client_values(
             db, clock, actor=actor, client_id=client_id, invoice=invoice
         )
+        template, locale = await _in_client_language(db, template, client, locale)
     return FilledReply(template, render_template(template, values, locale), client)
+
+
+async def _in_client_language(
+    db: Database, template: ReplyTemplate, client: Client, locale: str
+) -> tuple[ReplyTemplate, str]:
+    """The same template in the client's language (client card → 🌐 Language), if it exists
+    there (a company template is written in one language only); else as it was."""
+    wanted = client.language
+    if not wanted or language_of(wanted) == language_of(locale):
+        return template, locale
+    try:
+        return await find_template(db, template.id, wanted), wanted
+    except DomainError:
+        return template, locale
 
 
 # --- Search (inline mode) -------------------------------------------------------------------
@@ -277,7 +293,8 @@ async def inline_replies(
         for item in match.clients[:MAX_INLINE_CLIENTS]:
             values = await values_for(db, clock, actor=actor, client=item.client)
             for template in chosen:
-                if filled := _filled_or_none(template, values, locale, item.client):
+                own, language = await _in_client_language(db, template, item.client, locale)
+                if filled := _filled_or_none(own, values, language, item.client):
                     found.append(filled)
         if found:
             return found[:MAX_INLINE_RESULTS]
