@@ -121,7 +121,8 @@ async def test_the_spreadsheet_is_made_on_request_in_a_worker(
     )
     assert [row[1] for row in rows] == ["Oscar"]
     assert digest_workers.worker_memory()  # the workers are alive, and their RSS is known
-    assert all(size > 10 * 1024 * 1024 for size in digest_workers.worker_memory().values())
+    # A worker spawned a moment ago may still be importing: its RSS is a few MB, not zero.
+    assert all(size > 1024 * 1024 for size in digest_workers.worker_memory().values())
 
 
 async def test_a_failed_spreadsheet_is_a_note(

@@ -43,7 +43,7 @@ async def test_bad_values_refused_with_a_message(db, clock, key: str, value: str
     with pytest.raises(DomainError):
         await team_settings.change(db, clock, actor=head, key=key, value=value)
     assert await team_settings.load(db) == team_settings.TeamSettings(
-        {"company_name": "", "overdue_alert_threshold": "0", "phone_region": ""}
+        {"company_name": "", "overdue_alert_threshold": "0", "phone_region": "", "language": ""}
     )
 
 
