@@ -141,7 +141,10 @@ def _periods_cte(periods: Sequence[PeriodOf]) -> tuple[str, list[object]]:
             period.first.isoformat(),
             period.last.isoformat(),
         ]
-    return f"WITH b(manager_id, start_at, end_at, first_day, last_day) AS (VALUES {values})", params
+    return (
+        f"WITH b(manager_id, start_at, end_at, first_day, last_day) AS (VALUES {values})",
+        params,
+    )
 
 
 async def actuals(db: Queries, periods: Sequence[PeriodOf]) -> dict[int, Actuals]:

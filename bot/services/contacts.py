@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Literal
 
 from bot.clock import Clock
-from bot.services import schedule
+from bot.services import refusal_reasons, schedule
 from bot.services.dates import validate_due, validate_happened
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.ownership import deny, may_act_on_client, require_client
@@ -551,8 +551,13 @@ async def close_contact(
     contact_id: int,
     outcome: Outcome | str,
     reason: str | None = None,
+    preset: str | None = None,
 ) -> Contact:
-    """Conclude a contact with a closure: won, refused or not a target (these need a reason)."""
+    """Conclude a contact with a closure: won, refused or not a target (these need a reason).
+
+    A refusal is kept with its words and a preset reason (bot/services/refusal_reasons.py):
+    `preset` when one was tapped, else the one the words clearly mean, else "other".
+    """
     try:
         closure = Outcome(outcome)
     except ValueError:
@@ -571,8 +576,18 @@ async def close_contact(
         contact, client = await _current(tx, contact_id)
         if contact.state is ContactState.COMPLETE:
             raise AlreadyResolved(contact, client.name, actor)
+        refusal = None
+        if closure is Outcome.REFUSED:
+            refusal = refusal_reasons.read_preset(preset) or refusal_reasons.preset_for(
+                clean_reason, locale=actor.locale
+            )
         await contacts.resolve_contact(
-            tx, contact.id, outcome=closure, reason=clean_reason, now=now
+            tx,
+            contact.id,
+            outcome=closure,
+            reason=clean_reason,
+            now=now,
+            refusal_reason=None if refusal is None else refusal.value,
         )
         await reminders.cancel_for_subject(tx, ReminderSubject.MISSING_STEP, contact.id)
         if closure is Outcome.WON:  # the history decides: a won deal makes a client active
@@ -584,7 +599,11 @@ async def close_contact(
             now=now,
             object_type="contact",
             object_id=contact.id,
-            details={"outcome": closure.value, "reason": clean_reason},
+            details={
+                "outcome": closure.value,
+                "reason": clean_reason,
+                "refusal_reason": None if refusal is None else refusal.value,
+            },
         )
         closed = await contacts.get_contact(tx, contact.id)
     assert closed is not None

@@ -101,9 +101,7 @@ class Month:
 
     def last_utc_bound(self) -> dt.datetime:
         """A moment after the month ends in every zone."""
-        return (
-            dt.datetime.combine(self.shift(1).first, dt.time(0), tzinfo=dt.UTC) + WIDEST_OFFSET
-        )
+        return dt.datetime.combine(self.shift(1).first, dt.time(0), tzinfo=dt.UTC) + WIDEST_OFFSET
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,8 @@ from bot.services.clients import fold_text
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.months import Month, Pace, parse_month, working_pace
 from bot.services.ownership import deny
-from bot.services.receivables.money import read_number
 from bot.services.receivables.money import parse_money as read_money
+from bot.services.receivables.money import read_number
 from storage import audit, plans, users
 from storage.db import Database, Queries
 from storage.plans import Actuals, PeriodOf, PlanVersion, TargetRow
@@ -180,8 +180,7 @@ def _count(metric: Metric, text: str, locale: str) -> int | None:
         number = read_number(value, locale)
     except DomainError:
         raise DomainError(
-            f"I couldn't read the number for {label}: “{value[:30]}”. "
-            f"Send it like {label} 40."
+            f"I couldn't read the number for {label}: “{value[:30]}”. Send it like {label} 40."
         ) from None
     if number != number.to_integral_value() or number < 0:
         raise DomainError(f"The target for {label} must be a whole number, like {label} 40.")
@@ -211,7 +210,9 @@ def _money_targets(
             )
         targets.append(Target(Metric.COLLECTED, money.minor, money.currency))
     if not targets and not cleared:
-        raise DomainError("Send the amount to collect with its currency, e.g. collected 20000 EUR.")
+        raise DomainError(
+            "Send the amount to collect with its currency, e.g. collected 20000 EUR."
+        )
     return targets, cleared
 
 
@@ -238,7 +239,9 @@ def parse_plan_text(
             label = metric.value.replace("_", " ")
             raise DomainError(f"How many {label}? {LINE_HELP}")
         if metric is Metric.COLLECTED:
-            money, removed = _money_targets(value, default_currency=default_currency, locale=locale)
+            money, removed = _money_targets(
+                value, default_currency=default_currency, locale=locale
+            )
             targets += money
             cleared += removed
             continue
@@ -296,16 +299,16 @@ async def find_manager(db: Queries, who: str) -> User:
             raise DomainError(f"Plans are for managers; {text[:40]} is not a manager.")
         raise DomainError(f"I found no manager called “{text[:40]}” on the team.")
     names = ", ".join(p.name for p in chosen[:5])
-    raise DomainError(f"Several managers match “{text[:40]}”: {names}. Use a longer name or @username.")
+    raise DomainError(
+        f"Several managers match “{text[:40]}”: {names}. Use a longer name or @username."
+    )
 
 
 def check_month(month: Month, *, today: dt.date) -> None:
     """Plans are set for this month or one of the next twelve."""
     current = Month.of(today)
     if month < current:
-        raise DomainError(
-            f"{month.iso} is over; plans are set for this month or a later one."
-        )
+        raise DomainError(f"{month.iso} is over; plans are set for this month or a later one.")
     if month > current.shift(MONTHS_AHEAD):
         raise DomainError(f"Plans are set at most {MONTHS_AHEAD} months ahead.")
 
@@ -535,7 +538,8 @@ def _actual(actuals: Actuals, metric: Metric, currency: str) -> int:
 
 def _period(person: User, month: Month, as_of: dt.datetime) -> PeriodOf:
     start, end = month.bounds(person.timezone)
-    end = max(start, min(end, as_of))
+    # Times are kept to the second: what happened at `as_of` itself counts.
+    end = max(start, min(end, as_of + dt.timedelta(seconds=1)))
     zone = ZoneInfo(person.timezone)
     last = min(month.last, (end - dt.timedelta(microseconds=1)).astimezone(zone).date())
     return PeriodOf(person.telegram_id, start, end, month.first, last)
@@ -554,9 +558,7 @@ async def progress(
         versions[person.telegram_id] = await plans.versions(
             db, person.telegram_id, months[person.telegram_id].iso
         )
-    counted = await plans.actuals(
-        db, [_period(p, months[p.telegram_id], as_of) for p in people]
-    )
+    counted = await plans.actuals(db, [_period(p, months[p.telegram_id], as_of) for p in people])
     setter_ids = {v.set_by for history in versions.values() for v in history}
     setters = {}
     for setter_id in setter_ids:
@@ -678,4 +680,3 @@ async def agenda_plan(db: Queries, *, user: User, now: dt.datetime) -> PersonPla
         return None
     found = (await progress(db, [user], month=None, as_of=now))[0]
     return found if found.has_plan else None
-

@@ -30,8 +30,8 @@ from bot.services.errors import NotAllowed
 from bot.services.months import Month, month_so_far
 from storage import client_refusals as refusal_rows
 from storage import users
-from storage.db import Database
 from storage.client_refusals import RefusalRow
+from storage.db import Database
 from storage.users import User
 
 REFUSALS_DIR = TEMPLATES_DIR / "refusals"
@@ -223,10 +223,7 @@ async def refusal_report(
     now = clock.now()
     month = month or Month.containing(now, actor.timezone)
     team = actor.is_lead
-    people = {
-        user.telegram_id: user
-        for user in (await users.list_users(db) if team else [actor])
-    }
+    people = {user.telegram_id: user for user in (await users.list_users(db) if team else [actor])}
     current = month_so_far(month, now, actor.timezone)
     previous = month.shift(-1)
     complete = current.days >= month.length

@@ -27,6 +27,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("meeting", "Quick log: /meeting <client> <what was agreed>"),
     Command("agenda", "What to do now: missing next steps, overdue and today's"),
     Command("digest", "The week at a glance: the team's (heads) or your own"),
+    Command("plan", "Monthly plan and progress: your own, or the team's (heads set them)"),
+    Command("refusals", "Why clients refused this month, by reason: /refusals [month]"),
     Command("newclient", "Add a client (or in one line: name; contact; phone; e-mail)"),
     Command("clients", "Your clients, or search: /clients <name, phone or tag>"),
     Command("export", "Download your clients and contacts as a CSV file"),

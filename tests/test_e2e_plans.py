@@ -1,0 +1,209 @@
+"""End to end: a head sets a plan in one line or by buttons, a manager sees their progress
+after logging, a manager can't set (or see another's) plan, and refusals by reason."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.app import services_of
+from bot.clock import FrozenClock
+from bot.devtools.sandbox.server import FakeBotApiServer
+from bot.services import clients
+from storage import users
+from storage.db import Database
+from storage.users import Role, User
+from tests.factories import make_user
+
+HEAD_ID, MARA_ID, TOM_ID = 6001, 6002, 6003
+
+
+async def _team(app: Application, clock: FrozenClock) -> tuple[Database, User, User]:
+    """Hanna (head), Mara and Tom (managers, London), with usernames."""
+    db = services_of(app).db
+    await make_user(db, clock, HEAD_ID, Role.HEAD, name="Hanna", timezone="Europe/London")
+    mara = await make_user(db, clock, MARA_ID, name="Mara Lind", timezone="Europe/London")
+    tom = await make_user(db, clock, TOM_ID, name="Tom Berg", timezone="Europe/London")
+    async with db.transaction() as tx:
+        await users.update_user(tx, MARA_ID, now=clock.now(), username="mara")
+        await users.update_user(tx, TOM_ID, now=clock.now(), username="tom")
+    return db, mara, tom
+
+
+async def test_a_head_sets_a_plan_in_one_line_and_the_manager_sees_progress(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`/plan @mara contacts 40; …` (Thu 26 Nov 2026): saved with who and when; after a
+    logged call Mara's /plan shows 1 / 40 with 86 % of the month's working days gone."""
+    db, mara_user, _ = await _team(app, clock)
+    await clients.create_client(db, clock, actor=mara_user, name="Acme")
+    head = server.user(HEAD_ID, "Hanna")
+    await head.send(
+        "/plan @mara contacts 40; meetings 10; new clients 5; won 3; "
+        "collected 20000 EUR + 5000 USD"
+    )
+    saved = await head.expect("Plan for Mara Lind for November 2026 saved")
+    assert "Contacts 0 / 40 · 0 % with 86 % of the month gone — behind" in saved.text
+    assert "Collected EUR €0.00 / €20,000.00" in saved.text
+    assert "Collected USD $0.00 / $5,000.00" in saved.text
+    row = await db.fetch_one("SELECT manager_id, month, set_by FROM plans")
+    assert row is not None and tuple(row) == (MARA_ID, "2026-11", HEAD_ID)
+    targets = await db.fetch_all(
+        "SELECT metric, currency, target FROM plan_targets ORDER BY metric, currency"
+    )
+    assert [tuple(t) for t in targets] == [
+        ("collected", "EUR", 2_000_000),
+        ("collected", "USD", 500_000),
+        ("contacts", "", 40),
+        ("meetings", "", 10),
+        ("new_clients", "", 5),
+        ("won", "", 3),
+    ]
+    audited = await db.fetch_value("SELECT count(*) FROM audit_log WHERE action = 'plan.set'")
+    assert audited == 1
+
+    mara = server.user(MARA_ID, "Mara Lind")
+    await mara.send("/call Acme talked about the spring range")
+    await mara.expect("What is the next step?")
+    await mara.press("🏆 Deal won")
+    await mara.expect("Logged")
+    await mara.send("/plan")
+    own = await mara.expect("Your plan · November 2026")
+    assert "Contacts 1 / 40 · 3 % with 86 % of the month gone — behind" in own.text
+    assert "Deals won 1 / 3 · 33 % with 86 % of the month gone — behind" in own.text
+    assert "New clients 1 / 5" in own.text  # Acme was created this month
+    assert "Hanna" in own.text  # the history names who set it
+
+    # A change mid-month keeps the history: two versions, the latest counts.
+    await head.send("/plan Mara contacts 30 for November")
+    changed = await head.expect("Plan for Mara Lind for November 2026 saved")
+    assert "Contacts 1 / 30" in changed.text
+    assert "Meetings 0 / 10" in changed.text  # the other targets stay
+    assert await db.fetch_value("SELECT count(*) FROM plans") == 2
+    assert "contacts 40" in changed.text and "contacts 30" in changed.text  # both versions
+
+    await head.send("/plan")
+    team = await head.expect("Team plans · November 2026")
+    assert "Mara Lind: 📈 Contacts 1/30" in team.text
+    assert "Tom Berg: no plan" in team.text
+
+
+async def test_a_manager_can_neither_set_a_plan_nor_see_anothers(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """Mara's `/plan @tom contacts 50` and `/plan @tom` are refused politely and audited."""
+    db, _, _ = await _team(app, clock)
+    mara = server.user(MARA_ID, "Mara Lind")
+    await mara.send("/plan @tom contacts 50")
+    await mara.expect("Only heads of sales and admins set plans")
+    await mara.send("/plan @mara contacts 500")
+    await mara.expect("Only heads of sales and admins set plans")
+    await mara.send("/plan @tom")
+    await mara.expect("You can see only your own plan")
+    assert await db.fetch_value("SELECT count(*) FROM plans") == 0
+    denied = await db.fetch_all(
+        "SELECT details FROM audit_log WHERE action = 'access.denied' AND actor_id = ?",
+        (MARA_ID,),
+    )
+    assert [row[0] for row in denied] == [
+        '{"attempted": "plan.set"}',
+        '{"attempted": "plan.set"}',
+        '{"attempted": "plan.view"}',
+    ]
+    await mara.send("/plan")
+    own = await mara.expect("Your plan · November 2026")
+    assert "No plan is set for November 2026. Your head of sales sets it." in own.text
+
+
+async def test_a_head_sets_the_team_plan_by_buttons_with_typed_answers(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """✏️ Set a plan → 👥 Whole team → typed month → a target tapped, another typed →
+    ✅ Save plan: every manager gets the targets."""
+    db, _, _ = await _team(app, clock)
+    head = server.user(HEAD_ID, "Hanna")
+    await head.send("/plan")
+    await head.expect("Team plans · November 2026")
+    await head.press("✏️ Set a plan")
+    await head.expect("Whose plan?")
+    await head.send("whole team")  # the button's label, typed
+    await head.expect("For which month?")
+    await head.send("2026-12")
+    await head.expect("Plan for every manager · December 2026")
+    await head.press("📞 Contacts")
+    await head.expect("How many contacts for every manager in December 2026?")
+    await head.press("40")
+    await head.expect("Contacts: 40")
+    await head.send("collected 1500 EUR; won 2")
+    menu = await head.expect("Collected EUR: €1,500.00")
+    assert "Deals won: 2" in menu.text
+    await head.press("✅ Save plan")
+    await head.expect("Plans for 2 managers for December 2026 saved")
+    latest = await db.fetch_all(
+        "SELECT p.manager_id, t.metric, t.target FROM plans p JOIN plan_targets t"
+        " ON t.plan_id = p.id WHERE p.month = '2026-12' ORDER BY p.manager_id, t.metric"
+    )
+    assert [tuple(r) for r in latest] == [
+        (MARA_ID, "collected", 150_000),
+        (MARA_ID, "contacts", 40),
+        (MARA_ID, "won", 2),
+        (TOM_ID, "collected", 150_000),
+        (TOM_ID, "contacts", 40),
+        (TOM_ID, "won", 2),
+    ]
+
+
+async def test_two_refusals_for_price_are_grouped_in_refusals(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A tapped 💰 Price and a typed `refused: too expensive` both count under price; the
+    head's /refusals groups them with their clients as buttons to the cards."""
+    db, mara_user, _ = await _team(app, clock)
+    for name in ("Acme", "Beta Works", "Gamma"):
+        await clients.create_client(db, clock, actor=mara_user, name=name)
+    mara = server.user(MARA_ID, "Mara Lind")
+    await mara.send("/call Acme asked for a quote")
+    await mara.expect("What is the next step?")
+    await mara.press("🚫 Client refused")
+    asked = await mara.expect("Why did the client refuse?")
+    assert "💰 Price" in asked.labels and "✏️ Other" in asked.labels
+    await mara.press("💰 Price")
+    await mara.expect("Logged")
+
+    await mara.send("/call Beta Works sent the offer")
+    await mara.expect("What is the next step?")
+    await mara.send("refused: too expensive")
+    read_back = await mara.expect("Close the contact like this?")
+    assert "🚫 Client refused: too expensive. Reason: 💰 Price." in read_back.text
+    await mara.press("✅ Confirm")
+    await mara.expect("Logged")
+
+    await mara.send("/call Gamma demo done")
+    await mara.expect("What is the next step?")
+    await mara.press("🚫 Client refused")
+    await mara.send("they went with another supplier")  # typed: matched to competitor
+    await mara.expect("Logged")
+
+    rows = await db.fetch_all(
+        "SELECT outcome_reason, refusal_reason FROM contacts ORDER BY id"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("Price", "price"),
+        ("too expensive", "price"),
+        ("they went with another supplier", "competitor"),
+    ]
+    head = server.user(HEAD_ID, "Hanna")
+    await head.send("/refusals")
+    report = await head.expect("Refusals · November 2026")
+    assert "3 refusals" in report.text
+    assert "💰 Price — 2 (▲2): Mara Lind 2" in report.text
+    assert "🥊 Competitor — 1 (▲1): Mara Lind 1" in report.text
+    await head.press("💰 Price · 2")
+    detail = await head.expect("💰 Price · November 2026")
+    assert "Beta Works (Mara Lind)" in detail.text and "“too expensive”" in detail.text
+    assert {"📇 Acme", "📇 Beta Works"} <= set(detail.labels)
+    await head.press("📇 Beta Works")
+    await head.expect("Beta Works")
+
+    await mara.send("/refusals 2026-11")
+    own = await mara.expect("Refusals · November 2026 (yours)")
+    assert "💰 Price — 2" in own.text
