@@ -12,6 +12,7 @@ from bot.services import clients
 from storage import users
 from storage.db import Database
 from storage.users import Role, User
+from tests.e2e_helpers import eventually
 from tests.factories import make_user
 
 HEAD_ID, MARA_ID, TOM_ID = 6001, 6002, 6003
@@ -207,3 +208,44 @@ async def test_two_refusals_for_price_are_grouped_in_refusals(
     await mara.send("/refusals 2026-11")
     own = await mara.expect("Refusals · November 2026 (yours)")
     assert "💰 Price — 2" in own.text
+
+
+async def test_the_weeks_first_morning_agenda_carries_the_plan_line(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """Friday's agenda has no plan line; Monday's (the week's first working day) has one."""
+    import datetime as dt
+
+    from bot.services import plans, schedule
+    from bot.services.months import Month
+
+    db, mara_user, _ = await _team(app, clock)
+    head = await users.get_user(db, HEAD_ID)
+    assert head is not None
+    await plans.set_plan(
+        db,
+        clock,
+        actor=head,
+        manager_ids=[MARA_ID],
+        month=Month(2026, 11),
+        targets=[plans.Target(plans.Metric.CONTACTS, 40)],
+    )
+    await clients.create_client(db, clock, actor=mara_user, name="Acme")
+    await schedule.ensure_all_agenda_reminders(db, clock)
+    mara = server.user(MARA_ID, "Mara Lind")
+    clock.set(dt.datetime(2026, 11, 27, 9, 0, 1, tzinfo=dt.UTC))  # Friday 09:00 London
+    friday = await mara.expect("Good morning! Today", timeout=10)
+    assert "📈" not in friday.text
+    await eventually(  # delivered and recorded before the clock moves on: Monday's is next
+        db,
+        "SELECT due_at FROM reminders WHERE subject = 'agenda' AND state = 'pending'"
+        " AND user_id = ?",
+        ["2026-11-30T09:00:00Z"],
+        (MARA_ID,),
+    )
+    clock.set(dt.datetime(2026, 11, 30, 9, 0, 1, tzinfo=dt.UTC))  # Monday
+    monday = await mara.expect("Good morning! Today · Mon", timeout=10)
+    line = monday.text.split("\n")[1]
+    assert line == (
+        "📈 November 2026: Contacts 0/40 — 95 % of the month gone, behind on contacts."
+    )
