@@ -184,9 +184,7 @@ async def test_two_refusals_for_price_are_grouped_in_refusals(
     await mara.send("they went with another supplier")  # typed: matched to competitor
     await mara.expect("Logged")
 
-    rows = await db.fetch_all(
-        "SELECT outcome_reason, refusal_reason FROM contacts ORDER BY id"
-    )
+    rows = await db.fetch_all("SELECT outcome_reason, refusal_reason FROM contacts ORDER BY id")
     assert [tuple(r) for r in rows] == [
         ("Price", "price"),
         ("too expensive", "price"),

@@ -536,29 +536,44 @@ def _actual(actuals: Actuals, metric: Metric, currency: str) -> int:
     return int(getattr(actuals, metric.value))
 
 
-def _period(person: User, month: Month, as_of: dt.datetime) -> PeriodOf:
+def _period(person: User, month: Month, as_of: dt.datetime, *, inclusive: bool) -> PeriodOf:
     start, end = month.bounds(person.timezone)
-    # Times are kept to the second: what happened at `as_of` itself counts.
-    end = max(start, min(end, as_of + dt.timedelta(seconds=1)))
+    # Times are kept to the second: what happened at `as_of` itself counts, unless it is the
+    # exclusive end of a period (a digest's complete week).
+    until = as_of + dt.timedelta(seconds=1) if inclusive else as_of
+    end = max(start, min(end, until))
     zone = ZoneInfo(person.timezone)
     last = min(month.last, (end - dt.timedelta(microseconds=1)).astimezone(zone).date())
     return PeriodOf(person.telegram_id, start, end, month.first, last)
 
 
 async def progress(
-    db: Queries, people: Sequence[User], *, month: Month | None, as_of: dt.datetime
+    db: Queries,
+    people: Sequence[User],
+    *,
+    month: Month | None,
+    as_of: dt.datetime,
+    until_cutoff: bool = False,
 ) -> list[PersonPlan]:
     """Each person's plan for `month` (None: the month `as_of` falls in, in their own zone)
-    with the figures up to `as_of`, in their zone's month and paced on their working days."""
+    with the figures up to `as_of`, in their zone's month and paced on their working days.
+
+    `until_cutoff`: `as_of` is the exclusive end of a period (a complete week ends Monday
+    00:00): its month is the one before that moment, and what happened at it is not counted.
+    """
     if not people:
         return []
-    months = {p.telegram_id: month or Month.containing(as_of, p.timezone) for p in people}
+    inside = as_of - dt.timedelta(microseconds=1) if until_cutoff else as_of
+    months = {p.telegram_id: month or Month.containing(inside, p.timezone) for p in people}
     versions: dict[int, list[PlanVersion]] = {}
     for person in people:
         versions[person.telegram_id] = await plans.versions(
             db, person.telegram_id, months[person.telegram_id].iso
         )
-    counted = await plans.actuals(db, [_period(p, months[p.telegram_id], as_of) for p in people])
+    counted = await plans.actuals(
+        db,
+        [_period(p, months[p.telegram_id], as_of, inclusive=not until_cutoff) for p in people],
+    )
     setter_ids = {v.set_by for history in versions.values() for v in history}
     setters = {}
     for setter_id in setter_ids:
@@ -657,11 +672,23 @@ async def team_plan(
     return TeamPlan(month, tuple(people))
 
 
-async def digest_plans(db: Queries, *, as_of: dt.datetime) -> tuple[PersonPlan, ...]:
+async def digest_plans(
+    db: Queries, *, as_of: dt.datetime, until_cutoff: bool = False
+) -> tuple[PersonPlan, ...]:
     """For the weekly digest: every active manager with a plan, as of the week's cut-off
     (each in the month it falls in, in their own zone)."""
-    found = await progress(db, await managers(db), month=None, as_of=as_of)
+    found = await progress(
+        db, await managers(db), month=None, as_of=as_of, until_cutoff=until_cutoff
+    )
     return tuple(p for p in found if p.has_plan)
+
+
+async def own_digest_plan(
+    db: Queries, manager: User, *, as_of: dt.datetime, until_cutoff: bool = False
+) -> PersonPlan | None:
+    """For a manager's week in the digest: their plan as of the week's cut-off, if any."""
+    found = (await progress(db, [manager], month=None, as_of=as_of, until_cutoff=until_cutoff))[0]
+    return found if found.has_plan else None
 
 
 def first_working_day_of_week(user: User, now: dt.datetime) -> bool:

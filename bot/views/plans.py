@@ -71,7 +71,8 @@ def target_name(metric: Metric, currency: str) -> str:
     return f"{label} {currency}" if currency else label
 
 
-def _common(viewer: User) -> dict[str, Any]:
+def plan_formatters(viewer: User) -> dict[str, Any]:
+    """The helpers the plan templates use: target names, figures, statuses, months."""
     locale = viewer.locale
     return {
         "name": lambda t: target_name(t.metric, t.currency),
@@ -99,7 +100,7 @@ def render_person_plan(
     plan's history (who set or changed it, when)."""
     return render(
         "texts/plan_card.html.j2",
-        **_common(viewer),
+        **plan_formatters(viewer),
         p=plan,
         own=own,
         lead=viewer.is_lead,
@@ -120,7 +121,7 @@ def render_team_plan(team: TeamPlan, viewer: User, *, notice: Markup | None = No
     """Every manager's plan vs actual for a month, one line each."""
     return render(
         "texts/plan_team.html.j2",
-        **_common(viewer),
+        **plan_formatters(viewer),
         t=team,
         notice=notice or "",
         line=lambda p: plan_line(p, viewer, with_name=True),
@@ -130,7 +131,9 @@ def render_team_plan(team: TeamPlan, viewer: User, *, notice: Markup | None = No
 def plan_line(plan: PersonPlan, viewer: User, *, with_name: bool = False) -> Markup:
     """The plan on one line: `Contacts 12/40 · Meetings 3/10 — 45 % of the month gone,
     behind` (the morning agenda, the digest, the team's list)."""
-    text = render("texts/plan_line.html.j2", **_common(viewer), p=plan, with_name=with_name)
+    text = render(
+        "texts/plan_line.html.j2", **plan_formatters(viewer), p=plan, with_name=with_name
+    )
     return Markup(" ".join(text.split()))  # noqa: S704 - rendered (escaped) by the template
 
 
@@ -212,7 +215,7 @@ def render_draft(
     """The plan being set: its targets as they will be saved, what changes, how to go on."""
     return render(
         "texts/plan_draft.html.j2",
-        **_common(viewer),
+        **plan_formatters(viewer),
         whose=whose,
         month=month,
         current=current,

@@ -54,7 +54,8 @@ def _change(now: int, before: int) -> str:
     return f"▲{now - before}" if now > before else f"▼{before - now}"
 
 
-def _context(report: RefusalReport, viewer: User) -> dict[str, Any]:
+def report_context(report: RefusalReport, viewer: User) -> dict[str, Any]:
+    """What `texts/refusals.html.j2` renders (with `g`: one reason, or None)."""
     return {
         "r": report,
         "month": month_name(report.month, viewer.locale),
@@ -69,12 +70,12 @@ def _context(report: RefusalReport, viewer: User) -> dict[str, Any]:
 
 def render_report(report: RefusalReport, viewer: User) -> str:
     """The month's refusals by reason, with counts, per manager and against before."""
-    return render("texts/refusals.html.j2", **_context(report, viewer), g=None)
+    return render("texts/refusals.html.j2", **report_context(report, viewer), g=None)
 
 
 def render_reason(report: RefusalReport, group: ReasonGroup, viewer: User) -> str:
     """One reason's refusals: each client, who, when and the words."""
-    return render("texts/refusals.html.j2", **_context(report, viewer), g=group)
+    return render("texts/refusals.html.j2", **report_context(report, viewer), g=group)
 
 
 def report_keyboard(report: RefusalReport) -> InlineKeyboardMarkup | None:
