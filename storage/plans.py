@@ -93,6 +93,24 @@ async def versions(db: Queries, manager_id: int, month: str) -> list[PlanVersion
     return await _with_targets(db, rows)
 
 
+async def versions_for_month(
+    db: Queries, month: str, manager_ids: Sequence[int]
+) -> dict[int, list[PlanVersion]]:
+    """Every version of these managers' plans for a month, oldest first, by manager."""
+    found: dict[int, list[PlanVersion]] = {manager_id: [] for manager_id in manager_ids}
+    if not manager_ids:
+        return found
+    marks = ", ".join("?" for _ in manager_ids)
+    rows = await db.fetch_all(
+        "SELECT id, manager_id, month, set_by, set_at FROM plans"
+        f" WHERE month = ? AND manager_id IN ({marks}) ORDER BY id",
+        (month, *manager_ids),
+    )
+    for version in await _with_targets(db, rows):
+        found[version.manager_id].append(version)
+    return found
+
+
 async def latest_for_month(db: Queries, month: str) -> dict[int, PlanVersion]:
     """Each manager's current plan (latest version) for a month, by manager id."""
     rows = await db.fetch_all(
@@ -130,55 +148,44 @@ class Actuals:
     collected: dict[str, int] = field(default_factory=dict)
 
 
-def _periods_cte(periods: Sequence[PeriodOf]) -> tuple[str, list[object]]:
-    values = ", ".join("(?, ?, ?, ?, ?)" for _ in periods)
-    params: list[object] = []
-    for period in periods:
-        params += [
-            period.manager_id,
-            to_db_time(period.start),
-            to_db_time(period.end),
-            period.first.isoformat(),
-            period.last.isoformat(),
-        ]
-    return (
-        f"WITH b(manager_id, start_at, end_at, first_day, last_day) AS (VALUES {values})",
-        params,
-    )
-
-
 async def actuals(db: Queries, periods: Sequence[PeriodOf]) -> dict[int, Actuals]:
     """Per person, in their own period: contacts logged (all kinds), meetings (visits too),
     deals won (contacts closed as won), clients created (owned now) and payments recorded on
-    their clients' invoices, per currency."""
+    their clients' invoices, per currency.
+
+    People whose periods are the same (the same zone) are counted together: one range of
+    `contacts_happened` and of `clients_created` per distinct period, not one per person."""
     found = {period.manager_id: Actuals() for period in periods}
-    if not periods:
-        return found
-    cte, params = _periods_cte(periods)
+    groups: dict[tuple[dt.datetime, dt.datetime, dt.date, dt.date], list[int]] = {}
+    for period in periods:
+        key = (period.start, period.end, period.first, period.last)
+        groups.setdefault(key, []).append(period.manager_id)
     kinds = ", ".join(f"'{kind}'" for kind in MEETING_KINDS)
-    for row in await db.fetch_all(
-        f"{cte} SELECT b.manager_id, count(*) AS n, sum(t.kind IN ({kinds})) AS meetings,"
-        " sum(t.outcome IS 'won') AS won FROM b CROSS JOIN contacts t"
-        " WHERE t.happened_at >= b.start_at AND t.happened_at < b.end_at"
-        " AND t.manager_id = b.manager_id GROUP BY b.manager_id",
-        params,
-    ):
-        entry = found[row["manager_id"]]
-        entry.contacts, entry.meetings, entry.won = row["n"], row["meetings"], row["won"]
-    for row in await db.fetch_all(
-        f"{cte} SELECT b.manager_id, count(*) AS n FROM b CROSS JOIN clients c"
-        " WHERE c.created_at >= b.start_at AND c.created_at < b.end_at"
-        " AND c.owner_id = b.manager_id GROUP BY b.manager_id",
-        params,
-    ):
-        found[row["manager_id"]].new_clients = row["n"]
-    for row in await db.fetch_all(
-        f"{cte} SELECT b.manager_id, i.currency, sum(p.amount_minor) AS amount"
-        " FROM b JOIN clients c ON c.owner_id = b.manager_id"
-        " JOIN invoices i ON i.client_id = c.id JOIN payments p ON p.invoice_id = i.id"
-        " WHERE p.paid_on BETWEEN b.first_day AND b.last_day"
-        " GROUP BY b.manager_id, i.currency ORDER BY i.currency",
-        params,
-    ):
-        found[row["manager_id"]].collected[row["currency"]] = row["amount"]
+    for (start, end, first, last), ids in groups.items():
+        marks = ", ".join("?" for _ in ids)
+        span = (to_db_time(start), to_db_time(end))
+        for row in await db.fetch_all(
+            f"SELECT t.manager_id, count(*) AS n, sum(t.kind IN ({kinds})) AS meetings,"
+            " sum(t.outcome IS 'won') AS won FROM contacts t INDEXED BY contacts_happened"
+            f" WHERE t.happened_at >= ? AND t.happened_at < ? AND t.manager_id IN ({marks})"
+            " GROUP BY t.manager_id",
+            (*span, *ids),
+        ):
+            entry = found[row["manager_id"]]
+            entry.contacts, entry.meetings, entry.won = row["n"], row["meetings"], row["won"]
+        for row in await db.fetch_all(
+            "SELECT c.owner_id, count(*) AS n FROM clients c INDEXED BY clients_created"
+            f" WHERE c.created_at >= ? AND c.created_at < ? AND c.owner_id IN ({marks})"
+            " GROUP BY c.owner_id",
+            (*span, *ids),
+        ):
+            found[row["owner_id"]].new_clients = row["n"]
+        for row in await db.fetch_all(
+            "SELECT c.owner_id, i.currency, sum(p.amount_minor) AS amount FROM payments p"
+            " JOIN invoices i ON i.id = p.invoice_id JOIN clients c ON c.id = i.client_id"
+            f" WHERE p.paid_on BETWEEN ? AND ? AND c.owner_id IN ({marks})"
+            " GROUP BY c.owner_id, i.currency ORDER BY i.currency",
+            (first.isoformat(), last.isoformat(), *ids),
+        ):
+            found[row["owner_id"]].collected[row["currency"]] = row["amount"]
     return found

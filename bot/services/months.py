@@ -127,12 +127,14 @@ def month_so_far(month: Month, now: dt.datetime, timezone: str) -> MonthSoFar:
 
 def working_days(month: Month, days: frozenset[int] | set[int] | tuple[int, ...]) -> list[dt.date]:
     """The month's working days (ISO weekdays, Mon=1; none configured means every day)."""
-    chosen = set(days) or set(range(1, 8))
-    return [
-        month.first + dt.timedelta(days=n)
-        for n in range(month.length)
-        if (month.first + dt.timedelta(days=n)).isoweekday() in chosen
-    ]
+    return list(_working_days(month, frozenset(days)))
+
+
+@lru_cache(maxsize=256)
+def _working_days(month: Month, days: frozenset[int]) -> tuple[dt.date, ...]:
+    chosen = days or frozenset(range(1, 8))
+    every = (month.first + dt.timedelta(days=n) for n in range(month.length))
+    return tuple(day for day in every if day.isoweekday() in chosen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -566,9 +566,13 @@ async def progress(
     inside = as_of - dt.timedelta(microseconds=1) if until_cutoff else as_of
     months = {p.telegram_id: month or Month.containing(inside, p.timezone) for p in people}
     versions: dict[int, list[PlanVersion]] = {}
-    for person in people:
-        versions[person.telegram_id] = await plans.versions(
-            db, person.telegram_id, months[person.telegram_id].iso
+    for one_month in set(months.values()):  # one query per month (usually one)
+        versions.update(
+            await plans.versions_for_month(
+                db,
+                one_month.iso,
+                [pid for pid, person_month in months.items() if person_month == one_month],
+            )
         )
     counted = await plans.actuals(
         db,
