@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.services import dates, refusal_reasons
@@ -77,7 +77,8 @@ class TypedStep:
     due_at: dt.datetime | None = None  # a scheduled step's time (UTC)
     until: dt.date | None = None  # a pause's last day
     reason: str | None = None  # a refusal's reason, as typed
-    preset: str | None = None  # a refusal's preset reason the words mean (refusal_reasons)
+    # A refusal's preset reason the words mean (refusal_reasons); derived, not compared.
+    preset: str | None = field(default=None, compare=False)
     agenda: str | None = None  # what the step is about ("about pricing"), as typed
 
 
