@@ -111,17 +111,6 @@ async def versions_for_month(
     return found
 
 
-async def latest_for_month(db: Queries, month: str) -> dict[int, PlanVersion]:
-    """Each manager's current plan (latest version) for a month, by manager id."""
-    rows = await db.fetch_all(
-        "SELECT p.id, p.manager_id, p.month, p.set_by, p.set_at FROM plans p"
-        " WHERE p.month = :month AND p.id = (SELECT max(q.id) FROM plans q"
-        " WHERE q.month = :month AND q.manager_id = p.manager_id) ORDER BY p.manager_id",
-        {"month": month},
-    )
-    return {version.manager_id: version for version in await _with_targets(db, rows)}
-
-
 # --- The figures counted against a plan --------------------------------------------------
 
 

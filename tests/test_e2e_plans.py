@@ -247,3 +247,81 @@ async def test_the_weeks_first_morning_agenda_carries_the_plan_line(
     assert line == (
         "📈 November 2026: Contacts 0/40 — 95 % of the month gone, behind on contacts."
     )
+
+
+async def test_a_head_changes_one_managers_plan_from_the_team_view(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """Team plans → a manager → ✏️ Change this plan → 💰 Collected typed as an amount →
+    a count removed → ✅ Save plan; « Team plans and another month; `/plan @mara` alone."""
+    db, _, _ = await _team(app, clock)
+    head = server.user(HEAD_ID, "Hanna")
+    await head.send("/plan @mara contacts 40; won 3")
+    await head.expect("Plan for Mara Lind for November 2026 saved")
+    await head.send("/plan")
+    await head.expect("Team plans · November 2026")
+    await head.press("Mara Lind")
+    card = await head.expect("Mara Lind's plan · November 2026")
+    assert "Deals won 0 / 3" in card.text
+    await head.press("✏️ Change this plan")
+    await head.expect("Now: Contacts 40 · Deals won 3")
+    await head.press("💰 Collected")
+    await head.expect("How much should Mara Lind collect in November 2026?")
+    await head.send("2500 EUR")
+    await head.expect("Collected EUR: €2,500.00")
+    await head.press("🏆 Deals won")
+    await head.send("remove this target")  # the button's label, typed
+    menu = await head.expect("Deals won: removed")
+    assert "Collected EUR: €2,500.00" in menu.text
+    await head.press("✅ Save plan")
+    saved = await head.expect("Plan for Mara Lind for November 2026 saved")
+    assert "Collected EUR €0.00 / €2,500.00" in saved.text and "Deals won" not in saved.text
+    await head.press("« Team plans")
+    await head.expect("Team plans · November 2026")
+    await head.press("December 2026 ›")
+    december = await head.expect("Team plans · December 2026")
+    assert "Mara Lind: no plan" in december.text
+    await head.send("/plan @mara")
+    view = await head.expect("Mara Lind's plan · November 2026")
+    assert "contacts 40, deals won 3" in view.text  # the history's first version
+    assert await db.fetch_value("SELECT count(*) FROM plans") == 2
+
+
+async def test_refusal_reason_other_is_typed_and_refusals_buttons_re_check(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """✏️ Other asks for the words (kept, matched when they mean a preset); « All reasons;
+    a month not begun is refused; a manager's press shows their own refusals only."""
+    db, mara_user, tom_user = await _team(app, clock)
+    await clients.create_client(db, clock, actor=mara_user, name="Acme")
+    await clients.create_client(db, clock, actor=tom_user, name="Zeta")
+    mara = server.user(MARA_ID, "Mara Lind")
+    await mara.send("/call Acme asked for a quote")
+    await mara.expect("What is the next step?")
+    await mara.press("🚫 Client refused")
+    await mara.press("✏️ Other")
+    await mara.expect("What was the reason?")
+    await mara.send("Their warehouse is full until spring")
+    await mara.expect("Logged")
+    tom = server.user(TOM_ID, "Tom Berg")
+    await tom.send("/call Zeta follow-up")
+    await tom.expect("What is the next step?")
+    await tom.send("refused")
+    await tom.expect("Why did the client refuse?")
+    await tom.send("no budget")  # the button's label typed works as the button
+    await tom.expect("Logged")
+    rows = await db.fetch_all("SELECT outcome_reason, refusal_reason FROM contacts ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        ("Their warehouse is full until spring", "other"),
+        ("No budget", "no_budget"),
+    ]
+    await mara.send("/refusals")
+    own = await mara.expect("Refusals · November 2026 (yours)")
+    assert "✏️ Other — 1" in own.text and "No budget" not in own.text
+    await mara.press("✏️ Other · 1")
+    detail = await mara.expect("✏️ Other · November 2026")
+    assert "“Their warehouse is full until spring”" in detail.text
+    await mara.press("« All reasons")
+    await mara.expect("Refusals · November 2026 (yours)")
+    await mara.send("/refusals 2027-02")
+    await mara.expect("2027-02 hasn't begun yet")

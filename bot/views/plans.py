@@ -236,8 +236,3 @@ def metric_question(metric: Metric, whose: str, month: Month, locale: str) -> st
         )
     label = METRIC_LABELS[metric].lower()
     return f"How many {label} for {whose} in {when}? Tap a number or type it (0 removes it)."
-
-
-def agenda_block(plan: PersonPlan | None, viewer: User) -> Markup | None:
-    """The morning agenda's plan line, or None."""
-    return None if plan is None else plan_line(plan, viewer)
