@@ -22,10 +22,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import clients, contacts, dates, next_step_text, schedule, steps
+from bot.services import (
+    clients,
+    contacts,
+    dates,
+    next_step_text,
+    refusal_reasons,
+    schedule,
+    steps,
+)
 from bot.services.contacts import AlreadyResolved, StepChoice, StepExists, StepsOpenOnPause
 from bot.services.errors import DomainError
 from bot.services.model import Outcome, Step, StepKind, StepState
+from bot.services.refusal_reasons import Preset
 from bot.telegram.context import NextStepContext
 from bot.timefmt import format_moment
 from bot.views.actions import (
@@ -45,11 +54,19 @@ from bot.views.actions import (
     NEXT_STEP_KIND,
     NEXT_STEP_NO_AGENDA,
     NEXT_STEP_OTHERS,
+    NEXT_STEP_REFUSAL,
     NEXT_STEP_REPLACE,
     STEP_DONE,
 )
 from bot.views.agenda import next_step_keyboard
 from bot.views.keyboards import button, grid, keyboard
+from bot.views.refusal_reasons import (
+    OTHER_QUESTION,
+    PRESET_LABELS,
+    REASON_QUESTION,
+    preset_words,
+    reason_keyboard,
+)
 from bot.views.render import escape, render
 from bot.views.replies import contact_suggestion
 from handlers.common import (
@@ -627,9 +644,32 @@ async def chosen_next_step(update: Update, context: NextStepContext) -> int:
         draft["pause"] = True
         return await _ask_due(update, context, PAUSE_QUESTION)
     draft["outcome"] = Outcome.REFUSED.value if action == "refused" else Outcome.NOT_TARGET.value
-    question = "Why did the client refuse?" if action == "refused" else "Why not a target?"
-    await edit(query, f"{question} Send the reason in a few words.")
+    if action == "refused":  # a preset reason tapped, or the words typed
+        await edit(query, REASON_QUESTION, reason_keyboard(contact.id))
+        return REASON
+    await edit(query, "Why not a target? Send the reason in a few words.")
     return REASON
+
+
+async def chosen_refusal_reason(update: Update, context: NextStepContext) -> int:
+    """A preset reason of "🚫 Client refused" (its words kept as the reason); "✏️ Other" asks
+    for the words."""
+    values = await pressed(update, NEXT_STEP_REFUSAL)
+    if values is None:
+        return ConversationHandler.END
+    code, contact_id = values
+    contact = await contacts.get_pending_contact(
+        context.db, context.clock, actor=context.member, contact_id=contact_id
+    )
+    query = query_of(update)
+    await query.answer()
+    new_draft(context, DRAFT, contact_id=contact.id, outcome=Outcome.REFUSED.value)
+    preset = Preset(code)
+    if preset is Preset.OTHER:
+        await edit(query, OTHER_QUESTION)
+        return REASON
+    await edit(query, f"🚫 Client refused: {escape(preset_words(preset))}.")
+    return await _close(update, context, Outcome.REFUSED, preset_words(preset), preset.value)
 
 
 async def typed_next_step(update: Update, context: NextStepContext) -> int:
@@ -666,17 +706,21 @@ async def _understood(update: Update, context: NextStepContext, text: str) -> in
             update, context, dates.local_to_utc(typed.until, dates.DEFAULT_TIME, user.timezone)
         )
     draft["outcome"] = typed.outcome.value
-    if typed.outcome is not Outcome.WON and not typed.reason:
-        question = (
-            "Why did the client refuse?"
-            if typed.outcome is Outcome.REFUSED
-            else ("Why not a target?")
+    if typed.outcome is Outcome.REFUSED and not typed.reason:
+        await reply(
+            update, REASON_QUESTION, reply_markup=reason_keyboard(int(draft["contact_id"]))
         )
-        await reply(update, f"{question} Send the reason in a few words.")
+        return REASON
+    if typed.outcome is Outcome.NOT_TARGET and not typed.reason:
+        await reply(update, "Why not a target? Send the reason in a few words.")
         return REASON
     draft["reason"] = typed.reason
     label = CLOSURES[typed.outcome]
     reason = f": {escape(typed.reason)}" if typed.reason else ""
+    preset = refusal_reasons.read_preset(typed.preset)
+    if preset is not None:  # `refused: too expensive` is counted under 💰 Price
+        draft["preset"] = preset.value
+        reason += f". Reason: {escape(PRESET_LABELS[preset])}"
     await reply(
         update,
         f"{label}{reason}. Close the contact like this?",
@@ -836,7 +880,9 @@ async def confirmed_due(update: Update, context: NextStepContext) -> int:
         return await _ask_due(update, context, "When, then?")
     if values[0] == "close":
         await clear_buttons(query)
-        return await _close(update, context, Outcome(draft["outcome"]), draft.get("reason"))
+        return await _close(
+            update, context, Outcome(draft["outcome"]), draft.get("reason"), draft.get("preset")
+        )
     await clear_buttons(query)  # the read-back stays as the record, without its buttons
     return await _save_step(update, context)
 
@@ -929,7 +975,12 @@ async def _conclude(update: Update, context: NextStepContext, choice: StepChoice
     draft = draft_of(context, DRAFT)
     if draft.get("outcome"):
         return await _close(
-            update, context, Outcome(draft["outcome"]), draft.get("reason"), others=choice
+            update,
+            context,
+            Outcome(draft["outcome"]),
+            draft.get("reason"),
+            draft.get("preset"),
+            others=choice,
         )
     return await _save_step(update, context, others=choice)
 
@@ -1037,6 +1088,7 @@ async def _close(
     context: NextStepContext,
     outcome: Outcome,
     reason: str | None,
+    preset: str | None = None,
     *,
     others: StepChoice = StepChoice.ASK,
 ) -> int:
@@ -1052,9 +1104,10 @@ async def _close(
                 outcome=outcome,
                 reason=reason,
                 others=others,
+                preset=preset,
             )
         except StepsOpenOnPause as exc:  # a refusal: the client's open steps go, or stay?
-            draft.update(outcome=outcome.value, reason=reason)
+            draft.update(outcome=outcome.value, reason=reason, preset=preset)
             await _ask_keep_or_cancel(update, contact_id, str(exc))
             return OTHERS
     return await _done(update, context, contact_id)
@@ -1248,6 +1301,7 @@ def handlers() -> list[tuple[object, int]]:
             CallbackQueryHandler(start_from_card, pattern=LOG_NEW.pattern),
             CallbackQueryHandler(start_from_step, pattern=STEP_DONE.pattern),
             next_step_buttons,
+            CallbackQueryHandler(chosen_refusal_reason, pattern=NEXT_STEP_REFUSAL.pattern),
             CallbackQueryHandler(undo, pattern=LOGGED_UNDO.pattern),
             CallbackQueryHandler(start_edit, pattern=LOGGED_EDIT.pattern),
             CallbackQueryHandler(start_agenda, pattern=LOGGED_AGENDA.pattern),

@@ -129,15 +129,17 @@ async def resolve_contact(
     outcome: Outcome,
     reason: str | None,
     now: dt.datetime,
+    refusal_reason: str | None = None,
 ) -> None:
     """Mark a contact complete with its outcome (the database refuses a missing reason).
 
     `resolved_at` keeps the first resolution: changing a just-set step is not a new one.
+    `refusal_reason`: a refusal's preset reason (price, timing, ...), beside its words.
     """
     await tx.execute(
         "UPDATE contacts SET state = 'complete', outcome = ?, outcome_reason = ?,"
-        " resolved_at = coalesce(resolved_at, ?) WHERE id = ?",
-        (outcome.value, reason, to_db_time(now), contact_id),
+        " refusal_reason = ?, resolved_at = coalesce(resolved_at, ?) WHERE id = ?",
+        (outcome.value, reason, refusal_reason, to_db_time(now), contact_id),
     )
 
 
@@ -148,7 +150,7 @@ async def reopen_contact(tx: Transaction, contact_id: int) -> None:
     """
     await tx.execute(
         "UPDATE contacts SET state = 'needs_next_step', outcome = NULL, outcome_reason = NULL,"
-        " resolved_at = NULL WHERE id = ?",
+        " refusal_reason = NULL, resolved_at = NULL WHERE id = ?",
         (contact_id,),
     )
 

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from bot.devtools.invoice_samples import sample_user
+from bot.devtools.plan_samples import sample_plans
 from bot.devtools.samples import NOW, TRICKY, sample_contact
 from bot.services.digest.figures import (
     Attention,
@@ -27,6 +28,7 @@ from bot.services.digest.figures import (
 )
 from bot.services.digest.receivables import CurrencyLine, OverdueInvoice, ReceivablesWeek
 from bot.services.receivables.aging import Bucket
+from bot.services.refusal_reasons import Preset, ReasonWeek, RefusalWeek
 from bot.views.digest import (
     FITS,
     discipline_context,
@@ -40,7 +42,15 @@ from storage.users import Role
 
 WEEK = Week.containing(NOW, "Europe/London")
 AFTER = WEEK.end + dt.timedelta(hours=9)  # Monday 09:00: the full week
-ATTENTION_KINDS = ("invoice_final", "overdue_step", "silent", "discipline", "promise_broken")
+ATTENTION_KINDS = (
+    "invoice_final",
+    "overdue_step",
+    "silent",
+    "discipline",
+    "promise_broken",
+    "plan_behind",
+    "refusal_spike",
+)
 
 
 def _person(manager_id: int, name: str, *, busy: bool) -> PersonWeek:
@@ -125,10 +135,21 @@ def sample_team_digests() -> list[TeamDigest]:
         ),
         chart=ChartData((ChartRow("Mia <M>", 3, 1, 0, 74, True, 3, 1),)),
         compared_to=NOW - dt.timedelta(days=7),
+        plans=tuple(sample_plans()[:1]),
+        refusals=RefusalWeek(
+            (
+                ReasonWeek(Preset.PRICE, 6, 4),
+                ReasonWeek(Preset.TIMING, 3, 2),
+                ReasonWeek(Preset.COMPETITOR, 1, 8),
+                ReasonWeek(Preset.QUALITY, 1, 0),
+            )
+        ),
     )
     empty = dataclasses.replace(
         busy,
         now=AFTER,
+        plans=(),
+        refusals=None,
         people=(PersonWeek(1, "Mia <M>"),),
         totals=PersonWeek(0, "Team"),
         previous=PersonWeek(0, "Team"),
@@ -163,9 +184,11 @@ def sample_own_summaries() -> list[OwnSummary]:
         receivables=_receivables(moved=True),
         compared_to=NOW - dt.timedelta(days=7),
         pending_total=3,
+        month_plan=sample_plans()[0],
     )
     empty = dataclasses.replace(
         busy,
+        month_plan=None,
         now=AFTER,
         person=PersonWeek(1, "Mia <M>"),
         changes=_changes(compared=False),

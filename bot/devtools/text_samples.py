@@ -7,7 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.devtools.digest_samples import digest_samples
-from bot.devtools.invoice_samples import invoice_samples
+from bot.devtools.invoice_samples import invoice_samples, sample_user
+from bot.devtools.plan_samples import plan_samples, sample_plans
 from bot.devtools.samples import (
     NOW,
     TRICKY,
@@ -21,6 +22,7 @@ from bot.devtools.samples import (
 from bot.services.clients import ClientCard, ImportIssue, ImportStop
 from bot.services.replies.tact import review
 from bot.timefmt import format_moment
+from bot.views.plans import plan_line
 from bot.views.role_commands import commands_for
 from storage.clients import Client, ClientListItem, ClientStatus
 from storage.contacts import Outcome
@@ -57,9 +59,11 @@ SAMPLE_CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "fmt_clock": str,
             "fmt_date": str,
             "ago": str,
+            "plan_line": plan,
         }
         for agenda in sample_agendas()
         for detail in (False, True)
+        for plan in (None, plan_line(sample_plans()[0], sample_user()))
     ],
 }
 
@@ -212,3 +216,4 @@ SAMPLE_CONTEXTS.update(_reminder_samples())
 
 
 SAMPLE_CONTEXTS.update(digest_samples())  # the weekly digest (bot/views/digest.py)
+SAMPLE_CONTEXTS.update(plan_samples())  # plans and refusals (bot/views/plans.py, refusal_reasons)

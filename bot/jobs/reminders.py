@@ -12,7 +12,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import i18n
 from bot.jobs.digest import schedule_digest_jobs
-from bot.services import reminders, schedule, team
+from bot.services import plans, reminders, schedule, team
 from bot.services.reminders import Notice
 from bot.telegram.context import Services
 from bot.telegram.notify import retry_after_seconds
@@ -90,7 +90,11 @@ async def _deliver(bot: Bot, services: Services, notice: Notice) -> None:
     try:
         message_id = None
         if notice.agenda is not None:
-            text = render_agenda(notice.agenda, user, detail=False, title="Good morning! Today")
+            # The week's first working day: the month's plan on one line (managers with one).
+            plan = await plans.agenda_plan(services.db, user=user, now=services.clock.now())
+            text = render_agenda(
+                notice.agenda, user, detail=False, title="Good morning! Today", plan=plan
+            )
             sent = await bot.send_message(
                 user.telegram_id, text, reply_markup=agenda_keyboard(notice.agenda)
             )

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Literal
 
 from bot.clock import Clock
-from bot.services import schedule
+from bot.services import refusal_reasons, schedule
 from bot.services.dates import validate_due, validate_happened
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.ownership import deny, may_act_on_client, require_client
@@ -585,11 +585,14 @@ async def close_contact(
     outcome: Outcome | str,
     reason: str | None = None,
     others: StepChoice = StepChoice.ASK,
+    preset: str | None = None,
 ) -> Contact:
     """Conclude a contact with a closure: won, refused or not a target (these need a reason).
 
     A refusal or "not a target" with other open steps of the client raises StepsOpenOnPause
-    (keep them or cancel them?) unless `others` says; a won deal keeps them.
+    (keep them or cancel them?) unless `others` says; a won deal keeps them. A refusal is
+    kept with its words and a preset reason (bot/services/refusal_reasons.py): `preset` when
+    one was tapped, else the one the words clearly mean, else "other".
     """
     try:
         closure = Outcome(outcome)
@@ -622,8 +625,18 @@ async def close_contact(
                 reason=f"{client.name} {word}: {clean_reason}",
                 now=now,
             )
+        refusal = None
+        if closure is Outcome.REFUSED:
+            refusal = refusal_reasons.read_preset(preset) or refusal_reasons.preset_for(
+                clean_reason, locale=actor.locale
+            )
         await contacts.resolve_contact(
-            tx, contact.id, outcome=closure, reason=clean_reason, now=now
+            tx,
+            contact.id,
+            outcome=closure,
+            reason=clean_reason,
+            now=now,
+            refusal_reason=None if refusal is None else refusal.value,
         )
         await reminders.cancel_for_subject(tx, ReminderSubject.MISSING_STEP, contact.id)
         if closure is Outcome.WON:  # the history decides: a won deal makes a client active
@@ -635,7 +648,11 @@ async def close_contact(
             now=now,
             object_type="contact",
             object_id=contact.id,
-            details={"outcome": closure.value, "reason": clean_reason},
+            details={
+                "outcome": closure.value,
+                "reason": clean_reason,
+                "refusal_reason": None if refusal is None else refusal.value,
+            },
         )
         closed = await contacts.get_contact(tx, contact.id)
     assert closed is not None

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.services import dates
+from bot.services import dates, refusal_reasons
 from bot.services.errors import DomainError
 from storage.contacts import Outcome
 from storage.steps import StepKind
@@ -86,6 +86,8 @@ class TypedStep:
     due_at: dt.datetime | None = None  # a scheduled step's time (UTC)
     until: dt.date | None = None  # a pause's last day
     reason: str | None = None  # a refusal's reason, as typed
+    # A refusal's preset reason the words mean (refusal_reasons); derived, not compared.
+    preset: str | None = field(default=None, compare=False)
     agenda: str | None = None  # what the step is about ("about pricing"), as typed
 
 
@@ -121,7 +123,8 @@ def read_next_step(
     if (rest := _after(cleaned, NOT_TARGET_WORDS)) is not None:
         return TypedStep(Outcome.NOT_TARGET, reason=rest or None)
     if (rest := _after(cleaned, REFUSED_WORDS)) is not None:
-        return TypedStep(Outcome.REFUSED, reason=rest or None)
+        preset = refusal_reasons.preset_for(rest, locale=locale).value if rest else None
+        return TypedStep(Outcome.REFUSED, reason=rest or None, preset=preset)
     if (rest := _after(cleaned, WON_WORDS)) is not None:
         return TypedStep(Outcome.WON, reason=rest or None)
     if (rest := _after(cleaned, PAUSE_WORDS)) is not None:

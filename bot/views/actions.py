@@ -107,6 +107,9 @@ NEXT_STEP_OTHERS = Action("ns", "oth", Choice("keep", "drop"), Id())
 """The client's other open steps: kept (“Keep both”, “Keep them”) or cancelled for a pause."""
 NEXT_STEP_BACK = Action("ns", "back", Id())
 """“Choose another next step”."""
+REFUSAL_PRESETS = ("price", "timing", "competitor", "no_need", "no_budget", "quality", "other")
+NEXT_STEP_REFUSAL = Action("ns", "why", Choice(*REFUSAL_PRESETS), Id())
+"""Why the client refused: a preset reason (“other”: type it), for that contact."""
 
 LOGGED_EDIT = Action("lg", "edit", Id())
 """Correct a just-logged contact's summary."""
@@ -256,3 +259,20 @@ TEAM_THRESHOLDS = Action("set", "th")  # the team's overdue alert (heads and adm
 TEAM_THRESHOLD = Action("set", "th", Choice("0", "1000", "5000", "10000", "50000", "100000"))
 TEAM_REGIONS = Action("set", "pr")  # the team's phone region (admins change it, heads see it)
 TEAM_REGION = Action("set", "pr", Token(r"[A-Z]{2}"))  # a region code, checked by the service
+
+
+# --- plans (pl) and the refusals report (rf) -------------------------------------------------
+
+MONTH = Token(r"[0-9]{4}-(?:0[1-9]|1[0-2])")  # 2026-11
+PLAN_METRICS = ("contacts", "meetings", "new_clients", "won", "collected")  # plans.Metric
+PLAN_PERSON = Action("pl", "p", Id(), MONTH)  # a manager's plan and progress
+PLAN_TEAM = Action("pl", "team", MONTH)  # the team's plans (heads and admins)
+PLAN_NEW = Action("pl", "new", IdOrNone(), MONTH)  # set a plan (a manager, or 0: choose)
+PLAN_WHO = Action("pl", "who", IdOrNone())  # the manager whose plan is set (0: the team)
+PLAN_MONTH = Action("pl", "mo", MONTH)  # the month it is set for
+PLAN_METRIC = Action("pl", "m", Choice(*PLAN_METRICS))  # which target to set next
+PLAN_VALUE = Action("pl", "v", Number(0, 100_000))  # a quick number for it (0: remove it)
+PLAN_SAVE = Action("pl", "save")  # store the plan as shown
+
+REFUSALS_HOME = Action("rf", "home", MONTH)  # the month's refusals by reason
+REFUSALS_REASON = Action("rf", "r", MONTH, Choice(*REFUSAL_PRESETS))  # one reason's clients

@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.agenda import Agenda
 from bot.services.model import User
+from bot.services.plans import PersonPlan
 from bot.timefmt import format_clock, format_date, format_day, format_moment, format_span
 from bot.views.actions import (
     CLIENT_OPEN,
@@ -17,18 +18,28 @@ from bot.views.actions import (
     STEP_SNOOZE_MENU,
 )
 from bot.views.keyboards import button, keyboard
+from bot.views.plans import plan_line
 from bot.views.render import render
 
 MAX_BUTTONS = 12
 
 
-def render_agenda(agenda: Agenda, user: User, *, detail: bool, title: str = "Your agenda") -> str:
-    """The agenda as Telegram HTML in the person's zone and language."""
+def render_agenda(
+    agenda: Agenda,
+    user: User,
+    *,
+    detail: bool,
+    title: str = "Your agenda",
+    plan: PersonPlan | None = None,
+) -> str:
+    """The agenda as Telegram HTML in the person's zone and language; `plan`: the month's
+    plan on one line (the morning agenda of the week's first working day)."""
     return render(
         "texts/agenda.html.j2",
         a=agenda,
         title=title,
         detail=detail,
+        plan_line=None if plan is None else plan_line(plan, user),
         fmt_time=lambda moment: format_moment(moment, user.timezone, user.locale),
         fmt_day_of=lambda moment: format_day(moment, user.timezone, user.locale),
         fmt_clock=lambda moment: format_clock(moment, user.timezone),

@@ -30,6 +30,7 @@ from bot.services.digest.figures import (
     describe_schedule,
 )
 from bot.services.model import DigestKind, DigestPrefs, User
+from bot.services.months import Month, month_name
 from bot.services.receivables.money import format_money
 from bot.timefmt import format_date, format_moment, local_time
 from bot.views.actions import (
@@ -45,9 +46,12 @@ from bot.views.actions import (
     DIGEST_TIME,
     INVOICE_OPEN,
     NEXT_STEP_CHOICE,
+    REFUSALS_HOME,
     STEP_OPEN,
 )
 from bot.views.keyboards import button, grid, keyboard
+from bot.views.plans import plan_line
+from bot.views.refusal_reasons import PRESET_LABELS
 from bot.views.render import MAX_MESSAGE, environment, escape, split_message, telegram_length
 
 logger = logging.getLogger(__name__)
@@ -77,8 +81,11 @@ _ATTENTION_TARGETS = {
     "silent": ("🔇", "", ""),
     "discipline": ("📉", "dsc", "Under 80%"),
     "promise_broken": ("🤥", "rcv", "Broken promises"),
+    "plan_behind": ("📈", "", ""),
+    "refusal_spike": ("🚫", "", "Refusals"),
 }
 _TAG_OR_ENTITY = re.compile(r"<[^>]+>")
+MOMENT = dt.timedelta(microseconds=1)
 
 
 def team_timezone(settings: Settings) -> str:
@@ -197,13 +204,25 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def attention_text(item: Attention, fit: SummaryFit) -> str:
+def _refusal_spike_text(digest: TeamDigest | None, fit: SummaryFit) -> str:
+    doubled = digest.refusals.doubled if digest and digest.refusals else ()
+    shown = ", ".join(
+        f"{PRESET_LABELS[reason.preset]} {reason.count}" for reason in doubled[: max(fit.names, 1)]
+    )
+    more = f" +{len(doubled) - max(fit.names, 1)} more" if len(doubled) > max(fit.names, 1) else ""
+    head = "🚫 Refusals doubled against the previous four weeks"
+    return f"{head}: {shown}{more}" if shown else head
+
+
+def attention_text(item: Attention, fit: SummaryFit, digest: TeamDigest | None = None) -> str:
     """One attention line as plain text, its names cut to fit."""
+    if item.kind == "refusal_spike":
+        return _refusal_spike_text(digest, fit)
     names = [short(name, fit.name_chars) for name in item.items[: fit.names]]
     more = item.more + len(item.items) - len(names)
     listed = ", ".join(names) + (f" +{more} more" if more and names else "")
     if not names and more:
-        listed = f"{more} people" if item.kind in ("silent", "discipline") else ""
+        listed = f"{more} people" if item.kind in ("silent", "discipline", "plan_behind") else ""
     if item.kind == "invoice_final":
         head = f"💸 {_plural(item.count, 'invoice')} 30+ days overdue"
     elif item.kind == "overdue_step":
@@ -212,6 +231,8 @@ def attention_text(item: Attention, fit: SummaryFit) -> str:
         head = "🔇 Nothing logged for 3+ working days"
     elif item.kind == "discipline":
         head = "📉 Next-step discipline under 80%"
+    elif item.kind == "plan_behind":
+        head = "📈 More than 20 % behind the pace of their plan"
     else:
         head = f"🤥 {_plural(item.count, 'promise')} to pay broken"
     return f"{head}: {listed}" if listed else head
@@ -231,7 +252,15 @@ def summary_context(digest: TeamDigest, viewer: User, fit: SummaryFit) -> dict[s
         "d": digest,
         "delta": _deltas(digest.changes),
         "week_range": week_range(digest.week, viewer.locale),
-        "attention": [attention_text(item, fit) for item in digest.attention],
+        "attention": [attention_text(item, fit, digest) for item in digest.attention],
+        "plan_month": month_name(digest.plans[0].month, viewer.locale) if digest.plans else "",
+        "plans_behind": sum(1 for plan in digest.plans if plan.behind),
+        "plans_on_pace": sum(1 for plan in digest.plans if not plan.behind),
+        "refusal_top": [
+            (PRESET_LABELS[reason.preset], reason.count)
+            for reason in (digest.refusals.reasons if digest.refusals else ())
+            if reason.count
+        ][:3],
         "overdue_money": overdue[: fit.currencies],
         "overdue_more": max(0, len(overdue) - fit.currencies),
         "received": received[: fit.currencies],
@@ -254,7 +283,10 @@ def render_summary(digest: TeamDigest, viewer: User) -> str:
 def _attention_button(digest: TeamDigest, item: Attention) -> InlineKeyboardButton | None:
     emoji, section, label = _ATTENTION_TARGETS[item.kind]
     iso = digest.week.iso
-    if item.kind == "silent":
+    if item.kind == "refusal_spike":
+        month = Month.containing(digest.week.cutoff(digest.now) - MOMENT, digest.week.timezone)
+        return button(f"{emoji} {label}", REFUSALS_HOME, month.iso)
+    if item.kind in ("silent", "plan_behind"):
         if not item.manager_ids:
             return None
         first = digest.person(item.manager_ids[0])
@@ -384,6 +416,7 @@ def person_context(summary: OwnSummary, viewer: User, *, own: bool) -> dict[str,
         "delta": _deltas(summary.changes),
         "week_range": week_range(summary.week, viewer.locale),
         "plan_days": sorted(plan_days.items()),
+        "plan_line": None if summary.month_plan is None else plan_line(summary.month_plan, viewer),
         "money_lines": [
             line
             for line in (receivables.currencies if receivables else ())

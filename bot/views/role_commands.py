@@ -29,6 +29,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("meeting", N_("Quick log: /meeting <client> <what was agreed>")),
     Command("agenda", N_("What to do now: missing next steps, overdue and today's")),
     Command("digest", N_("The week at a glance: the team's (heads) or your own")),
+    Command("plan", N_("Monthly plan and progress: your own, or the team's (heads set them)")),
+    Command("refusals", N_("Why clients refused this month, by reason: /refusals [month]")),
     Command("newclient", N_("Add a client (or in one line: name; contact; phone; e-mail)")),
     Command("clients", N_("Your clients, or search: /clients <name, phone or tag>")),
     Command("export", N_("Download your clients and contacts as a CSV file")),

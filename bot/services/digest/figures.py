@@ -46,6 +46,8 @@ from bot.services.dates import local_to_utc
 from bot.services.digest import receivables as receivables_digest
 from bot.services.digest.receivables import ReceivablesWeek
 from bot.services.errors import DomainError, NotAllowed
+from bot.services.plans import PersonPlan, digest_plans, own_digest_plan
+from bot.services.refusal_reasons import RefusalWeek, digest_refusals
 from storage import audit, digest_figures, digest_ledger, digest_rows
 from storage.contacts import PendingContact, pending_for_manager
 from storage.db import Database, Queries
@@ -66,7 +68,7 @@ SILENT_LOOKBACK = dt.timedelta(days=45)
 MOST_SNOOZED = 5
 WAKING_LISTED = 10
 OWN_LISTED = 10
-ATTENTION_LINES = 5
+ATTENTION_LINES = 7
 CHART_PEOPLE = 150
 """The chart's rows at most: 42 px each keeps the photo within Telegram's 10,000 px."""
 NAMES_PER_LINE = 5
@@ -306,7 +308,9 @@ class WakingItem:
 class Attention:
     """One line of the attention list: a kind, the names or items in it, and how many more."""
 
-    kind: str  # invoice_final | overdue_step | silent | discipline | promise_broken
+    # invoice_final | overdue_step | silent | discipline | promise_broken | plan_behind |
+    # refusal_spike (its items: the reasons' preset codes)
+    kind: str
     items: tuple[str, ...]
     more: int = 0
     count: int = 0
@@ -414,6 +418,10 @@ class TeamDigest:
     chart: ChartData
     compared_to: dt.datetime
     """Where the previous week's figures stop: the same point of that week."""
+    plans: tuple[PersonPlan, ...] = ()
+    """The managers' plans for the month, as of the week's cut-off (those with one)."""
+    refusals: RefusalWeek | None = None
+    """The week's refusals per reason, with the four weeks before."""
 
     @property
     def complete(self) -> bool:
@@ -455,6 +463,8 @@ class OwnSummary:
     receivables: ReceivablesWeek | None
     compared_to: dt.datetime | None = None
     pending_total: int = 0
+    month_plan: PersonPlan | None = None
+    """The manager's plan for the month, as of the week's cut-off (None without one)."""
 
     @property
     def complete(self) -> bool:
@@ -624,8 +634,12 @@ def attention_list(
     receivables: ReceivablesWeek | None,
     *,
     now: dt.datetime,
+    plans: Sequence[PersonPlan] = (),
+    refusals: RefusalWeek | None = None,
 ) -> tuple[Attention, ...]:
-    """At most five lines the head should act on, most urgent first."""
+    """At most seven lines the head should act on, most urgent first: managers more than
+    20 % behind the pace of their plan (after the month's first week) and refusal reasons
+    that doubled against the four weeks before come last."""
     lines: list[Attention] = []
     if receivables is not None and receivables.final_stage_total:
         total = receivables.final_stage_total
@@ -668,6 +682,23 @@ def attention_list(
                 tuple(receivables.broken_labels[:NAMES_PER_LINE]),
                 max(0, receivables.promises_broken - NAMES_PER_LINE),
                 count=receivables.promises_broken,
+            )
+        )
+    behind = sorted(
+        (plan for plan in plans if plan.far_behind),
+        key=lambda plan: (min(t.done_percent for t in plan.far_behind), plan.name.casefold()),
+    )
+    if behind:
+        items, more = _names_line([plan.name for plan in behind])
+        ids = tuple(plan.manager_id for plan in behind[:NAMES_PER_LINE])
+        lines.append(Attention("plan_behind", items, more, count=len(behind), manager_ids=ids))
+    if refusals is not None and refusals.doubled:
+        reasons = refusals.doubled
+        lines.append(
+            Attention(
+                "refusal_spike",
+                tuple(reason.preset.value for reason in reasons),
+                count=sum(reason.count for reason in reasons),
             )
         )
     return tuple(lines[:ATTENTION_LINES])
@@ -754,6 +785,9 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
     people = sorted(current.values(), key=lambda p: (p.name.casefold(), p.manager_id))
     totals = team_totals(people)
     previous = team_totals(previous_people.values())
+    cutoff = week.cutoff(now)
+    plans = await digest_plans(db, as_of=cutoff, until_cutoff=cutoff >= week.end)
+    refusals = await digest_refusals(db, start=week.start, end=cutoff)
     return TeamDigest(
         week=week,
         now=now,
@@ -777,9 +811,13 @@ async def build_team_digest(db: Database, *, week: Week, now: dt.datetime) -> Te
             for row in waking_rows
         ),
         receivables=receivables,
-        attention=attention_list(people, totals, receivables, now=now),
+        attention=attention_list(
+            people, totals, receivables, now=now, plans=plans, refusals=refusals
+        ),
         chart=_chart(people),
         compared_to=compared_to,
+        plans=plans,
+        refusals=refusals,
     )
 
 
@@ -840,6 +878,9 @@ async def build_own_summary(
         receivables=receivables,
         compared_to=compared_to,
         pending_total=len(pending),
+        month_plan=await own_digest_plan(
+            db, manager, as_of=week.cutoff(now), until_cutoff=week.cutoff(now) >= week.end
+        ),
     )
 
 
