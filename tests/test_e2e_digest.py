@@ -82,7 +82,7 @@ async def test_head_summary_and_every_drill_down(
     )
     assert "Contacts 2 (▲2): 2 calls" in summary.text and len(summary.text) <= 1500
     assert summary.labels == [
-        "Mia <M> · 2 · 100%",
+        "Mia <M> · 2 contacts · 100% on time",
         "💰 Receivables",
         "✅ Discipline",
         "📊 Chart",
@@ -93,7 +93,7 @@ async def test_head_summary_and_every_drill_down(
     assert photo.photo.startswith(b"\x89PNG")
     assert count(hal, "contacts, steps and invoice movements") == 0  # no file unasked
 
-    await hal.press("Mia <M> · 2 · 100%", message_id=summary.message_id)
+    await hal.press("Mia <M> · 2 contacts · 100% on time", message_id=summary.message_id)
     person = await hal.expect("Mia <M> · week 48")
     assert person.message_id == summary.message_id  # edited in place
     assert "Mia &lt;M&gt;" in person.html and "Contacts 2 (▲2)" in person.text
@@ -109,7 +109,7 @@ async def test_head_summary_and_every_drill_down(
     await hal.expect("Team · week 48")
     await hal.press("✅ Discipline", message_id=summary.message_id)
     discipline = await hal.expect("Discipline · week 48")
-    assert "Contacts without a next step: 0" in discipline.text
+    assert "Contacts without a next step now, from any week: 0" in discipline.text
     assert "Steps overdue more than 7 days: 0" in discipline.text
     await hal.press("« Summary", message_id=summary.message_id)
     await hal.expect("Team · week 48")

@@ -301,8 +301,8 @@ def _manager_label(person: PersonWeek) -> str:
         if person.below_target or person.overdue_long or (person.silent_days or 0) >= 3
         else ""
     )
-    rate = f" · {person.discipline}%" if person.discipline is not None else ""
-    return f"{flag}{short(person.name, 18)} · {person.contacts}{rate}"
+    rate = f" · {person.discipline}% on time" if person.discipline is not None else ""
+    return f"{flag}{short(person.name, 18)} · {person.contacts} contacts{rate}"
 
 
 def pages(count: int) -> int:
