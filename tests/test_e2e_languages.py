@@ -181,3 +181,24 @@ async def test_a_template_for_a_russian_client_is_filled_in_russian(
     assert "Здравствуйте" not in english.text and "Ann" in english.text
     inline = await library.inline_replies(db, clock, actor=mara, query="Vostok")
     assert inline and all("Здравствуйте" in reply.text for reply in inline[:3])
+
+
+async def test_a_reminder_reaches_a_russian_manager_in_russian(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """A due step's reminder, sent by the job, is in the recipient's language, with Russian
+    buttons and the step's kind as a Russian word."""
+    import datetime as dt
+
+    from bot.services import team
+    from tests.test_e2e_reminders import manager_with_step
+
+    db = services_of(app).db
+    manager = await manager_with_step(db, clock, telegram_id=7301, name="Vostok Trade")
+    await team.set_language(db, clock, actor=manager, locale="ru")
+    ivan = server.user(7301, "Ivan")
+    clock.advance(dt.timedelta(hours=2))
+    due = await ivan.expect("⏰ Пора: звонок, клиент Vostok Trade", timeout=10)
+    assert due.labels[:3] == ["✅ Сделано — записать", "💤 Отложить", "🗓 Перенести"]
+    assert "В прошлый раз: Asked for prices" in due.text
+    assert "Связь: Ivan Petrov, +44 20 7946 0958" in due.text

@@ -30,22 +30,33 @@ def _catalogue(language: str):  # type: ignore[no-untyped-def]
         return read_po(po, locale=language)
 
 
-def _template_ids() -> set[str]:
+def _template_ids() -> set[str | tuple[str, ...]]:
     with (LOCALE_DIR / "messages.pot").open("rb") as pot:
-        return {message.id for message in read_po(pot) if message.id}
+        return {_key(message.id) for message in read_po(pot) if message.id}
+
+
+def _key(msgid: object) -> str | tuple[str, ...]:
+    return tuple(msgid) if isinstance(msgid, list | tuple) else str(msgid)
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_text_is_translated_with_its_placeholders_and_tags(language: str) -> None:
     """No missing or fuzzy entry; {name}, %(role)s and <b> kept as in the English."""
     catalogue = _catalogue(language)
-    entries = {message.id: message for message in catalogue if message.id}
+    entries = {_key(message.id): message for message in catalogue if message.id}
     assert set(entries) == _template_ids(), "run `make catalogues` and translate"
     for msgid, message in entries.items():
-        assert message.string, f"{language}: no translation for {msgid!r}"
         assert not message.fuzzy, f"{language}: fuzzy translation for {msgid!r}"
-        assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(msgid))
-        assert sorted(TAG.findall(message.string)) == sorted(TAG.findall(msgid)), msgid
+        if isinstance(msgid, tuple):  # a plural: every form of the language, each complete
+            forms = tuple(message.string)
+            assert len(forms) == catalogue.num_plurals and all(forms), f"{language}: {msgid!r}"
+            english = msgid[-1]
+        else:
+            forms, english = (message.string,), msgid
+            assert message.string, f"{language}: no translation for {msgid!r}"
+        for form in forms:
+            assert sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(english))
+            assert sorted(TAG.findall(form)) == sorted(TAG.findall(english)), msgid
 
 
 def test_the_catalogue_template_holds_the_texts_the_code_marks_today(tmp_path: Path) -> None:
@@ -59,7 +70,7 @@ def test_the_catalogue_template_holds_the_texts_the_code_marks_today(tmp_path: P
         check=True, cwd=ROOT,
     )  # fmt: skip
     with fresh.open("rb") as pot:
-        extracted = {message.id for message in read_po(pot) if message.id}
+        extracted = {_key(message.id) for message in read_po(pot) if message.id}
     assert extracted == _template_ids(), "run `make catalogues` and translate the new texts"
 
 
@@ -93,3 +104,15 @@ def test_texts_follow_the_current_person_and_plurals_have_their_forms() -> None:
         assert i18n.gettext("Your commands") == "Ваши команды"
     assert i18n.gettext("Your commands") == "Your commands"
     assert i18n.translations("ru").ngettext("x", "y", 5) == "y"  # unknown: the English forms
+    plural = (
+        "⏰ %(count)s contact still needs a next step:",
+        "⏰ %(count)s contacts still need a next step:",
+    )
+    with i18n.using("ru"):  # three forms: 1, 2-4, 5+ (21 takes the first again)
+        forms = [i18n.ngettext(*plural, n) % {"count": n} for n in (1, 3, 5, 21)]
+    assert forms == [
+        "⏰ 1 контакту нужен следующий шаг:",
+        "⏰ 3 контактам нужен следующий шаг:",
+        "⏰ 5 контактам нужен следующий шаг:",
+        "⏰ 21 контакту нужен следующий шаг:",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import gettext as _
 from bot.services.agenda import Agenda
 from bot.services.model import User
 from bot.services.plans import PersonPlan
@@ -69,12 +70,12 @@ def step_keyboard(step_id: int) -> InlineKeyboardMarkup | None:
     """What a person can do about a due step."""
     return keyboard(
         [
-            [button("✅ Done — log it", STEP_DONE, step_id)],
+            [button(_("✅ Done — log it"), STEP_DONE, step_id)],
             [
-                button("💤 Snooze", STEP_SNOOZE_MENU, step_id),
-                button("🗓 Reschedule", STEP_RESCHEDULE, step_id),
+                button(_("💤 Snooze"), STEP_SNOOZE_MENU, step_id),
+                button(_("🗓 Reschedule"), STEP_RESCHEDULE, step_id),
             ],
-            [button("✖️ Cancel step", STEP_CANCEL, step_id)],
+            [button(_("✖️ Cancel step"), STEP_CANCEL, step_id)],
         ]
     )
 
@@ -83,14 +84,14 @@ def next_step_keyboard(contact_id: int) -> InlineKeyboardMarkup | None:
     """The five ways a contact can end."""
     return keyboard(
         [
-            [button("📅 Schedule follow-up", NEXT_STEP_CHOICE, "follow", contact_id)],
+            [button(_("📅 Schedule follow-up"), NEXT_STEP_CHOICE, "follow", contact_id)],
             [
-                button("🏆 Deal won", NEXT_STEP_CHOICE, "won", contact_id),
-                button("🚫 Client refused", NEXT_STEP_CHOICE, "refused", contact_id),
+                button(_("🏆 Deal won"), NEXT_STEP_CHOICE, "won", contact_id),
+                button(_("🚫 Client refused"), NEXT_STEP_CHOICE, "refused", contact_id),
             ],
             [
-                button("❌ Not a target", NEXT_STEP_CHOICE, "nottarget", contact_id),
-                button("⏸ Pause until…", NEXT_STEP_CHOICE, "pause", contact_id),
+                button(_("❌ Not a target"), NEXT_STEP_CHOICE, "nottarget", contact_id),
+                button(_("⏸ Pause until…"), NEXT_STEP_CHOICE, "pause", contact_id),
             ],
         ]
     )

@@ -20,6 +20,7 @@ from telegram.constants import MessageLimit
 
 from bot import i18n
 from bot.config import TEMPLATES_DIR
+from bot.i18n import N_
 
 MAX_MESSAGE = MessageLimit.MAX_TEXT_LENGTH
 _TAG = re.compile(r"<(/?)([a-z-]+)([^>]*)>")
@@ -43,7 +44,24 @@ def environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    env.globals["kind_name"] = kind_name
     return env
+
+
+KIND_NAMES = {
+    "call": N_("call"),
+    "meeting": N_("meeting"),
+    "email": N_("email"),
+    "message": N_("message"),
+    "visit": N_("visit"),
+    "other": N_("other"),
+}
+"""A contact's or step's kind as a word of the reader's language (a noun on its own)."""
+
+
+def kind_name(kind: str) -> str:
+    """The kind ("call") in the current person's language."""
+    return i18n.gettext(KIND_NAMES.get(kind, kind))
 
 
 def render(template: str, /, **context: Any) -> str:
