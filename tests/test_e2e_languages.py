@@ -201,4 +201,4 @@ async def test_a_reminder_reaches_a_russian_manager_in_russian(
     due = await ivan.expect("⏰ Пора: звонок, клиент Vostok Trade", timeout=10)
     assert due.labels[:3] == ["✅ Сделано — записать", "💤 Отложить", "🗓 Перенести"]
     assert "В прошлый раз: Asked for prices" in due.text
-    assert "Связь: Ivan Petrov, +44 20 7946 0958" in due.text
+    assert "\nСвязь: Ivan Petrov, +442079460958\n" in due.text
