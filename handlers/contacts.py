@@ -22,6 +22,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.i18n import N_
+from bot.i18n import gettext as _
 from bot.services import (
     clients,
     contacts,
@@ -67,7 +69,7 @@ from bot.views.refusal_reasons import (
     preset_words,
     reason_keyboard,
 )
-from bot.views.render import escape, render
+from bot.views.render import escape, kind_name, render
 from bot.views.replies import contact_suggestion
 from handlers.common import (
     NOT_VALID,
@@ -101,34 +103,35 @@ from handlers.flow import Flow
     NEW_NAME,
 ) = range(13)
 DRAFT = "log"
-CONTACT_KINDS = {
-    "call": "📞 Call",
-    "meeting": "🤝 Meeting",
-    "email": "✉️ Email",
-    "message": "💬 Message",
-    "visit": "🚗 Visit",
+CONTACT_KINDS = {  # labels marked for the catalogue, translated where shown
+    "call": N_("📞 Call"),
+    "meeting": N_("🤝 Meeting"),
+    "email": N_("✉️ Email"),
+    "message": N_("💬 Message"),
+    "visit": N_("🚗 Visit"),
 }
 STEP_KINDS = {
-    "call": "📞 Call",
-    "meeting": "🤝 Meeting",
-    "email": "✉️ Email",
-    "visit": "🚗 Visit",
-    "other": "📌 Other",
+    "call": N_("📞 Call"),
+    "meeting": N_("🤝 Meeting"),
+    "email": N_("✉️ Email"),
+    "visit": N_("🚗 Visit"),
+    "other": N_("📌 Other"),
 }
-PAUSE_QUESTION = "Pause until when? I'll bring the client back then."
+FOLLOW_UP = N_("Follow-up")
+PAUSE_QUESTION = N_("Pause until when? I'll bring the client back then.")
 CLOSURES = {
-    Outcome.WON: "🏆 Deal won",
-    Outcome.REFUSED: "🚫 Client refused",
-    Outcome.NOT_TARGET: "❌ Not a target",
+    Outcome.WON: N_("🏆 Deal won"),
+    Outcome.REFUSED: N_("🚫 Client refused"),
+    Outcome.NOT_TARGET: N_("❌ Not a target"),
 }
-PAUSE_PICKS = (("In 1 month", "1m"), ("In 3 months", "3m"), ("In 6 months", "6m"))
+PAUSE_PICKS = ((N_("In 1 month"), "1m"), (N_("In 3 months"), "3m"), (N_("In 6 months"), "6m"))
 WORKING_DAY_PICKS = frozenset({"tom10", "3d", "1m", "3m", "6m"})
 """Quick picks that name a day: moved off the person's days off."""
 QUICK_DUE = (
-    ("In 2 hours", "2h"),
-    ("Tomorrow 10:00", "tom10"),
-    ("In 3 days", "3d"),
-    ("Next Monday", "mon"),
+    (N_("In 2 hours"), "2h"),
+    (N_("Tomorrow 10:00"), "tom10"),
+    (N_("In 3 days"), "3d"),
+    (N_("Next Monday"), "mon"),
 )
 
 
@@ -146,7 +149,7 @@ def _message_id(update: Update) -> int | None:
 async def start_log(update: Update, context: NextStepContext) -> int:
     """/log: choose a recent client or type a name to search."""
     new_draft(context, DRAFT)
-    return await _ask_client(update, context, "Who was the contact with?")
+    return await _ask_client(update, context, _("Who was the contact with?"))
 
 
 async def _ask_client(
@@ -156,7 +159,7 @@ async def _ask_client(
     if query and not page.items:
         return await _offer_new_client(update, context, query)
     buttons = [button(item.client.name[:40], LOG_CLIENT, item.client.id) for item in page.items]
-    hint = "Tap a client or type a few letters of the name."
+    hint = _("Tap a client or type a few letters of the name.")
     await reply(update, f"{prompt}\n{hint}", reply_markup=keyboard(grid(buttons, 2)))
     return PICK_CLIENT
 
@@ -369,9 +372,9 @@ async def chosen_client(update: Update, context: NextStepContext) -> int:
 async def _after_client(update: Update, context: NextStepContext) -> int:
     draft = draft_of(context, DRAFT)
     if "kind" not in draft:
-        buttons = [button(label, LOG_KIND, kind) for kind, label in CONTACT_KINDS.items()]
+        buttons = [button(_(label), LOG_KIND, kind) for kind, label in CONTACT_KINDS.items()]
         await reply(
-            update, "What kind of contact was it?", reply_markup=keyboard(grid(buttons, 3))
+            update, _("What kind of contact was it?"), reply_markup=keyboard(grid(buttons, 3))
         )
         return PICK_KIND
     if draft.get("summary"):
@@ -391,7 +394,7 @@ async def chosen_kind(update: Update, context: NextStepContext) -> int:
 
 async def _ask_summary(update: Update, context: NextStepContext) -> int:
     draft = draft_of(context, DRAFT)
-    when = "just now"
+    when = _("just now")
     if draft.get("happened_at"):
         user = context.member
         when = format_moment(
@@ -399,8 +402,10 @@ async def _ask_summary(update: Update, context: NextStepContext) -> int:
         )
     await reply(
         update,
-        f"What happened? Send a short summary of the {escape(draft['kind'])} ({escape(when)}).",
-        reply_markup=keyboard([[button("⏱ It was earlier", LOG_WHEN)]]),
+        _("What happened? Send a short summary of the {kind} ({when}).").format(
+            kind=escape(kind_name(str(draft["kind"]))), when=escape(when)
+        ),
+        reply_markup=keyboard([[button(_("⏱ It was earlier"), LOG_WHEN)]]),
     )
     return SUMMARY
 
@@ -478,9 +483,9 @@ async def _after_completes(
             logged = await contacts.describe_contact(
                 context.db, context.clock, actor=context.member, contact_id=contact_id
             )
-            note = (
-                f"Saved your {escape(logged.contact.kind.value)} with "
-                f"{escape(logged.client_name)}."
+            note = _("Saved your {kind} with {client}.").format(
+                kind=escape(kind_name(logged.contact.kind.value)),
+                client=escape(logged.client_name),
             )
         if note:
             await reply(update, note)
@@ -606,15 +611,26 @@ async def _ask_next_step(
     logged = await contacts.describe_contact(
         context.db, context.clock, actor=context.member, contact_id=contact_id
     )
-    subject = f"your {escape(logged.contact.kind.value)} with {escape(logged.client_name)}"
-    prefix = f"Saved {subject}. " if saved else f"About {subject}: "
-    if note:
-        prefix = f"{note}\n{prefix}"
+    values = {
+        "kind": escape(kind_name(logged.contact.kind.value)),
+        "client": escape(logged.client_name),
+    }
+    question = (
+        _(
+            "Saved your {kind} with {client}. <b>What is the next step?</b> Every contact ends "
+            "with a follow-up or a closure (tap, or type it: <code>call fri 15:00</code>, "
+            "<code>won</code>, <code>refused: price</code>)."
+        )
+        if saved
+        else _(
+            "About your {kind} with {client}: <b>What is the next step?</b> Every contact ends "
+            "with a follow-up or a closure (tap, or type it: <code>call fri 15:00</code>, "
+            "<code>won</code>, <code>refused: price</code>)."
+        )
+    ).format(**values)
     await reply(
         update,
-        f"{prefix}<b>What is the next step?</b> Every contact ends with a follow-up or a closure "
-        "(tap, or type it: <code>call fri 15:00</code>, <code>won</code>, "
-        "<code>refused: price</code>).",
+        f"{note}\n{question}" if note else question,
         reply_markup=next_step_keyboard(contact_id),
     )
     return NEXT_STEP
@@ -635,14 +651,14 @@ async def chosen_next_step(update: Update, context: NextStepContext) -> int:
     if action == "menu":
         return await _ask_next_step(update, context, contact.id)
     if action == "follow":
-        buttons = [button(label, NEXT_STEP_KIND, kind) for kind, label in STEP_KINDS.items()]
-        await edit(query, "What kind of follow-up?", keyboard(grid(buttons, 3)))
+        buttons = [button(_(label), NEXT_STEP_KIND, kind) for kind, label in STEP_KINDS.items()]
+        await edit(query, _("What kind of follow-up?"), keyboard(grid(buttons, 3)))
         return STEP_KIND
     if action == "won":
         return await _close(update, context, Outcome.WON, None)
     if action == "pause":
         draft["pause"] = True
-        return await _ask_due(update, context, PAUSE_QUESTION)
+        return await _ask_due(update, context, _(PAUSE_QUESTION))
     draft["outcome"] = Outcome.REFUSED.value if action == "refused" else Outcome.NOT_TARGET.value
     if action == "refused":  # a preset reason tapped, or the words typed
         await edit(query, REASON_QUESTION, reason_keyboard(contact.id))
@@ -715,7 +731,7 @@ async def _understood(update: Update, context: NextStepContext, text: str) -> in
         await reply(update, "Why not a target? Send the reason in a few words.")
         return REASON
     draft["reason"] = typed.reason
-    label = CLOSURES[typed.outcome]
+    label = _(CLOSURES[typed.outcome])  # the same words as the buttons (bot/views/agenda.py)
     reason = f": {escape(typed.reason)}" if typed.reason else ""
     preset = refusal_reasons.read_preset(typed.preset)
     if preset is not None:  # `refused: too expensive` is counted under 💰 Price
@@ -743,7 +759,7 @@ async def _ask_missing(
     draft = draft_of(context, DRAFT)
     if missing.outcome is Outcome.PAUSED:
         draft["pause"] = True
-        return await _ask_due(update, context, PAUSE_QUESTION)
+        return await _ask_due(update, context, _(PAUSE_QUESTION))
     if missing.due_at is not None:  # "tomorrow 10:00" without a kind: the time is kept
         draft["pending_due"] = missing.due_at.isoformat()
         if missing.agenda:
@@ -756,7 +772,7 @@ async def _ask_missing(
                 update, context, dt.datetime.fromisoformat(str(draft.pop("pending_due")))
             )
         return await _ask_due(update, context, f"When is the {escape(missing.kind.value)}?")
-    buttons = [button(label, NEXT_STEP_KIND, kind) for kind, label in STEP_KINDS.items()]
+    buttons = [button(_(label), NEXT_STEP_KIND, kind) for kind, label in STEP_KINDS.items()]
     await reply(update, escape(str(missing)), reply_markup=keyboard(grid(buttons, 3)))
     return STEP_KIND
 
@@ -777,20 +793,20 @@ async def chosen_step_kind(update: Update, context: NextStepContext) -> int:
         return await _confirm_due(
             update, context, dt.datetime.fromisoformat(str(draft.pop("pending_due")))
         )
-    return await _ask_due(update, context, "When is the follow-up due?")
+    return await _ask_due(update, context, _("When is the follow-up due?"))
 
 
 async def _ask_due(update: Update, context: NextStepContext, prompt: str) -> int:
     picks = PAUSE_PICKS if draft_of(context, DRAFT).get("pause") else QUICK_DUE
-    buttons = [button(label, NEXT_STEP_DUE, code) for label, code in picks]
-    buttons.append(button("🗓 Pick a date", NEXT_STEP_DUE, "pick"))
+    buttons = [button(_(label), NEXT_STEP_DUE, code) for label, code in picks]
+    buttons.append(button(_("🗓 Pick a date"), NEXT_STEP_DUE, "pick"))
     examples = (
         "<code>1 March</code>, <code>in 2 months</code>, <code>15.01.2027</code>"
         if picks is PAUSE_PICKS
         else "<code>fri 15:00</code>, <code>next week</code>, <code>in 2 minutes</code>, "
         "<code>1 Dec 14:30</code>, <code>01.12.2026 14:30</code>"
     )
-    text = f"{prompt}\nTap a button or type a time: {examples}."
+    text = prompt + "\n" + _("Tap a button or type a time: {examples}.").format(examples=examples)
     query = update.callback_query
     if query is not None:
         await edit(query, text, keyboard(grid(buttons, 2)))
@@ -842,8 +858,8 @@ def _step_read_back(context: NextStepContext, due: dt.datetime) -> str:
     draft = draft_of(context, DRAFT)
     user = context.member
     shown = format_moment(due, user.timezone, user.locale)
-    kind = STEP_KINDS.get(str(draft.get("step_kind")), "Follow-up")
-    what = "Pause until" if draft.get("pause") else kind
+    kind = _(STEP_KINDS.get(str(draft.get("step_kind")), FOLLOW_UP))
+    what = _("Pause until") if draft.get("pause") else kind
     if draft.get("agenda") and not draft.get("pause"):
         what += f" ({escape(str(draft['agenda'])[:100])})"
     return f"{what}: <b>{escape(shown)}</b> ({escape(user.timezone)})"
@@ -853,12 +869,12 @@ async def _confirm_due(update: Update, context: NextStepContext, due: dt.datetim
     draft_of(context, DRAFT)["due_at"] = due.isoformat()
     await reply(
         update,
-        f"{_step_read_back(context, due)}. Is that right?",
+        _("{step}. Is that right?").format(step=_step_read_back(context, due)),
         reply_markup=keyboard(
             [
                 [
-                    button("✅ Confirm", NEXT_STEP_CONFIRM, "due"),
-                    button("Change", NEXT_STEP_CONFIRM, "change"),
+                    button(_("✅ Confirm"), NEXT_STEP_CONFIRM, "due"),
+                    button(_("Change"), NEXT_STEP_CONFIRM, "change"),
                 ]
             ]
         ),
@@ -1148,10 +1164,10 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
         reply_markup=keyboard(
             [
                 [
-                    button("✏️ Edit", LOGGED_EDIT, contact_id),
-                    button("↩️ Undo", LOGGED_UNDO, contact_id),
+                    button(_("✏️ Edit"), LOGGED_EDIT, contact_id),
+                    button(_("↩️ Undo"), LOGGED_UNDO, contact_id),
                 ],
-                [button("📝 Add agenda", LOGGED_AGENDA, summary.step.id)]
+                [button(_("📝 Add agenda"), LOGGED_AGENDA, summary.step.id)]
                 if summary.step is not None
                 and summary.step.state is StepState.OPEN
                 and summary.contact.outcome is Outcome.SCHEDULED

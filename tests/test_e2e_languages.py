@@ -206,3 +206,32 @@ async def test_a_reminder_reaches_a_russian_manager_in_russian(
     assert due.labels[:3] == ["✅ Сделано — записать", "💤 Отложить", "🗓 Перенести"]
     assert "В прошлый раз: Asked for prices" in due.text
     assert "\nСвязь: Ivan Petrov, +442079460958\n" in due.text
+
+
+async def test_a_russian_manager_logs_a_call_and_its_next_step_in_russian(
+    app: Application, server: FakeBotApiServer, clock: FrozenClock
+) -> None:
+    """`/call Vostok обсудили цены` → the next-step question, its buttons, the kinds, the
+    quick times and the confirmation are Russian, dates too; a typed Russian label works."""
+    from bot.services import clients, team
+    from storage.users import Role
+    from tests.factories import make_user
+
+    db = services_of(app).db
+    ivan = await make_user(db, clock, 7401, Role.MANAGER, name="Ivan", timezone="Europe/Moscow")
+    await team.set_language(db, clock, actor=ivan, locale="ru")
+    await clients.create_client(db, clock, actor=ivan, name="Vostok Trade")
+    chat = server.user(7401, "Ivan")
+    await chat.send("/call Vostok обсудили цены")
+    asked = await chat.expect("Записал: звонок, клиент Vostok Trade. Какой следующий шаг?")
+    assert asked.labels[0] == "📅 Назначить следующий шаг"
+    await chat.send("📅 Назначить следующий шаг")  # the label typed works as the button
+    kinds = await chat.expect("Какой следующий шаг?")
+    assert "🤝 Встреча" in kinds.labels
+    await chat.press("🤝 Встреча")
+    when = await chat.expect("Когда следующий шаг?")
+    assert "Завтра в 10:00" in when.labels
+    await chat.press("Завтра в 10:00")
+    done = await chat.expect("✅ Записано: звонок, клиент Vostok Trade")
+    assert "➡️ Следующий шаг: встреча, пт 27 нояб. 2026" in done.text
+    assert done.labels[:3] == ["✏️ Исправить", "↩️ Отменить", "📝 Добавить повестку"]
