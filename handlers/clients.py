@@ -16,15 +16,12 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
 from telegram import (
     CallbackQuery,
-    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -91,6 +88,7 @@ from handlers.common import (
     query_of,
     remember_source,
     reply,
+    showing_action,
     team_phone_region,
 )
 from handlers.flow import Flow
@@ -125,7 +123,6 @@ REPORT_ITEMS = 15
 EXPORT_PART_LIMIT = int(FileSizeLimit.FILESIZE_UPLOAD)
 EXPORT_MAX_PARTS = 10
 UPLOAD_TIMEOUT_S = 300.0
-ACTION_REPEAT_S = 4.0
 
 logger = logging.getLogger(__name__)
 
@@ -1044,28 +1041,6 @@ def _export_caption(user: User, made: ExportFiles, number: int) -> str:
     return text
 
 
-@asynccontextmanager
-async def _showing(chat: Chat, action: str) -> AsyncIterator[None]:
-    """Show a chat action (“sending a file…”) until the block ends; Telegram shows one for
-    5 s at most, so it is sent again every 4 s."""
-
-    async def keep() -> None:
-        while True:
-            try:
-                await chat.send_chat_action(action)
-            except TelegramError as exc:
-                logger.info("Could not send the chat action: %s", exc)
-            await asyncio.sleep(ACTION_REPEAT_S)
-
-    task = asyncio.create_task(keep())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-
-
 async def export(update: Update, context: NextStepContext) -> None:
     """/export: the person's clients (everyone's for a lead) and contacts as CSV.
 
@@ -1078,7 +1053,7 @@ async def export(update: Update, context: NextStepContext) -> None:
     assert chat is not None
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="nextstep-export-"))
     try:
-        async with _showing(chat, ChatAction.UPLOAD_DOCUMENT):
+        async with showing_action(chat, ChatAction.UPLOAD_DOCUMENT):
             made = await file_workers.make_export(
                 context.db,
                 context.clock,

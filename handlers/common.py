@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackContext,
@@ -288,3 +290,29 @@ def hint(text: str, *, sep: str = "\n") -> AbstractContextManager[None]:
     and the question stays open: the service says what was wrong, the question a handler
     asked knows what to send next ("Please send the amount again, or /cancel.")."""
     return on_refusal(hint=text, sep=sep)
+
+
+ACTION_REPEAT_S = 4.0
+"""Telegram shows a chat action for 5 s at most: it is sent again this often."""
+
+
+@asynccontextmanager
+async def showing_action(chat: Chat, action: str) -> AsyncIterator[None]:
+    """Show a chat action ("sending a file…") until the block ends, repeated every
+    ACTION_REPEAT_S (a chart, an export, a spreadsheet being made)."""
+
+    async def keep() -> None:
+        while True:
+            try:
+                await chat.send_chat_action(action)
+            except TelegramError as exc:
+                logging.getLogger(__name__).info("Could not send the chat action: %s", exc)
+            await asyncio.sleep(ACTION_REPEAT_S)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

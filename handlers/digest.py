@@ -10,15 +10,11 @@ by the error handler."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 
 from telegram import Chat, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.services.digest import figures as digest
@@ -51,7 +47,7 @@ from bot.views.digest import (
     team_timezone,
 )
 from bot.workers.digest import Part, chart_maker, make_workbook, plan_parts, prestart
-from handlers.common import edit, pressed, query_of, reply
+from handlers.common import edit, pressed, query_of, reply, showing_action
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +58,6 @@ ASK_PERIOD = (
 )
 SCOPES = {"t": DigestKind.TEAM, "o": DigestKind.OWN}
 PERIODS = {"this": 0, "last": -1}
-ACTION_REPEAT_S = 4.0
 
 
 async def _send_part(chat: Chat, update: Update, part: Part) -> None:
@@ -192,28 +187,6 @@ async def pressed_person(update: Update, context: NextStepContext) -> None:
     )
 
 
-@asynccontextmanager
-async def _showing(chat: Chat, action: str) -> AsyncIterator[None]:
-    """Show a chat action ("sending a file…") until the block ends; Telegram shows one for
-    5 s at most, so it is sent again every 4 s."""
-
-    async def keep() -> None:
-        while True:
-            try:
-                await chat.send_chat_action(action)
-            except TelegramError as exc:
-                logger.info("Could not send the chat action: %s", exc)
-            await asyncio.sleep(ACTION_REPEAT_S)
-
-    task = asyncio.create_task(keep())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-
-
 async def pressed_chart(update: Update, context: NextStepContext) -> None:
     """📊 Chart: drawn now by a worker process, sent as a photo."""
     values = await pressed(update, DIGEST_CHART)
@@ -227,7 +200,7 @@ async def pressed_chart(update: Update, context: NextStepContext) -> None:
     await query.answer("Drawing the chart…")
     chat = update.effective_chat
     assert chat is not None
-    async with _showing(chat, ChatAction.UPLOAD_PHOTO):
+    async with showing_action(chat, ChatAction.UPLOAD_PHOTO):
         figures = await digest.build_team_digest(context.db, week=week, now=now)
         part = await chart_maker(figures, viewer)()
     await _send_part(chat, update, part)
@@ -250,7 +223,7 @@ async def pressed_file(update: Update, context: NextStepContext) -> None:
     await query.answer("Making the spreadsheet…")
     chat = update.effective_chat
     assert chat is not None
-    async with _showing(chat, ChatAction.UPLOAD_DOCUMENT):
+    async with showing_action(chat, ChatAction.UPLOAD_DOCUMENT):
         part = await make_workbook(context.db, viewer, week, own=own)
     await _send_part(chat, update, part)
 
