@@ -8,6 +8,7 @@ from handlers import (
     access,
     agenda,
     away,
+    calendar,
     clients,
     contacts,
     digest,
@@ -43,6 +44,7 @@ FEATURES = (
     agenda,
     digest,
     away,
+    calendar,
     membership,
     fallback,
 )

@@ -248,3 +248,20 @@ TEAM_THRESHOLDS = Action("set", "th")  # the team's overdue alert (heads and adm
 TEAM_THRESHOLD = Action("set", "th", Choice("0", "1000", "5000", "10000", "50000", "100000"))
 TEAM_REGIONS = Action("set", "pr")  # the team's phone region (admins change it, heads see it)
 TEAM_REGION = Action("set", "pr", Token(r"[A-Z]{2}"))  # a region code, checked by the service
+
+
+# --- the calendar (cal) ----------------------------------------------------------------------
+
+CALENDAR_GROUPS = ("call", "meeting", "other")  # bot/services/calendar.py DURATION_GROUPS
+CALENDAR_STEP = Action("cal", "st", Id())
+"""📅 Add to calendar: the step's .ics file (its event, or its cancellation)."""
+CALENDAR_CLIENT = Action("cal", "cl", Id())
+"""📅 Add to calendar on a client card: the client's open steps in one .ics file."""
+CALENDAR_NEW_LINK = Action("cal", "new")
+"""🔄 New link: a fresh feed link; the old one stops working at once."""
+CALENDAR_TEAM = Action("cal", "team", Choice("on", "off"))
+"""A lead's feed lists the team's open steps too (on) or only their own (off)."""
+CALENDAR_LENGTHS = Action("cal", "len")
+"""The settings card's 📅 Calendar events: how long each kind of step lasts."""
+CALENDAR_LENGTH = Action("cal", "len", Choice(*CALENDAR_GROUPS), Number(5, 480))
+"""That kind of step lasts that many minutes in the calendar."""

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.services.agenda import Agenda
 from bot.services.model import User
 from bot.timefmt import format_clock, format_date, format_day, format_moment, format_span
+from bot.views import calendar as calendar_views
 from bot.views.actions import (
     CLIENT_OPEN,
     NEXT_STEP_CHOICE,
@@ -64,6 +65,7 @@ def step_keyboard(step_id: int) -> InlineKeyboardMarkup | None:
                 button("🗓 Reschedule", STEP_RESCHEDULE, step_id),
             ],
             [button("✖️ Cancel step", STEP_CANCEL, step_id)],
+            [calendar_views.add_button(step_id)],
         ]
     )
 

@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("away", "Away until a date: /away 2026-12-15 [deputy]"),
     Command("back", "Back from away: reminders resume"),
     Command("settings", "Your time zone and preferences"),
+    Command("calendar", "Your next steps in your phone's calendar: a private link"),
     Command("invite", "Invite a colleague with a one-time link", LEADS),
     Command("team", "People, roles and access", LEADS),
     Command("cancel", "Leave the current step"),
