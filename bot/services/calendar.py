@@ -36,7 +36,13 @@ from bot.services.errors import DomainError, NotAllowed
 from bot.services.ownership import require_client
 from bot.services.steps import get_step_view
 from storage import audit, calendar_feeds, steps, users
-from storage.calendar_feeds import CalendarPrefs, CalendarStep, Feed, FeedFingerprint
+from storage.calendar_feeds import (
+    CalendarPrefs,
+    CalendarRow,
+    CalendarStep,
+    Feed,
+    FeedFingerprint,
+)
 from storage.db import Database
 from storage.steps import StepKind, StepState
 from storage.users import User
@@ -488,22 +494,29 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def _event_bytes(step: CalendarStep, minutes: int, alarm: int, with_manager: bool) -> bytes:
+def _event_bytes(row: CalendarRow, minutes: int, alarm: int, with_manager: bool) -> bytes:
+    step = calendar_feeds.calendar_step(row)
     event = build_event(step, minutes=minutes, alarm_minutes=alarm, with_manager=with_manager)
     return bytes(event.to_ical())
 
 
-def _build_events(jobs: Iterable[tuple[CalendarStep, int, int, bool]]) -> list[bytes]:
+def _build_events(jobs: Iterable[tuple[CalendarRow, int, int, bool]]) -> list[bytes]:
     return [_event_bytes(*job) for job in jobs]
 
 
-async def _feed_body(owner: User, prefs: CalendarPrefs, items: list[CalendarStep]) -> bytes:
-    """The feed: header and footer by icalendar, events from the cache or built now."""
+async def _feed_body(owner: User, prefs: CalendarPrefs, rows: list[CalendarRow]) -> bytes:
+    """The feed: header and footer by icalendar, events from the cache or built now (rows
+    whose event is cached are never decoded)."""
+    lengths = {
+        StepKind.CALL.value: prefs.call_minutes,
+        StepKind.MEETING.value: prefs.meeting_minutes,
+    }
+    me, heads_up = owner.telegram_id, owner.heads_up_minutes
     keys = []
-    for step in items:
-        mine = step.manager_id == owner.telegram_id
-        alarm = owner.heads_up_minutes if mine else 0  # no alarms for the team's steps
-        keys.append((step, minutes_for(step.kind, prefs), alarm, not mine))
+    for row in rows:
+        mine = row[7] == me  # the step's manager (CalendarRow's order)
+        minutes = lengths.get(row[1], prefs.other_minutes)  # its kind
+        keys.append((row, minutes, heads_up if mine else 0, not mine))  # no alarms for others'
     missing = [key for key in keys if key not in _events]
     if len(missing) > OFF_LOOP_EVENTS:
         built = await asyncio.to_thread(_build_events, missing)
@@ -546,7 +559,7 @@ async def answer_feed(
     cached = _feeds.take(feed.id)
     if isinstance(cached, tuple) and cached[0] == etag:
         return FeedAnswer(status=200, etag=etag, body=cached[1])
-    items = await calendar_feeds.open_steps_between(db, manager, start=window[0], end=window[1])
-    body = await _feed_body(owner, prefs, items)
+    rows = await calendar_feeds.open_step_rows_between(db, manager, start=window[0], end=window[1])
+    body = await _feed_body(owner, prefs, rows)
     _feeds.keep(feed.id, (etag, body))
     return FeedAnswer(status=200, etag=etag, body=body)
