@@ -10,7 +10,6 @@ import logging
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from telegram import Update
 
@@ -94,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if getattr(args, "sandbox_without_token", False) and not _has_token(settings):
         return run_sandbox(settings)
-    return run_bot(settings)
+    try:
+        return run_bot(settings)
+    except ConfigError as exc:  # a port that is taken (bot/web/server.py)
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _has_token(settings: Settings) -> bool:
@@ -161,7 +164,7 @@ def run_bot(settings: Settings) -> int:
     if settings.bot_token is None or not settings.bot_token.get_secret_value():
         print(MISSING_TOKEN_HELP, file=sys.stderr)
         return 2
-    from bot.app import build_application
+    from bot.app import build_application, serve_web
 
     asyncio.run(migrate(settings))
     application = build_application(settings)
@@ -173,16 +176,14 @@ def run_bot(settings: Settings) -> int:
     # full passes, which otherwise walk it all every few seconds under load.
     gc.freeze()
     if settings.webhook_url:
-        assert settings.webhook_secret is not None
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
-        )
+        # Our own aiohttp server: the webhook and the calendar feeds on one port
+        # (bot/telegram/webhook.py).
+        from bot.telegram.webhook import run_webhook
+
+        serve_web(application, webhook=True)
+        asyncio.run(run_webhook(application, settings))
     else:
+        serve_web(application)  # the calendar feeds on CALENDAR_LISTEN:CALENDAR_PORT
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 

@@ -7,6 +7,7 @@ import logging
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
@@ -26,11 +27,15 @@ from bot.telegram.inbox import DurableUpdateQueue, Inbox, UpdatesRequest
 from bot.telegram.persistence import SqlitePersistence, add_persist_handler
 from bot.telegram.retry import RetryingRequest
 from bot.telegram.updates import PerChatUpdateProcessor
+from bot.telegram.webhook import webhook_routes
+from bot.web.calendar_feed import calendar_routes
+from bot.web.server import WebServer
 from bot.workers.pool import shutdown as stop_workers
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
 INBOX = "inbox"
+WEB = "web"
 
 # Flows mix typed text with buttons, so conversations are tracked per chat and user, not per
 # message; PTB warns about exactly that choice.
@@ -106,11 +111,48 @@ def services_of(application: NextStepApplication) -> Services:
     return services
 
 
+def serve_web(
+    application: NextStepApplication, *, webhook: bool = False, port: int | None = None
+) -> WebServer | None:
+    """Have the application run its HTTP server (started by post_init, stopped by
+    post_shutdown): the calendar feeds (unless CALENDAR_PORT is 0) and, with `webhook`,
+    Telegram's webhook on WEBHOOK_LISTEN:WEBHOOK_PORT; else CALENDAR_LISTEN:CALENDAR_PORT
+    (`port` overrides it: 0 for any free one). None when there is nothing to serve."""
+    services = services_of(application)
+    settings = services.settings
+    feeds = settings.calendar_port != 0
+    routes = calendar_routes(services) if feeds else []
+    if webhook:
+        routes += webhook_routes(application, settings)
+        host, chosen, variable = settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT"
+    else:
+        host, chosen, variable = settings.calendar_listen, settings.calendar_port, "CALENDAR_PORT"
+    if not routes:
+        return None
+    public = settings.public_url
+    if public is None and webhook and settings.webhook_url:  # the webhook's public origin
+        parsed = urlparse(settings.webhook_url)
+        public = f"{parsed.scheme}://{parsed.netloc}"
+    server = WebServer(
+        routes,
+        host=host,
+        port=chosen if port is None else port,
+        public_url=public,
+        port_variable=variable,
+    )
+    application.bot_data[WEB] = (server, feeds)
+    return server
+
+
 async def post_init(application: NextStepApplication) -> None:
     """Open the database (migrating it), handle what a crash left in the inbox, start the
-    jobs and publish the command menus."""
+    HTTP server (if asked for), the jobs, and publish the command menus."""
     services = services_of(application)
     await services.db.open()
+    if (web := application.bot_data.get(WEB)) is not None:
+        server, feeds = web
+        await server.start()
+        services.feed_url = server.public_url if feeds else None
     await clients.refresh_search_keys(services.db)
     await application.bot_data[INBOX].recover(application)
     await schedule_jobs(application)
@@ -121,7 +163,9 @@ async def post_init(application: NextStepApplication) -> None:
 
 
 async def post_shutdown(application: NextStepApplication) -> None:
-    """Close the database."""
+    """Stop the HTTP server, close the database."""
+    if (web := application.bot_data.get(WEB)) is not None:
+        await web[0].stop()
     await services_of(application).db.close()
     stop_workers()  # the worker processes (digest chart and spreadsheet, big files), if started
 

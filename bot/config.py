@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # Calendar feeds (issue 21): on the webhook server in webhook mode, else on
+    # CALENDAR_LISTEN:CALENDAR_PORT (0 switches the feed off); links start with PUBLIC_URL.
+    calendar_listen: str = "127.0.0.1"
+    calendar_port: int = Field(default=8090, ge=0, le=65535)
+    public_url: str | None = None
     # The local sandbox (`make run` without BOT_TOKEN, `python -m bot sandbox`).
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
     sandbox_database_url: str = "sqlite:///data/sandbox.sqlite3"
@@ -128,7 +133,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} must look like sqlite:///data/nextstep.sqlite3")
         return value
 
-    @field_validator("telegram_base_url", "telegram_base_file_url", "webhook_url")
+    @field_validator("telegram_base_url", "telegram_base_file_url", "webhook_url", "public_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -8,6 +8,7 @@ from handlers import (
     access,
     agenda,
     away,
+    calendar,
     clients,
     contacts,
     digest,
@@ -47,6 +48,7 @@ FEATURES = (
     plans,
     refusal_reasons,
     away,
+    calendar,
     membership,
     fallback,
 )

@@ -70,6 +70,7 @@ from bot.views.actions import (
     TEMPLATES_HOME,
     TRUST_MENU,
 )
+from bot.views.calendar import client_add_button
 from bot.views.callback_data import Action
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.render import MAX_MESSAGE, escape, render, telegram_length
@@ -223,6 +224,8 @@ def card_keyboard(card: ClientCard, user: User) -> InlineKeyboardMarkup | None:
             button("Trust level", TRUST_MENU, client_id),
         ],
     ]
+    if card.open_steps:  # one file with every open step (a client may have several)
+        rows.append([client_add_button(client_id)])
     if user.is_lead:
         rows.append([button("Reassign", CLIENT_REASSIGN, client_id, 0)])
     return keyboard(rows)

@@ -61,6 +61,7 @@ from bot.views.actions import (
     STEP_DONE,
 )
 from bot.views.agenda import next_step_keyboard
+from bot.views.calendar import add_button as add_to_calendar
 from bot.views.keyboards import button, grid, keyboard
 from bot.views.refusal_reasons import (
     OTHER_QUESTION,
@@ -1174,6 +1175,9 @@ async def _done(update: Update, context: NextStepContext, contact_id: int) -> in
                 and not summary.step.agenda
                 else [],
                 [suggestion] if suggestion else [],
+                [add_to_calendar(summary.step.id)]
+                if summary.step is not None and summary.step.state is StepState.OPEN
+                else [],
             ]
         ),
     )

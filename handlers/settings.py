@@ -47,6 +47,7 @@ from bot.views.actions import (
     TEAM_THRESHOLD,
     TEAM_THRESHOLDS,
 )
+from bot.views.calendar import settings_button as calendar_settings_button
 from bot.views.callback_data import any_of
 from bot.views.digest import settings_button as digest_settings_button
 from bot.views.keyboards import button, grid, keyboard
@@ -158,6 +159,7 @@ def _card_markup(user: User | None = None) -> InlineKeyboardMarkup | None:
     )
     rows.append([button(_("🌐 Language"), SETTINGS_LANGUAGES)])
     rows.append([digest_settings_button()])  # handled in handlers/digest.py
+    rows.append([calendar_settings_button()])  # handled in handlers/calendar.py
     if user is not None and user.is_lead:
         rows.append([button("🏢 Team: overdue alert", TEAM_THRESHOLDS)])
         rows.append([button("🏢 Team: phone region", TEAM_REGIONS)])

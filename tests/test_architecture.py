@@ -25,6 +25,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot.views": ("handlers", "bot.app", "bot.jobs", "bot.devtools", "storage"),
     "bot.telegram": ("handlers", "bot.app", "bot.jobs", "bot.devtools", "storage.digest"),
     "bot.jobs": ("handlers", "bot.app", "bot.devtools"),
+    "bot.web": ("handlers", "bot.app", "bot.jobs", "bot.devtools", "storage"),
     "bot.workers": ("handlers", "bot.app", "bot.jobs", "bot.devtools", "bot.telegram"),
     "handlers": ("storage", "bot.app", "bot.jobs", "bot.devtools"),
 }

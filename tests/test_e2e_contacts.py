@@ -65,7 +65,7 @@ async def test_log_call_with_buttons(app: Application, server: FakeBotApiServer,
     done = await mia.expect("Logged")
     assert "call with Acme LLC" in done.text
     assert "Next step: meeting on Fri 27 Nov 2026, 10:00" in done.text
-    assert done.labels == ["✏️ Edit", "↩️ Undo", "📝 Add agenda"]
+    assert done.labels == ["✏️ Edit", "↩️ Undo", "📝 Add agenda", "📅 Add to calendar"]
     await mia.press("📝 Add agenda")
     await mia.expect("What to prepare or discuss at the meeting with Acme LLC on Fri 27 Nov")
     await mia.send("x" * 1001)

@@ -76,7 +76,13 @@ async def test_due_step_is_delivered_once(
     assert "Agenda: Send the price list" in reminder.text
     assert "Ivan Petrov, +442079460958" in reminder.text
     assert "Last time: Asked for prices" in reminder.text
-    assert reminder.labels == ["✅ Done — log it", "💤 Snooze", "🗓 Reschedule", "✖️ Cancel step"]
+    assert reminder.labels == [
+        "✅ Done — log it",
+        "💤 Snooze",
+        "🗓 Reschedule",
+        "✖️ Cancel step",
+        "📅 Add to calendar",
+    ]
     await eventually(db, "SELECT state FROM reminders WHERE subject = 'step'", ["sent"])
 
 

@@ -15,7 +15,13 @@ from bot.services import steps
 from storage.db import Database
 from tests.test_e2e_reminders import MANAGER_ID, manager_with_step
 
-CARD_LABELS = ["✅ Done — log it", "💤 Snooze", "🗓 Reschedule", "✖️ Cancel step"]
+CARD_LABELS = [
+    "✅ Done — log it",
+    "💤 Snooze",
+    "🗓 Reschedule",
+    "✖️ Cancel step",
+    "📅 Add to calendar",
+]
 
 
 async def open_card(mia: ChatUser) -> None:

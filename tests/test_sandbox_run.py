@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -48,13 +49,15 @@ def fetch(url: str, body: dict | None = None, timeout: float = 5.0) -> bytes:
 def test_make_run_without_token_starts_the_sandbox(tmp_path: Path) -> None:
     """In a fresh folder with no token: the page is served and /start is answered in 20 s,
     and the sandbox's own database appears under data/."""
-    port = free_port()
+    port, calendar_port = free_port(), free_port()
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"BOT_TOKEN", "DATABASE_URL", "SANDBOX_DATABASE_URL", "WEBHOOK_URL"}
     }
     env |= {"SANDBOX_PORT": str(port), "PYTHONPATH": str(ROOT), "PTB_TIMEDELTA": "1"}
+    env |= {"CALENDAR_PORT": str(calendar_port)}
+    env.pop("PUBLIC_URL", None)
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, *make_run_command()],
@@ -85,6 +88,14 @@ def test_make_run_without_token_starts_the_sandbox(tmp_path: Path) -> None:
             replies = [m["text"] for m in chat["messages"] if not m["mine"]]
         assert replies, f"no reply to /start within {START_WITHIN} s"
         assert "NextStep" in replies[0] or "admin" in replies[0]
+        # The sandbox serves the calendar feeds too: an unknown link is a bare 404.
+        feeds = f"http://127.0.0.1:{calendar_port}"
+        try:
+            fetch(f"{feeds}/calendar/{'x' * 32}.ics")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 404
+        else:
+            raise AssertionError("an unknown calendar link was served")
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -93,6 +104,7 @@ def test_make_run_without_token_starts_the_sandbox(tmp_path: Path) -> None:
             process.kill()
             output, _ = process.communicate()
     assert "SANDBOX" in output and f"http://127.0.0.1:{port}/" in output, output
+    assert f"Calendar feeds (/calendar) are served at {feeds}/calendar/" in output, output
     assert process.returncode == 0, output
     assert (tmp_path / "data" / "sandbox.sqlite3").exists()
     assert not (tmp_path / "data" / "nextstep.sqlite3").exists()

@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.services import schedule
 from bot.services.access import INVITABLE_ROLES, require_admin, require_lead, reread
 from bot.services.errors import DomainError, NotAllowed
-from storage import audit, invites, reminders, steps, users
+from storage import audit, calendar_feeds, invites, reminders, steps, users
 from storage.db import Database, Transaction
 from storage.steps import StepEntry
 from storage.users import Role, User
@@ -107,6 +107,7 @@ async def set_active(
             await _keep_an_admin(tx, target)
             await users.update_user(tx, target_id, now=now, active=False)
             revoked = await invites.revoke_open_by(tx, target_id, by=current.telegram_id, now=now)
+            await calendar_feeds.revoke_for_user(tx, target_id, now=now)  # their feed: 404
         await audit.record(
             tx,
             actor_id=current.telegram_id,

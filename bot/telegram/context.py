@@ -20,6 +20,9 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock
+    # Where calendar feed links start (PUBLIC_URL, or the feed server's own address once it
+    # listens); None while no server serves the feeds.
+    feed_url: str | None = None
 
 
 # user_data, chat_data and bot_data: PTB's plain dicts.

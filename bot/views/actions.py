@@ -276,3 +276,19 @@ PLAN_SAVE = Action("pl", "save")  # store the plan as shown
 
 REFUSALS_HOME = Action("rf", "home", MONTH)  # the month's refusals by reason
 REFUSALS_REASON = Action("rf", "r", MONTH, Choice(*REFUSAL_PRESETS))  # one reason's clients
+
+# --- the calendar (cal) ----------------------------------------------------------------------
+
+CALENDAR_GROUPS = ("call", "meeting", "other")  # bot/services/calendar.py DURATION_GROUPS
+CALENDAR_STEP = Action("cal", "st", Id())
+"""📅 Add to calendar: the step's .ics file (its event, or its cancellation)."""
+CALENDAR_CLIENT = Action("cal", "cl", Id())
+"""📅 Add to calendar on a client card: the client's open steps in one .ics file."""
+CALENDAR_NEW_LINK = Action("cal", "new")
+"""🔄 New link: a fresh feed link; the old one stops working at once."""
+CALENDAR_TEAM = Action("cal", "team", Choice("on", "off"))
+"""A lead's feed lists the team's open steps too (on) or only their own (off)."""
+CALENDAR_LENGTHS = Action("cal", "len")
+"""The settings card's 📅 Calendar events: how long each kind of step lasts."""
+CALENDAR_LENGTH = Action("cal", "len", Choice(*CALENDAR_GROUPS), Number(5, 480))
+"""That kind of step lasts that many minutes in the calendar."""

@@ -9,6 +9,7 @@ from bot.services.agenda import Agenda
 from bot.services.model import User
 from bot.services.plans import PersonPlan
 from bot.timefmt import format_clock, format_date, format_day, format_moment, format_span
+from bot.views import calendar as calendar_views
 from bot.views.actions import (
     CLIENT_OPEN,
     NEXT_STEP_CHOICE,
@@ -76,6 +77,7 @@ def step_keyboard(step_id: int) -> InlineKeyboardMarkup | None:
                 button(_("🗓 Reschedule"), STEP_RESCHEDULE, step_id),
             ],
             [button(_("✖️ Cancel step"), STEP_CANCEL, step_id)],
+            [calendar_views.add_button(step_id)],
         ]
     )
 

@@ -41,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("away", N_("Away until a date: /away 2026-12-15 [deputy]")),
     Command("back", N_("Back from away: reminders resume")),
     Command("settings", N_("Your time zone and preferences")),
+    Command("calendar", N_("Your next steps in your phone's calendar: a private link")),
     Command("invite", N_("Invite a colleague with a one-time link"), LEADS),
     Command("team", N_("People, roles and access"), LEADS),
     Command("cancel", N_("Leave the current step")),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import SecretStr
 
-from bot.app import build_application, polling, services_of
+from bot.app import build_application, polling, serve_web, services_of
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.devtools.demo import ADMIN, DEMO_TIMEZONE, PERSONAS, DemoSummary, seed_demo, team_is_empty
@@ -120,6 +120,8 @@ async def running_sandbox(
         bot_settings = sandbox_settings(settings, server.base_url)
         summary = await _prepare_database(bot_settings, clock, demo=demo)
         application = build_application(bot_settings, clock=clock)
+        # The calendar feeds as in production (CALENDAR_PORT; any free port with `port` 0).
+        serve_web(application, port=0 if port == 0 else None)
         holder.append(application)
         async with polling(application, poll_timeout=10):
             yield Sandbox(server, application, clock, bot_settings, summary)
@@ -166,11 +168,14 @@ def banner(sandbox: Sandbox) -> str:
             f"\nFirst start: added demo data ({d.people} people, {d.clients} clients, "
             f"{d.contacts} contacts)."
         )
+    feed_url = services_of(sandbox.application).feed_url
+    feeds = f"Calendar feeds (/calendar) are served at {feed_url}/calendar/.\n" if feed_url else ""
     return (
         "NextStep SANDBOX — a local Bot API server and a chat page play Telegram; nothing is "
         "sent to Telegram and no token is needed.\n"
         f"Open {sandbox.url} and choose who you are.\n"
         f"Sandbox data: {sandbox.settings.database_path} (never the production database)."
         f"{seeded}\n"
+        f"{feeds}"
         "To use the real Telegram, set BOT_TOKEN (see .env.example). Stop with Ctrl+C."
     )
