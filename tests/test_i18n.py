@@ -8,70 +8,70 @@ English; and the catalogue template must hold exactly the texts marked in the co
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
+from babel.messages.pofile import write_po
 
 from bot import i18n
+from bot.devtools.catalogues import (
+    LOCALE_DIR,
+    TRANSLATED,
+    catalogue_problems,
+    check_catalogues,
+    extracted_ids,
+    read_catalogue,
+    template_ids,
+)
+from bot.devtools.check import run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALE_DIR = ROOT / "templates" / "locale"
-TRANSLATED = [language for language in i18n.LOCALES if language != i18n.SOURCE]
-PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)s")
-TAG = re.compile(r"</?(?:b|i|u|s|code|pre|a|blockquote)>")  # Telegram's HTML
-
-
-def _catalogue(language: str):  # type: ignore[no-untyped-def]
-    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        return read_po(po, locale=language)
-
-
-def _template_ids() -> set[str | tuple[str, ...]]:
-    with (LOCALE_DIR / "messages.pot").open("rb") as pot:
-        return {_key(message.id) for message in read_po(pot) if message.id}
-
-
-def _key(msgid: object) -> str | tuple[str, ...]:
-    return tuple(msgid) if isinstance(msgid, list | tuple) else str(msgid)
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_text_is_translated_with_its_placeholders_and_tags(language: str) -> None:
     """No missing or fuzzy entry; {name}, %(role)s and <b> kept as in the English."""
-    catalogue = _catalogue(language)
-    entries = {_key(message.id): message for message in catalogue if message.id}
-    assert set(entries) == _template_ids(), "run `make catalogues` and translate"
-    for msgid, message in entries.items():
-        assert not message.fuzzy, f"{language}: fuzzy translation for {msgid!r}"
-        if isinstance(msgid, tuple):  # a plural: every form of the language, each complete
-            forms = tuple(message.string)
-            assert len(forms) == catalogue.num_plurals and all(forms), f"{language}: {msgid!r}"
-            english = msgid[-1]
-        else:
-            forms, english = (message.string,), msgid
-            assert message.string, f"{language}: no translation for {msgid!r}"
-        for form in forms:
-            assert sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(english))
-            assert sorted(TAG.findall(form)) == sorted(TAG.findall(english)), msgid
+    assert catalogue_problems(language) == [], "run `make catalogues` and translate"
 
 
-def test_the_catalogue_template_holds_the_texts_the_code_marks_today(tmp_path: Path) -> None:
+def test_the_catalogue_template_holds_the_texts_the_code_marks_today() -> None:
     """Extracting again gives the committed template's texts: none added without it."""
-    fresh = tmp_path / "messages.pot"
-    pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run(  # noqa: S603 - the venv's own pybabel, fixed arguments
-        [str(pybabel), "--quiet", "extract",
-         "-F", str(LOCALE_DIR / "babel.cfg"), "-k", "N_", "--no-location",
-         "-o", str(fresh), str(ROOT)],
-        check=True, cwd=ROOT,
-    )  # fmt: skip
-    with fresh.open("rb") as pot:
-        extracted = {_key(message.id) for message in read_po(pot) if message.id}
-    assert extracted == _template_ids(), "run `make catalogues` and translate the new texts"
+    assert extracted_ids(ROOT) == template_ids(), (
+        "run `make catalogues` and translate the new texts"
+    )
+
+
+def test_the_check_reports_missing_fuzzy_and_broken_entries(tmp_path: Path) -> None:
+    """`python -m bot check` names each entry a language lacks, a fuzzy one, a lost plural
+    form and a placeholder or tag the translation dropped."""
+    copy = tmp_path / "locale"
+    shutil.copytree(LOCALE_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
+    po = copy / "ru" / "LC_MESSAGES" / "messages.po"
+    catalogue = read_catalogue(po, "ru")
+    singles = [m for m in catalogue if m.id and isinstance(m.id, str) and "{" in m.id]
+    plural = next(m for m in catalogue if m.id and isinstance(m.id, list | tuple))
+    singles[0].string = ""
+    singles[1].flags.add("fuzzy")
+    singles[2].string = "без заполнителей"
+    forms = tuple(plural.string or ())
+    plural.string = (forms[0], forms[1], "")
+    with po.open("wb") as out:
+        write_po(out, catalogue)
+    problems = check_catalogues(copy)
+    where = "templates/locale/ru/LC_MESSAGES/messages.po"
+    assert f"{where}: not translated: {singles[0].id!r}" in problems
+    assert f"{where}: fuzzy: {singles[1].id!r}" in problems
+    assert any(p.startswith(f"{where}: placeholders differ: {singles[2].id!r}") for p in problems)
+    assert f"{where}: plural forms missing: {tuple(plural.id)!r}" in problems
+    assert len(problems) == 4, problems
+    assert check_catalogues() == []
+
+
+def test_python_m_bot_check_includes_the_catalogues_and_each_language_s_texts() -> None:
+    """The command's checks cover the catalogues and render every text in every language."""
+    problems = run_checks()
+    assert not [p for p in problems if "locale" in p or "(ru)" in p or "(hi)" in p or "(gu)" in p]
 
 
 @pytest.mark.parametrize(

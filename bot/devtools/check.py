@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from jinja2 import TemplateError
 
+from bot import i18n
 from bot.config import TEMPLATES_DIR, ConfigError, load_settings
+from bot.devtools.catalogues import check_catalogues
 from bot.devtools.sandbox.telegram_html import parse_telegram_html
 from bot.devtools.text_samples import SAMPLE_CONTEXTS
 from bot.services.replies.tact import review
@@ -30,6 +32,7 @@ def run_checks() -> list[str]:
             )
     except ConfigError as exc:
         problems.append(str(exc))
+    problems.extend(check_catalogues())
     problems.extend(check_templates())
     problems.extend(check_reply_templates())
     problems.extend(check_reply_tact())
@@ -54,7 +57,8 @@ def check_reply_tact() -> list[str]:
 
 
 def check_templates() -> list[str]:
-    """Compile every template and render each bot text with its sample context."""
+    """Compile every template and render each bot text with its sample context, in every
+    language."""
     problems: list[str] = []
     env = environment()
     for path in sorted(TEMPLATES_DIR.rglob("*.j2")):
@@ -68,14 +72,19 @@ def check_templates() -> list[str]:
         if name.startswith("texts/") and not samples:
             problems.append(f"templates/{name}: no sample context in bot/devtools/text_samples.py")
         for sample in samples:
-            try:
-                text = template.render(**sample)
-            except TemplateError as exc:
-                problems.append(f"templates/{name}: {exc}")
-                continue
-            if name.endswith(".html.j2"):
-                errors = parse_telegram_html(text)[1]
-                problems.extend(f"templates/{name}: not valid Telegram HTML: {e}" for e in errors)
+            for language in i18n.LOCALES:  # each language's translations must be valid HTML too
+                with i18n.using(language):
+                    try:
+                        text = template.render(**sample)
+                    except (TemplateError, KeyError, ValueError) as exc:
+                        problems.append(f"templates/{name} ({language}): {exc}")
+                        continue
+                if name.endswith(".html.j2"):
+                    errors = parse_telegram_html(text)[1]
+                    problems.extend(
+                        f"templates/{name} ({language}): not valid Telegram HTML: {e}"
+                        for e in errors
+                    )
     missing = sorted(
         set(SAMPLE_CONTEXTS)
         - {p.relative_to(TEMPLATES_DIR).as_posix() for p in TEMPLATES_DIR.rglob("*.j2")}
